@@ -1,0 +1,151 @@
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Operators;
+
+/// <summary>
+/// The sufficient statistics of the filter subproblem <c>min_f ½ Σ_images ‖F(z) f − y‖²</c> (DESIGN.md §1):
+/// <c>A = Σ ZᵀZ</c> and <c>b = Σ Zᵀy</c>, so the gradient is <c>A f − b</c> and the data term is
+/// <c>½ (fᵀA f − 2 bᵀf + Σ‖y‖²)</c>. Only A·f products are ever needed, never the images.
+/// <para>
+/// A is stored as one exact s²×s² block per pair of maps (k ≤ k′) that share an input plane:
+/// <c>A_{k,k′}[(u,v),(u′,v′)] = Σ_{i,j} z_k[i+s−1−u, j+s−1−v] · z_{k′}[i+s−1−u′, j+s−1−v′]</c> over the image window
+/// (for circular boundaries, over the wrap-padded maps, which is the same thing on the torus). Its size is
+/// <see cref="GramBytes"/>: 0.8 MB for 9 maps of 7×7, 67 MB for 64 maps of 8×8 — check it before shipping.
+/// </para>
+/// Sums are accumulated in float per image and added in the caller's order, so a fixed order gives a fixed result.
+/// </summary>
+public sealed class FilterNormalEquations
+{
+    private readonly int[] _pairIndex; // [K, K] → pair index or −1
+
+    public FilterNormalEquations(Connectivity connectivity, int filterSize)
+    {
+        ArgumentNullException.ThrowIfNull(connectivity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(filterSize);
+        Connectivity = connectivity;
+        Size = filterSize;
+        int maps = connectivity.Maps;
+        _pairIndex = new int[maps * maps];
+        Array.Fill(_pairIndex, -1);
+        var pairs = new List<(int, int)>();
+        for (int k = 0; k < maps; k++)
+            for (int k2 = k; k2 < maps; k2++)
+            {
+                bool share = false;
+                for (int c = 0; c < connectivity.Inputs && !share; c++) share = connectivity[k, c] && connectivity[k2, c];
+                if (!share) continue;
+                _pairIndex[k * maps + k2] = pairs.Count;
+                _pairIndex[k2 * maps + k] = pairs.Count;
+                pairs.Add((k, k2));
+            }
+        Pairs = pairs;
+        long gramLength = (long)pairs.Count * BlockLength;
+        if (gramLength > Array.MaxLength)
+            throw new ArgumentException($"A would hold {gramLength} values ({pairs.Count} map pairs of {Size}²×{Size}²), more than one array can; use the matrix-free filter update.");
+        Gram = new float[gramLength];
+        B = new FilterBank(connectivity.Maps, connectivity.Inputs, filterSize);
+    }
+
+    public Connectivity Connectivity { get; }
+    public int Size { get; }
+
+    /// <summary>Map pairs (k ≤ k′) sharing an input plane, in the order their blocks appear in <see cref="Gram"/>.</summary>
+    public IReadOnlyList<(int K1, int K2)> Pairs { get; }
+
+    /// <summary>s⁴: values in one pair's block.</summary>
+    public int BlockLength => Size * Size * Size * Size;
+
+    /// <summary>The blocks of A, [pairs, s², s²], row index (u, v) of map K1, column (u′, v′) of map K2.</summary>
+    public float[] Gram { get; }
+
+    /// <summary>b = Σ Zᵀy as filters [K, C, s, s]; unconnected planes stay zero.</summary>
+    public FilterBank B { get; }
+
+    /// <summary>Σ ‖y‖² over the accumulated images: with it, the data term is computable from A, b and f alone.</summary>
+    public double SumSquaredInputs { get; private set; }
+
+    /// <summary>Images accumulated so far.</summary>
+    public long Images { get; private set; }
+
+    public long GramBytes => (long)Gram.Length * sizeof(float);
+
+    /// <summary>Adds one image's ZᵀZ and Zᵀy: z are its maps (shape per <paramref name="op"/>), y its input planes.</summary>
+    public void Accumulate(LayerOperator op, Tensor3 z, Tensor3 y)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        op.Geometry.CheckMaps(z, nameof(z));
+        op.Geometry.CheckImage(y, nameof(y));
+        if (op.Geometry.FilterSize != Size || op.Connectivity.Maps != Connectivity.Maps || op.Connectivity.Inputs != Connectivity.Inputs)
+            throw new ArgumentException("the operator's layer does not match these statistics.", nameof(op));
+        Tensor3 zv = op.ValidMaps(z);
+        GramKernels.AccumulateGram(zv, y.Rows, y.Cols, Size, Pairs, Gram);
+        GramKernels.AccumulateRightHandSide(zv, y, Connectivity, B);
+        double sq = 0;
+        foreach (float v in y.Data) sq += (double)v * v;
+        SumSquaredInputs += sq;
+        Images++;
+    }
+
+    /// <summary>this += other (same layer). Call in a fixed order (shard index) for reproducible sums.</summary>
+    public void Add(FilterNormalEquations other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Size != Size || other.Gram.Length != Gram.Length || !other.B.SameShape(B))
+            throw new ArgumentException("statistics of a different layer shape.", nameof(other));
+        System.Numerics.Tensors.TensorPrimitives.Add(Gram, other.Gram, Gram);
+        System.Numerics.Tensors.TensorPrimitives.Add(B.Data, other.B.Data, B.Data);
+        SumSquaredInputs += other.SumSquaredInputs;
+        Images += other.Images;
+    }
+
+    /// <summary>Effectively computes <c>destination_{k,c} = g_{k,c} Σ_{k′} g_{k′,c} A_{k,k′} f_{k′,c}</c>.</summary>
+    public void Apply(FilterBank f, FilterBank destination)
+    {
+        if (!f.SameShape(B) || !destination.SameShape(B))
+            throw new ArgumentException($"filters must be {B}; got {f} and {destination}.");
+        if (ReferenceEquals(f.Data, destination.Data)) throw new ArgumentException("destination must not alias f.", nameof(destination));
+        int s2 = Size * Size, maps = Connectivity.Maps;
+        Array.Clear(destination.Data);
+        for (int c = 0; c < Connectivity.Inputs; c++)
+            for (int k = 0; k < maps; k++)
+            {
+                if (!Connectivity[k, c]) continue;
+                Span<float> dst = destination.Plane(k, c);
+                for (int k2 = 0; k2 < maps; k2++)
+                {
+                    if (!Connectivity[k2, c]) continue;
+                    int pair = _pairIndex[k * maps + k2];
+                    ReadOnlySpan<float> block = Gram.AsSpan(pair * BlockLength, BlockLength);
+                    ReadOnlySpan<float> x = f.ReadPlane(k2, c);
+                    if (k <= k2)
+                        for (int a = 0; a < s2; a++) dst[a] += System.Numerics.Tensors.TensorPrimitives.Dot(block.Slice(a * s2, s2), x);
+                    else
+                        for (int a = 0; a < s2; a++) // block of (k2, k) transposed
+                        {
+                            float xa = x[a];
+                            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(block.Slice(a * s2, s2), xa, dst, dst);
+                        }
+                }
+            }
+    }
+
+    /// <summary>½ (fᵀA f − 2 bᵀf + Σ‖y‖²): the data term ½ Σ‖F(z) f − y‖² without touching the images.</summary>
+    public double DataTerm(FilterBank f)
+    {
+        var af = new FilterBank(f.Maps, f.Inputs, f.Size);
+        Apply(f, af);
+        double fAf = 0, bf = 0;
+        for (int i = 0; i < f.Data.Length; i++)
+        {
+            fAf += (double)f.Data[i] * af.Data[i];
+            bf += (double)f.Data[i] * B.Data[i];
+        }
+        return 0.5 * (fAf - 2 * bf + SumSquaredInputs);
+    }
+
+    internal void SetTotals(double sumSquaredInputs, long images)
+    {
+        SumSquaredInputs = sumSquaredInputs;
+        Images = images;
+    }
+}

@@ -1,0 +1,135 @@
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Operators;
+
+/// <summary>
+/// The synthesis operator of one layer and its adjoints (DESIGN.md §1). Legend: y input planes [C, H, W];
+/// z feature maps [K, Hm, Wm] (Hm = H+s−1 for <see cref="Boundary.Valid"/>, H for circular); f filters [K, C, s, s];
+/// g connectivity [K, C]; r a residual shaped like y.
+/// <list type="bullet">
+/// <item><see cref="Synthesize"/>: ŷ_c = Σ_k g_{k,c} · valid(z_k ∗ f_{k,c}), i.e.
+/// ŷ_c[i,j] = Σ_{k,u,v} g f_{k,c}[u,v] · z_k[i+s−1−u, j+s−1−v] (true convolution).</item>
+/// <item><see cref="Adjoint"/>: (Fᵀr)_k = Σ_c g_{k,c} · full-correlation(r_c, f_{k,c}).</item>
+/// <item><see cref="FilterGradient"/>: ∂/∂f_{k,c}[u,v] of ⟨F(z) f, r⟩ = Σ_{i,j} r_c[i,j] · z_k[i+s−1−u, j+s−1−v].</item>
+/// </list>
+/// Circular boundaries are an adapter around the same kernels: a map is wrap-padded to (H+s−1)×(W+s−1) before the
+/// valid kernel runs, and the adjoint folds the padded borders back. One instance holds scratch space and is not
+/// thread-safe: use one per worker thread.
+/// </summary>
+public sealed class LayerOperator
+{
+    private readonly Tensor3? _padded;   // circular only: wrap-padded maps [K, H+s−1, W+s−1]
+
+    public LayerOperator(LayerGeometry geometry, Connectivity connectivity)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(connectivity);
+        if (connectivity.Maps != geometry.Maps || connectivity.Inputs != geometry.Inputs)
+            throw new ArgumentException($"connectivity is [{connectivity.Maps}, {connectivity.Inputs}]; the layer has {geometry.Maps} maps and {geometry.Inputs} inputs.", nameof(connectivity));
+        if (geometry.FilterSize > geometry.Rows || geometry.FilterSize > geometry.Cols)
+            throw new ArgumentException($"filter size {geometry.FilterSize} is larger than the input {geometry.Rows}×{geometry.Cols}.", nameof(geometry));
+        Geometry = geometry;
+        Connectivity = connectivity;
+        if (geometry.Boundary == Boundary.Circular)
+            _padded = new Tensor3(geometry.Maps, geometry.Rows + geometry.FilterSize - 1, geometry.Cols + geometry.FilterSize - 1);
+    }
+
+    public LayerGeometry Geometry { get; }
+    public Connectivity Connectivity { get; }
+
+    /// <summary>Effectively computes <c>destination = F(f) z</c>: destination[c] = Σ_k g_{k,c} valid(z_k ∗ f_{k,c}).</summary>
+    public void Synthesize(Tensor3 z, FilterBank f, Tensor3 destination)
+    {
+        Geometry.CheckMaps(z, nameof(z));
+        Geometry.CheckFilters(f, nameof(f));
+        Geometry.CheckImage(destination, nameof(destination));
+        CheckDistinct(z.Data, destination.Data, nameof(destination));
+        Tensor3 zv = ValidMaps(z);
+        LayerKernels.Synthesize(zv, f, Connectivity, destination);
+    }
+
+    /// <summary>Effectively computes <c>destination = F(f)ᵀ r</c>: destination[k] = Σ_c g_{k,c} fullcorr(r_c, f_{k,c}).</summary>
+    public void Adjoint(Tensor3 r, FilterBank f, Tensor3 destination)
+    {
+        Geometry.CheckImage(r, nameof(r));
+        Geometry.CheckFilters(f, nameof(f));
+        Geometry.CheckMaps(destination, nameof(destination));
+        CheckDistinct(r.Data, destination.Data, nameof(destination));
+        if (_padded is null)
+        {
+            LayerKernels.Adjoint(r, f, Connectivity, destination);
+            return;
+        }
+        LayerKernels.Adjoint(r, f, Connectivity, _padded);
+        FoldWrapPadding(_padded, destination, Geometry.FilterSize - 1);
+    }
+
+    /// <summary>
+    /// Effectively computes <c>destination[k,c,u,v] = g_{k,c} Σ_{i,j} r_c[i,j] z_k[i+s−1−u, j+s−1−v]</c>: the gradient in f
+    /// of ⟨F(z) f, r⟩, so with r = F f − y it is the gradient of ½‖F f − y‖². Unconnected planes are zero.
+    /// </summary>
+    public void FilterGradient(Tensor3 z, Tensor3 r, FilterBank destination)
+    {
+        Geometry.CheckMaps(z, nameof(z));
+        Geometry.CheckImage(r, nameof(r));
+        Geometry.CheckFilters(destination, nameof(destination));
+        Tensor3 zv = ValidMaps(z);
+        LayerKernels.FilterGradient(zv, r, Connectivity, destination);
+    }
+
+    /// <summary>The maps as the valid kernels see them: z itself, or its wrap-padded copy for circular boundaries.</summary>
+    internal Tensor3 ValidMaps(Tensor3 z)
+    {
+        if (_padded is null) return z;
+        WrapPad(z, _padded, Geometry.FilterSize - 1);
+        return _padded;
+    }
+
+    /// <summary>padded[p, i, j] = z[p, (i − m) mod H, (j − m) mod W] for a margin m = s − 1 on the top and left.</summary>
+    internal static void WrapPad(Tensor3 z, Tensor3 padded, int margin)
+    {
+        int h = z.Rows, w = z.Cols, pw = padded.Cols;
+        for (int p = 0; p < z.Planes; p++)
+        {
+            ReadOnlySpan<float> src = z.ReadPlane(p);
+            Span<float> dst = padded.Plane(p);
+            for (int i = 0; i < padded.Rows; i++)
+            {
+                int si = Mod(i - margin, h);
+                ReadOnlySpan<float> row = src.Slice(si * w, w);
+                Span<float> drow = dst.Slice(i * pw, pw);
+                // drow[j] = row[(j − margin) mod w]: the last `margin` columns first, then the row itself.
+                int head = Math.Min(margin, pw);
+                for (int j = 0; j < head; j++) drow[j] = row[Mod(j - margin, w)];
+                int tail = pw - head;
+                for (int start = 0; start < tail; start += w)
+                    row.Slice(0, Math.Min(w, tail - start)).CopyTo(drow.Slice(head + start));
+            }
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="WrapPad"/>: z[p, i, j] = Σ over padded cells that map to (i, j).</summary>
+    internal static void FoldWrapPadding(Tensor3 padded, Tensor3 z, int margin)
+    {
+        int h = z.Rows, w = z.Cols, pw = padded.Cols;
+        z.Clear();
+        for (int p = 0; p < z.Planes; p++)
+        {
+            ReadOnlySpan<float> src = padded.ReadPlane(p);
+            Span<float> dst = z.Plane(p);
+            for (int i = 0; i < padded.Rows; i++)
+            {
+                Span<float> drow = dst.Slice(Mod(i - margin, h) * w, w);
+                ReadOnlySpan<float> srow = src.Slice(i * pw, pw);
+                for (int j = 0; j < pw; j++) drow[Mod(j - margin, w)] += srow[j];
+            }
+        }
+    }
+
+    private static int Mod(int a, int m) => ((a % m) + m) % m;
+
+    private static void CheckDistinct(float[] a, float[] b, string name)
+    {
+        if (ReferenceEquals(a, b)) throw new ArgumentException("destination must not alias an input.", name);
+    }
+}

@@ -1,0 +1,69 @@
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Training;
+
+/// <summary>
+/// "The workers that hold the images" (DESIGN.md §2): the only thing the training loop in <see cref="Trainer"/> needs
+/// from where the data lives. <see cref="LocalImageWorkers"/> holds them in this process (the serial engine); the
+/// Orleans engine implements it with shard grains. Every list of per-shard results comes back in shard order, so the
+/// loop reduces in a fixed order whatever engine runs it.
+/// </summary>
+public interface IImageWorkers
+{
+    /// <summary>Shards, and the global image indices each one owns (in ascending order).</summary>
+    IReadOnlyList<IReadOnlyList<int>> Shards { get; }
+
+    /// <summary>Image planes C of layer 1's input (1 grey, 3 RGB), identical for every image.</summary>
+    int InputPlanes { get; }
+
+    /// <summary>
+    /// Builds layer <c>request.Layer</c>'s inputs on every shard (layer 0: the preprocessed images; layer l: layer
+    /// l−1's maps from the frozen filters) and returns each shard's largest |input|, for the set-wide rescale.
+    /// </summary>
+    Task<IReadOnlyList<LayerInputSummary>> PrepareLayerAsync(PrepareLayerRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Infers z for the requested images (all when <see cref="InferRequest.Images"/> is null) with the given filters,
+    /// warm-started from each image's previous maps, and returns one partial per shard that had work, in shard order.
+    /// </summary>
+    Task<IReadOnlyList<ShardPartial>> InferAsync(InferRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Reconstructions and maps of the given images under the trained model, for outputs.</summary>
+    Task<IReadOnlyList<ImageReport>> ReportAsync(ReportRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>A layer that training has finished: its filters and the scale its input was multiplied by.</summary>
+public sealed record FrozenLayer(FilterBank Filters, float InputScale);
+
+/// <summary>Build layer <see cref="Layer"/>'s inputs. <see cref="Frozen"/> holds every layer below it.</summary>
+public sealed record PrepareLayerRequest(int Layer, IReadOnlyList<FrozenLayer> Frozen);
+
+/// <summary>One shard's view of a layer's inputs.</summary>
+public sealed record LayerInputSummary(int Shard, int Images, float MaxAbs, int Planes);
+
+/// <summary>
+/// One inference pass. <see cref="InputScale"/> is the set-wide scale of this layer's inputs; with
+/// <see cref="WantStatistics"/> the shard also returns A and b of its images (summed in ascending image order).
+/// </summary>
+public sealed record InferRequest(
+    int Layer,
+    int Epoch,
+    long FilterVersion,
+    FilterBank Filters,
+    float InputScale,
+    IReadOnlyList<FrozenLayer> Frozen,
+    IReadOnlyList<int>? Images,
+    bool WantStatistics);
+
+/// <summary>What a shard sends back from an inference pass: totals over its images, and optionally A and b.</summary>
+public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics);
+
+/// <summary>Requests reconstructions (and optionally maps) of the given images under the frozen model.</summary>
+public sealed record ReportRequest(IReadOnlyList<FrozenLayer> Frozen, IReadOnlyList<int> Images, bool IncludeMaps);
+
+/// <summary>
+/// One image under the trained model: its preprocessed input, the reconstruction of that input from each layer's maps
+/// carried down to pixels, and (on request) each layer's maps [K, rows, cols].
+/// </summary>
+public sealed record ImageReport(int Image, string Name, Tensor3 Input, IReadOnlyList<Tensor3> Reconstructions, IReadOnlyList<Tensor3>? Maps);

@@ -1,0 +1,190 @@
+using Distributed.Compute.Operators;
+
+namespace Distributed.Compute.Training;
+
+/// <summary>How z is inferred with the filters fixed.</summary>
+public enum InferenceSolver
+{
+    /// <summary>Zeiler 2010: auxiliary x, β continuation, exact x-step, CG z-step. Any p in (0, 1].</summary>
+    Zeiler,
+
+    /// <summary>Accelerated proximal gradient for p = 1 (ℓ1), step from a power-iteration bound on ‖FᵀF‖.</summary>
+    Fista,
+}
+
+/// <summary>When the filters are updated.</summary>
+public enum FilterUpdateSchedule
+{
+    /// <summary>Once per epoch from A = ΣZᵀZ, b = ΣZᵀy over every image (the distributed default).</summary>
+    Batch,
+
+    /// <summary>After every image, in the epoch's shuffled order (the 2010 toolbox's default).</summary>
+    Online,
+}
+
+/// <summary>How the filter subproblem is solved from A and b.</summary>
+public enum FilterSolver
+{
+    /// <summary>A few warm-started CG steps on A f = b, then each plane f_{k,c} normalised to unit ℓ2 norm (Zeiler).</summary>
+    ConjugateGradientNormalize,
+
+    /// <summary>Exact solution of min ½fᵀAf − bᵀf s.t. ‖f_k‖ ≤ 1 (optionally zero mean) by projected FISTA (SPORCO's problem).</summary>
+    ProjectedGradient,
+}
+
+/// <summary>Image preprocessing before layer 1.</summary>
+public enum Preprocessing
+{
+    /// <summary>Per-plane mean removal, local contrast normalisation (5×5 Gaussian, σ = 1.591, std floor 1).</summary>
+    Lcn,
+
+    /// <summary>SPORCO: image minus its Tikhonov low-pass (λ = 5).</summary>
+    Highpass,
+
+    /// <summary>Scale to [0, 1] only.</summary>
+    None,
+}
+
+/// <summary>Which maps connect to which input planes.</summary>
+public enum ConnectivityKind
+{
+    Full,
+    SinglesAndAllDoubles,
+    RandomDoubles,
+}
+
+/// <summary>One layer of the network. Defaults are the 2010 toolbox's layer 1.</summary>
+public sealed record LayerSpec
+{
+    /// <summary>Feature maps K (9 for layer 1, 45 for layer 2).</summary>
+    public int Maps { get; init; } = 9;
+
+    /// <summary>Filter size s (s×s).</summary>
+    public int FilterSize { get; init; } = 7;
+
+    /// <summary>Map-to-input connectivity g.</summary>
+    public ConnectivityKind Connectivity { get; init; } = ConnectivityKind.Full;
+
+    /// <summary>λ: weight of the reconstruction term, λ/2 ‖F z − y‖².</summary>
+    public double Lambda { get; init; } = 1.0;
+
+    /// <summary>p of the sparsity term Σ|z|^p, in (0, 1].</summary>
+    public double P { get; init; } = 0.8;
+
+    /// <summary>Epochs (passes over the image set) for this layer.</summary>
+    public int Epochs { get; init; } = 5;
+
+    public void Validate(int index)
+    {
+        string at = $"layer {index + 1}";
+        if (Maps < 1 || Maps > 4096) throw new SpecException($"{at}: maps = {Maps}; allowed 1..4096.", "maps");
+        if (FilterSize < 1 || FilterSize > 64) throw new SpecException($"{at}: filter size = {FilterSize}; allowed 1..64.", "filter");
+        if (!(Lambda > 0) || double.IsInfinity(Lambda)) throw new SpecException($"{at}: lambda = {Lambda}; allowed: a finite number > 0.", "lambda");
+        if (!(P > 0 && P <= 1)) throw new SpecException($"{at}: p = {P}; allowed (0, 1].", "p");
+        if (Epochs < 1 || Epochs > 100_000) throw new SpecException($"{at}: epochs = {Epochs}; allowed 1..100000.", "epochs");
+    }
+}
+
+/// <summary>
+/// Everything that defines a training run, with the 2010 toolbox's defaults (DESIGN.md §1). The same spec and seed
+/// give the same filters, bit for bit on one machine, on the serial and (within tolerance) the distributed engine.
+/// </summary>
+public sealed record TrainingSpec
+{
+    /// <summary>The layers, bottom first. Default: 9 maps 7×7 Full, then 45 maps 7×7 singles and all doubles.</summary>
+    public IReadOnlyList<LayerSpec> Layers { get; init; } =
+    [
+        new LayerSpec(),
+        new LayerSpec { Maps = 45, Connectivity = ConnectivityKind.SinglesAndAllDoubles },
+    ];
+
+    public InferenceSolver Solver { get; init; } = InferenceSolver.Zeiler;
+    public FilterUpdateSchedule Update { get; init; } = FilterUpdateSchedule.Batch;
+    public FilterSolver FilterSolver { get; init; } = FilterSolver.ConjugateGradientNormalize;
+    public Boundary Boundary { get; init; } = Boundary.Valid;
+    public Preprocessing Preprocessing { get; init; } = Preprocessing.Lcn;
+
+    /// <summary>Use one grey plane (luma) instead of RGB planes.</summary>
+    public bool Grey { get; init; } = true;
+
+    /// <summary>Seeds the filter initialisation, the epoch order and random connectivity.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Zeiler mode: β0 of the continuation β_t = β0 · β_inc^t.</summary>
+    public double Beta0 { get; init; } = 1.0;
+
+    /// <summary>Zeiler mode: β_inc.</summary>
+    public double BetaIncrease { get; init; } = 10.0;
+
+    /// <summary>Zeiler mode: number of β values.</summary>
+    public int BetaSteps { get; init; } = 6;
+
+    /// <summary>Zeiler mode: (x-step, z-step) rounds per β.</summary>
+    public int RoundsPerBeta { get; init; } = 1;
+
+    /// <summary>Zeiler mode: CG steps of each z-step.</summary>
+    public int ZCgSteps { get; init; } = 2;
+
+    /// <summary>FISTA: most iterations per inference.</summary>
+    public int FistaIterations { get; init; } = 50;
+
+    /// <summary>FISTA: stop when ‖z_t − z_{t−1}‖ ≤ tol · ‖z_t‖.</summary>
+    public double FistaTolerance { get; init; } = 1e-4;
+
+    /// <summary>Filter update: CG steps (CG + normalise) or projected-gradient iterations.</summary>
+    public int FilterSteps { get; init; } = 3;
+
+    /// <summary>Projected-gradient filter update: constrain each filter to zero mean as well (SPORCO's problem).</summary>
+    public bool ZeroMeanFilters { get; init; }
+
+    public void Validate()
+    {
+        if (Layers is null || Layers.Count == 0) throw new SpecException("the network has no layers; give at least one (--maps).", "maps");
+        if (Layers.Count > 8) throw new SpecException($"{Layers.Count} layers; allowed 1..8.", "maps");
+        for (int i = 0; i < Layers.Count; i++) Layers[i].Validate(i);
+        if (Solver == InferenceSolver.Fista)
+            for (int i = 0; i < Layers.Count; i++)
+                if (Layers[i].P != 1) throw new SpecException($"layer {i + 1}: p = {Layers[i].P}; the FISTA solver needs p = 1 (use --solver zeiler for p < 1).", "p");
+        if (!(Beta0 > 0) || double.IsInfinity(Beta0)) throw new SpecException($"beta0 = {Beta0}; allowed: a finite number > 0.", "beta0");
+        if (!(BetaIncrease >= 1) || double.IsInfinity(BetaIncrease)) throw new SpecException($"beta-increase = {BetaIncrease}; allowed: a finite number ≥ 1.", "beta-increase");
+        if (BetaSteps < 1 || BetaSteps > 50) throw new SpecException($"beta-steps = {BetaSteps}; allowed 1..50.", "beta-steps");
+        if (RoundsPerBeta < 1 || RoundsPerBeta > 1000) throw new SpecException($"rounds-per-beta = {RoundsPerBeta}; allowed 1..1000.", "rounds-per-beta");
+        if (ZCgSteps < 1 || ZCgSteps > 1000) throw new SpecException($"z-cg-steps = {ZCgSteps}; allowed 1..1000.", "z-cg-steps");
+        if (FistaIterations < 1 || FistaIterations > 100_000) throw new SpecException($"fista-iterations = {FistaIterations}; allowed 1..100000.", "fista-iterations");
+        if (!(FistaTolerance >= 0) || double.IsInfinity(FistaTolerance)) throw new SpecException($"fista-tolerance = {FistaTolerance}; allowed: a finite number ≥ 0.", "fista-tolerance");
+        if (FilterSteps < 1 || FilterSteps > 10_000) throw new SpecException($"filter-steps = {FilterSteps}; allowed 1..10000.", "filter-steps");
+        if (ZeroMeanFilters && FilterSolver != FilterSolver.ProjectedGradient)
+            throw new SpecException("zero-mean filters need --filter-solver projected.", "zero-mean");
+        if (!Enum.IsDefined(Solver)) throw new SpecException($"solver = {Solver}; allowed zeiler, fista.", "solver");
+        if (!Enum.IsDefined(Update)) throw new SpecException($"update = {Update}; allowed batch, online.", "update");
+        if (!Enum.IsDefined(Boundary)) throw new SpecException($"boundary = {Boundary}; allowed valid, circular.", "boundary");
+        if (!Enum.IsDefined(Preprocessing)) throw new SpecException($"preprocess = {Preprocessing}; allowed lcn, highpass, none.", "preprocess");
+    }
+
+    /// <summary>Layer l's connectivity for C input planes (the previous layer's maps, or the image planes).</summary>
+    public Connectivity ConnectivityFor(int layer, int inputs)
+    {
+        LayerSpec l = Layers[layer];
+        return l.Connectivity switch
+        {
+            ConnectivityKind.Full => Connectivity.Full(l.Maps, inputs),
+            ConnectivityKind.SinglesAndAllDoubles => CheckedSinglesAndDoubles(layer, l.Maps, inputs),
+            ConnectivityKind.RandomDoubles => Connectivity.RandomDoubles(l.Maps, inputs, Seed * 7919 + layer),
+            _ => throw new SpecException($"layer {layer + 1}: unknown connectivity {l.Connectivity}.", "connectivity"),
+        };
+    }
+
+    private static Connectivity CheckedSinglesAndDoubles(int layer, int maps, int inputs)
+    {
+        int need = inputs + inputs * (inputs - 1) / 2;
+        if (maps != need)
+            throw new SpecException($"layer {layer + 1}: singles-and-all-doubles over {inputs} input planes makes {need} maps, but maps = {maps}.", "maps");
+        return Connectivity.SinglesAndAllDoubles(inputs);
+    }
+}
+
+/// <summary>An invalid training spec or input; <see cref="Field"/> names the offending field or flag.</summary>
+public sealed class SpecException(string message, string field) : ArgumentException(message)
+{
+    public string Field { get; } = field;
+}
