@@ -1,1 +1,3 @@
-return 0;
+using Distributed.Client.Commands;
+
+return await CommandCatalog.CreateRoot().Parse(args).InvokeAsync();
