@@ -14,7 +14,7 @@ namespace Distributed.Compute.Operators;
 /// </para>
 /// Sums are accumulated in float per image and added in the caller's order, so a fixed order gives a fixed result.
 /// </summary>
-public sealed class FilterNormalEquations
+public sealed class FilterNormalEquations : Learning.IFilterSystem
 {
     private readonly int[] _pairIndex; // [K, K] → pair index or −1
 

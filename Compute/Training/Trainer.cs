@@ -1,0 +1,158 @@
+using Distributed.Compute.Learning;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Training;
+
+/// <summary>
+/// The layer → epoch → infer → reduce → update loop, written once for every engine (DESIGN.md §2): the workers hold
+/// the images (in this process or on shard grains), this class holds the filters. Partials are reduced in shard order,
+/// so a fixed seed gives a fixed result on any engine with the same shard plan.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainingSpec _spec;
+    private readonly IImageWorkers _workers;
+    private readonly ITrainingObserver? _observer;
+    private readonly TimeProvider _time;
+
+    public Trainer(TrainingSpec spec, IImageWorkers workers, ITrainingObserver? observer = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(workers);
+        spec.Validate();
+        _spec = spec;
+        _workers = workers;
+        _observer = observer;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public async Task<TrainingResult> RunAsync(TrainingCheckpoint? resume = null, CancellationToken cancellationToken = default)
+    {
+        long started = _time.GetTimestamp();
+        var completed = new List<LayerResult>(resume?.Completed ?? []);
+        var metrics = new List<EpochMetrics>(resume?.Metrics ?? []);
+        int images = _workers.Shards.Sum(s => s.Count);
+        int totalEpochs = _spec.Layers.Sum(l => l.Epochs + 1);
+        int doneEpochs = metrics.Count + completed.Count;
+
+        for (int layer = completed.Count; layer < _spec.Layers.Count; layer++)
+        {
+            LayerSpec spec = _spec.Layers[layer];
+            FrozenLayer[] frozen = completed.Select(c => c.Frozen).ToArray();
+
+            // Build this layer's inputs on every shard and rescale the whole set together (max |input| = 1).
+            IReadOnlyList<LayerInputSummary> inputs = await _workers.PrepareLayerAsync(new PrepareLayerRequest(layer, frozen), cancellationToken);
+            int planes = inputs.Where(s => s.Images > 0).Select(s => s.Planes).Distinct().Single();
+            float max = inputs.Max(s => s.MaxAbs);
+            float scale = max > 0 ? 1 / max : 1;
+            Connectivity g = _spec.ConnectivityFor(layer, planes);
+
+            bool resuming = resume is not null && resume.Layer == layer;
+            FilterBank f = resuming ? resume!.Filters.Clone() : FilterInitializer.Gaussian(g, spec.FilterSize, Seed(layer, 0));
+            long version = resuming ? resume!.FilterVersion : VersionOf(layer, 0);
+            if (resuming) scale = resume!.InputScale;
+            int firstEpoch = resuming ? resume!.NextEpoch : 0;
+
+            for (int epoch = firstEpoch; epoch < spec.Epochs; epoch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long epochStart = _time.GetTimestamp();
+                InferenceTotals totals = _spec.Update == FilterUpdateSchedule.Online
+                    ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
+                    : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
+                version = VersionOf(layer, epoch + 1);
+
+                var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds);
+                metrics.Add(row);
+                doneEpochs++;
+                Report(layer, epoch, row, started, doneEpochs, totalEpochs, images);
+                if (_observer is not null)
+                    await _observer.OnCheckpointAsync(new TrainingCheckpoint(layer, epoch + 1, f.Clone(), version, scale, completed.ToArray(), metrics.ToArray()), cancellationToken);
+            }
+
+            // Final pass with the trained filters: the maps it leaves are the next layer's input.
+            cancellationToken.ThrowIfCancellationRequested();
+            IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
+                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, false), cancellationToken);
+            completed.Add(new LayerResult(layer, f, g.ToArray(), scale, Sum(final)));
+            doneEpochs++;
+            Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
+        }
+        return new TrainingResult(_spec, completed, metrics, _time.GetElapsedTime(started));
+    }
+
+    /// <summary>One inference pass over every image, A and b reduced in shard order, one filter solve.</summary>
+    private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
+    {
+        IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
+            new InferRequest(layer, epoch, VersionOf(layer, epoch), f, scale, frozen, null, true), ct);
+        var statistics = new FilterNormalEquations(g, f.Size);
+        foreach (ShardPartial partial in partials) statistics.Add(partial.Statistics!);
+        UpdateFilters(statistics, f, g, layer, epoch);
+        return Sum(partials);
+    }
+
+    /// <summary>The 2010 toolbox's schedule: images in a seeded random order, the filters updated after each one.</summary>
+    private async Task<InferenceTotals> OnlineEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
+    {
+        var totals = default(InferenceTotals);
+        int[] order = Shuffled(_workers.Shards.SelectMany(s => s).ToArray(), Seed(layer, epoch + 1));
+        for (int i = 0; i < order.Length; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            long version = VersionOf(layer, epoch) * 1_000_003 + i;
+            IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
+                new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], true), ct);
+            var statistics = new FilterNormalEquations(g, f.Size);
+            foreach (ShardPartial partial in partials) statistics.Add(partial.Statistics!);
+            UpdateFilters(statistics, f, g, layer, epoch * 1_000_003 + i);
+            totals += Sum(partials);
+        }
+        return totals;
+    }
+
+    private void UpdateFilters(FilterNormalEquations statistics, FilterBank f, Connectivity g, int layer, int step)
+    {
+        if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
+            FilterUpdate.ProjectedGradient(statistics, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters);
+        else
+            FilterUpdate.ConjugateGradientNormalize(statistics, f, g, _spec.FilterSteps, Seed(layer, step + 17));
+    }
+
+    private void Report(int layer, int epoch, EpochMetrics? last, long started, int done, int total, int images)
+    {
+        if (_observer is null) return;
+        TimeSpan elapsed = _time.GetElapsedTime(started);
+        double fraction = Math.Clamp(done / (double)total, 0, 1);
+        TimeSpan? remaining = done > 0 ? TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (total - done)) : null;
+        double rate = elapsed.TotalSeconds > 0 ? done * (double)images / elapsed.TotalSeconds : 0;
+        _observer.OnProgress(new TrainingProgress(layer + 1, _spec.Layers.Count, epoch + 1, _spec.Layers[layer].Epochs, fraction, last, elapsed, remaining, rate));
+    }
+
+    private static EpochMetrics Row(int layer, int epoch, InferenceTotals t, double seconds) =>
+        new(layer + 1, epoch + 1, t.Objective, t.DataTerm, t.SparsityTerm, t.NonzeroFraction, t.MeanPsnr, seconds, t.Images);
+
+    private static InferenceTotals Sum(IReadOnlyList<ShardPartial> partials)
+    {
+        var totals = default(InferenceTotals);
+        foreach (ShardPartial p in partials) totals += p.Totals;
+        return totals;
+    }
+
+    /// <summary>Filter versions: unique per (layer, epoch) so caches keyed on them (e.g. FISTA's ‖FᵀF‖) stay valid.</summary>
+    private static long VersionOf(int layer, int epoch) => (layer + 1) * 1_000_000L + epoch;
+
+    private int Seed(int layer, int salt) => unchecked(_spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
+
+    private static int[] Shuffled(int[] items, int seed)
+    {
+        var rng = new Random(seed);
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+        return items;
+    }
+}
