@@ -20,6 +20,17 @@ public static class FilterUpdate
     public static int ConjugateGradientNormalize(IFilterSystem system, FilterBank f, Connectivity g, int steps, int reseed)
     {
         Check(system, f, g);
+        int run = ConjugateGradient(system, f, steps, out _);
+        NormalizePlanes(f, g, reseed);
+        return run;
+    }
+
+    /// <summary>
+    /// Warm-started CG on A f = b (f in, f out) for at most <paramref name="steps"/> steps; stops early on an exact
+    /// solve. Returns the steps run and the final residual norm ‖b − A f‖.
+    /// </summary>
+    public static int ConjugateGradient(IFilterSystem system, FilterBank f, int steps, out double residualNorm)
+    {
         var r = new FilterBank(f.Maps, f.Inputs, f.Size);
         var d = new FilterBank(f.Maps, f.Inputs, f.Size);
         var ad = new FilterBank(f.Maps, f.Inputs, f.Size);
@@ -40,7 +51,7 @@ public static class FilterUpdate
             TensorPrimitives.MultiplyAdd(d.Data, (float)(next / rr), r.Data, d.Data);
             rr = next;
         }
-        NormalizePlanes(f, g, reseed);
+        residualNorm = Math.Sqrt(rr);
         return it;
     }
 

@@ -19,7 +19,7 @@ public interface IImageWorkers
 
     /// <summary>
     /// Builds layer <c>request.Layer</c>'s inputs on every shard (layer 0: the preprocessed images; layer l: layer
-    /// l−1's maps from the frozen filters) and returns each shard's largest |input|, for the set-wide rescale.
+    /// l−1's maps from the frozen filters) and returns each shard's sums, for the set-wide rescale.
     /// </summary>
     Task<IReadOnlyList<LayerInputSummary>> PrepareLayerAsync(PrepareLayerRequest request, CancellationToken cancellationToken);
 
@@ -39,12 +39,14 @@ public sealed record FrozenLayer(FilterBank Filters, float InputScale);
 /// <summary>Build layer <see cref="Layer"/>'s inputs. <see cref="Frozen"/> holds every layer below it.</summary>
 public sealed record PrepareLayerRequest(int Layer, IReadOnlyList<FrozenLayer> Frozen);
 
-/// <summary>One shard's view of a layer's inputs.</summary>
-public sealed record LayerInputSummary(int Shard, int Images, float MaxAbs, int Planes);
+/// <summary>One shard's view of a layer's inputs: Σ y² over its <see cref="Values"/> input values, for the set RMS.</summary>
+public sealed record LayerInputSummary(int Shard, int Images, double SumSquares, long Values, int Planes);
 
 /// <summary>
 /// One inference pass. <see cref="InputScale"/> is the set-wide scale of this layer's inputs; with
 /// <see cref="WantStatistics"/> the shard also returns A and b of its images (summed in ascending image order).
+/// <see cref="ColdStart"/> starts every image from z = 0 instead of its previous maps: the final pass of a layer does,
+/// so the maps handed to the next layer depend on the filters alone and a shard that lost them rebuilds them exactly.
 /// </summary>
 public sealed record InferRequest(
     int Layer,
@@ -54,7 +56,8 @@ public sealed record InferRequest(
     float InputScale,
     IReadOnlyList<FrozenLayer> Frozen,
     IReadOnlyList<int>? Images,
-    bool WantStatistics);
+    bool WantStatistics,
+    bool ColdStart = false);
 
 /// <summary>What a shard sends back from an inference pass: totals over its images, and optionally A and b.</summary>
 public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics);

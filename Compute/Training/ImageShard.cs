@@ -56,17 +56,19 @@ public sealed class ImageShard
     {
         ArgumentNullException.ThrowIfNull(request);
         EnsureInputs(request.Layer, request.Frozen, cancellationToken);
-        float max = 0;
+        double sumSquares = 0;
+        long values = 0;
         int planes = 0;
         foreach (ShardImage image in _images.Values)
         {
             Tensor3 input = image.Inputs[request.Layer];
             planes = input.Planes;
-            float m = input.Length == 0 ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(input.Data));
-            if (!float.IsFinite(m)) throw new InvalidOperationException($"{image.Name}: layer {request.Layer + 1} input is not finite.");
-            max = Math.Max(max, m);
+            double sq = SparseCodingObjective.SumOfSquares(input.Data);
+            if (!double.IsFinite(sq)) throw new InvalidOperationException($"{image.Name}: layer {request.Layer + 1} input is not finite.");
+            sumSquares += sq;
+            values += input.Length;
         }
-        return new LayerInputSummary(Index, _images.Count, max, planes);
+        return new LayerInputSummary(Index, _images.Count, sumSquares, values, planes);
     }
 
     /// <summary>Infers the requested images (ascending global index) and sums their totals and, if asked, A and b in that order.</summary>
@@ -147,6 +149,7 @@ public sealed class ImageShard
         try
         {
             Tensor3 z = image.EnsureMaps(layer, ws.Geometry.NewMaps);
+            if (request.ColdStart) z.Clear();
             long started = Stopwatch.GetTimestamp();
             InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion, y, z, layer);
             FilterNormalEquations? eq = null;
@@ -193,7 +196,7 @@ public sealed class ImageShard
             if (rebuild.Length > 0)
             {
                 // Frozen filter versions are negative so the FISTA Lipschitz cache never confuses them with training's.
-                var request = new InferRequest(below, -1, -1 - below, f.Filters, f.InputScale, frozen, rebuild, false);
+                var request = new InferRequest(below, -1, -1 - below, f.Filters, f.InputScale, frozen, rebuild, false, ColdStart: true);
                 for (int start = 0; start < rebuild.Length; start += MaxParallelism)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

@@ -41,11 +41,15 @@ public sealed class Trainer
             LayerSpec spec = _spec.Layers[layer];
             FrozenLayer[] frozen = completed.Select(c => c.Frozen).ToArray();
 
-            // Build this layer's inputs on every shard and rescale the whole set together (max |input| = 1).
+            // Build this layer's inputs on every shard and rescale the whole set together to unit RMS, the scale at
+            // which λ = 1 and unit-norm filters make sparse coding worthwhile (a patch matching a filter with ℓ2
+            // amplitude a is coded once λa²/2 > a^p).
             IReadOnlyList<LayerInputSummary> inputs = await _workers.PrepareLayerAsync(new PrepareLayerRequest(layer, frozen), cancellationToken);
             int planes = inputs.Where(s => s.Images > 0).Select(s => s.Planes).Distinct().Single();
-            float max = inputs.Max(s => s.MaxAbs);
-            float scale = max > 0 ? 1 / max : 1;
+            double sumSquares = 0;
+            long values = 0;
+            foreach (LayerInputSummary s in inputs) (sumSquares, values) = (sumSquares + s.SumSquares, values + s.Values);
+            float scale = sumSquares > 0 ? (float)Math.Sqrt(values / sumSquares) : 1;
             Connectivity g = _spec.ConnectivityFor(layer, planes);
 
             bool resuming = resume is not null && resume.Layer == layer;
@@ -71,10 +75,11 @@ public sealed class Trainer
                     await _observer.OnCheckpointAsync(new TrainingCheckpoint(layer, epoch + 1, f.Clone(), version, scale, completed.ToArray(), metrics.ToArray()), cancellationToken);
             }
 
-            // Final pass with the trained filters: the maps it leaves are the next layer's input.
+            // Final pass with the trained filters, from z = 0: the maps it leaves are the next layer's input, a function
+            // of the filters alone, so a shard that loses them rebuilds exactly these.
             cancellationToken.ThrowIfCancellationRequested();
             IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
-                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, false), cancellationToken);
+                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, false, ColdStart: true), cancellationToken);
             completed.Add(new LayerResult(layer, f, g.ToArray(), scale, Sum(final)));
             doneEpochs++;
             Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
