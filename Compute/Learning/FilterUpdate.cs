@@ -17,10 +17,10 @@ namespace Distributed.Compute.Learning;
 public static class FilterUpdate
 {
     /// <summary>CG on A f = b for <paramref name="steps"/> steps from f, then plane normalisation. Returns the CG steps run.</summary>
-    public static int ConjugateGradientNormalize(IFilterSystem system, FilterBank f, Connectivity g, int steps, int reseed)
+    public static async ValueTask<int> ConjugateGradientNormalizeAsync(IFilterSystem system, FilterBank f, Connectivity g, int steps, int reseed, CancellationToken cancellationToken = default)
     {
         Check(system, f, g);
-        int run = ConjugateGradient(system, f, steps, out _);
+        (int run, _) = await ConjugateGradientAsync(system, f, steps, cancellationToken);
         NormalizePlanes(f, g, reseed);
         return run;
     }
@@ -29,19 +29,19 @@ public static class FilterUpdate
     /// Warm-started CG on A f = b (f in, f out) for at most <paramref name="steps"/> steps; stops early on an exact
     /// solve. Returns the steps run and the final residual norm ‖b − A f‖.
     /// </summary>
-    public static int ConjugateGradient(IFilterSystem system, FilterBank f, int steps, out double residualNorm)
+    public static async ValueTask<(int Steps, double ResidualNorm)> ConjugateGradientAsync(IFilterSystem system, FilterBank f, int steps, CancellationToken cancellationToken = default)
     {
         var r = new FilterBank(f.Maps, f.Inputs, f.Size);
         var d = new FilterBank(f.Maps, f.Inputs, f.Size);
         var ad = new FilterBank(f.Maps, f.Inputs, f.Size);
-        system.Apply(f, ad);
+        await system.ApplyAsync(f, ad, cancellationToken);
         TensorPrimitives.Subtract(system.B.Data, ad.Data, r.Data);   // b and A f vanish on unconnected planes
         r.Data.CopyTo(d.Data, 0);
         double rr = SumSquares(r.Data);
         int it = 0;
         for (; it < steps && rr > 0; it++)
         {
-            system.Apply(d, ad);
+            await system.ApplyAsync(d, ad, cancellationToken);
             double dad = Dot(d.Data, ad.Data);
             if (!(dad > 0)) break;
             float alpha = (float)(rr / dad);
@@ -51,20 +51,19 @@ public static class FilterUpdate
             TensorPrimitives.MultiplyAdd(d.Data, (float)(next / rr), r.Data, d.Data);
             rr = next;
         }
-        residualNorm = Math.Sqrt(rr);
-        return it;
+        return (it, Math.Sqrt(rr));
     }
 
     /// <summary>
     /// Projected FISTA on ½fᵀAf − bᵀf subject to ‖f_k‖₂ ≤ 1 over all planes of map k (and Σ f_{k,c} = 0 per plane when
     /// <paramref name="zeroMean"/>); step 1/L with L from power iteration on A. Returns the objective reached.
     /// </summary>
-    public static double ProjectedGradient(IFilterSystem system, FilterBank f, Connectivity g, int iterations, bool zeroMean)
+    public static async ValueTask<double> ProjectedGradientAsync(IFilterSystem system, FilterBank f, Connectivity g, int iterations, bool zeroMean, CancellationToken cancellationToken = default)
     {
         Check(system, f, g);
         Project(f, g, zeroMean);
-        double lipschitz = LargestEigenvalue(system, f);
-        if (!(lipschitz > 0)) return Objective(system, f);
+        double lipschitz = await LargestEigenvalueAsync(system, f, cancellationToken);
+        if (!(lipschitz > 0)) return await ObjectiveAsync(system, f, cancellationToken);
         float step = (float)(1 / lipschitz);
         var w = f.Clone();
         var grad = new FilterBank(f.Maps, f.Inputs, f.Size);
@@ -72,7 +71,7 @@ public static class FilterUpdate
         double t = 1;
         for (int it = 0; it < iterations; it++)
         {
-            system.Apply(w, grad);
+            await system.ApplyAsync(w, grad, cancellationToken);
             TensorPrimitives.Subtract(grad.Data, system.B.Data, grad.Data);   // ∇ = A w − b
             TensorPrimitives.MultiplyAdd(grad.Data, -step, w.Data, next.Data);
             Project(next, g, zeroMean);
@@ -83,14 +82,14 @@ public static class FilterUpdate
             next.Data.CopyTo(f.Data, 0);
             t = tNext;
         }
-        return Objective(system, f);
+        return await ObjectiveAsync(system, f, cancellationToken);
     }
 
     /// <summary>½ fᵀA f − bᵀf.</summary>
-    public static double Objective(IFilterSystem system, FilterBank f)
+    public static async ValueTask<double> ObjectiveAsync(IFilterSystem system, FilterBank f, CancellationToken cancellationToken = default)
     {
         var af = new FilterBank(f.Maps, f.Inputs, f.Size);
-        system.Apply(f, af);
+        await system.ApplyAsync(f, af, cancellationToken);
         return 0.5 * Dot(f.Data, af.Data) - Dot(f.Data, system.B.Data);
     }
 
@@ -149,7 +148,7 @@ public static class FilterUpdate
     }
 
     /// <summary>Largest eigenvalue of A by 30 power iterations, times 1.02 for a safe step.</summary>
-    public static double LargestEigenvalue(IFilterSystem system, FilterBank shape)
+    public static async ValueTask<double> LargestEigenvalueAsync(IFilterSystem system, FilterBank shape, CancellationToken cancellationToken = default)
     {
         var v = new FilterBank(shape.Maps, shape.Inputs, shape.Size);
         var av = new FilterBank(shape.Maps, shape.Inputs, shape.Size);
@@ -160,7 +159,7 @@ public static class FilterUpdate
             double norm = Math.Sqrt(SumSquares(v.Data));
             if (!(norm > 0)) return 0;
             TensorPrimitives.Multiply(v.Data, (float)(1 / norm), v.Data);
-            system.Apply(v, av);
+            await system.ApplyAsync(v, av, cancellationToken);
             estimate = Dot(v.Data, av.Data);
             av.Data.CopyTo(v.Data, 0);
         }

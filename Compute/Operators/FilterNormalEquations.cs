@@ -49,6 +49,21 @@ public sealed class FilterNormalEquations : Learning.IFilterSystem
     public Connectivity Connectivity { get; }
     public int Size { get; }
 
+    /// <summary>Bytes A would take for this connectivity and filter size, without allocating it.</summary>
+    public static long EstimateGramBytes(Connectivity connectivity, int filterSize)
+    {
+        long pairs = 0;
+        for (int k = 0; k < connectivity.Maps; k++)
+            for (int k2 = k; k2 < connectivity.Maps; k2++)
+                for (int c = 0; c < connectivity.Inputs; c++)
+                    if (connectivity[k, c] && connectivity[k2, c])
+                    {
+                        pairs++;
+                        break;
+                    }
+        return pairs * filterSize * filterSize * filterSize * filterSize * sizeof(float);
+    }
+
     /// <summary>Map pairs (k ≤ k′) sharing an input plane, in the order their blocks appear in <see cref="Gram"/>.</summary>
     public IReadOnlyList<(int K1, int K2)> Pairs { get; }
 
@@ -127,6 +142,12 @@ public sealed class FilterNormalEquations : Learning.IFilterSystem
                         }
                 }
             }
+    }
+
+    ValueTask Learning.IFilterSystem.ApplyAsync(FilterBank f, FilterBank destination, CancellationToken cancellationToken)
+    {
+        Apply(f, destination);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>½ (fᵀA f − 2 bᵀf + Σ‖y‖²): the data term ½ Σ‖F(z) f − y‖² without touching the images.</summary>

@@ -29,6 +29,12 @@ public interface IImageWorkers
     /// </summary>
     Task<IReadOnlyList<ShardPartial>> InferAsync(InferRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Matrix-free filter update: each shard's <c>Σ_i Z_iᵀ Z_i d</c> over its images, from the maps its last inference
+    /// left, one product per shard in shard order. Used instead of shipping A when A is large.
+    /// </summary>
+    Task<IReadOnlyList<FilterProduct>> ApplyGramAsync(GramRequest request, CancellationToken cancellationToken);
+
     /// <summary>Reconstructions and maps of the given images under the trained model, for outputs.</summary>
     Task<IReadOnlyList<ImageReport>> ReportAsync(ReportRequest request, CancellationToken cancellationToken);
 }
@@ -42,9 +48,22 @@ public sealed record PrepareLayerRequest(int Layer, IReadOnlyList<FrozenLayer> F
 /// <summary>One shard's view of a layer's inputs: Σ y² over its <see cref="Values"/> input values, for the set RMS.</summary>
 public sealed record LayerInputSummary(int Shard, int Images, double SumSquares, long Values, int Planes);
 
+/// <summary>What a shard returns for the filter update besides its totals.</summary>
+public enum FilterStatistics
+{
+    /// <summary>Nothing: a final or inference-only pass.</summary>
+    None,
+
+    /// <summary>A = ΣZᵀZ and b = ΣZᵀy of its images, summed in ascending image order.</summary>
+    NormalEquations,
+
+    /// <summary>b = ΣZᵀy only; A·d products follow through <see cref="IImageWorkers.ApplyGramAsync"/>.</summary>
+    RightHandSide,
+}
+
 /// <summary>
-/// One inference pass. <see cref="InputScale"/> is the set-wide scale of this layer's inputs; with
-/// <see cref="WantStatistics"/> the shard also returns A and b of its images (summed in ascending image order).
+/// One inference pass. <see cref="InputScale"/> is the set-wide scale of this layer's inputs; <see cref="Statistics"/>
+/// says what the shard returns for the filter update.
 /// <see cref="ColdStart"/> starts every image from z = 0 instead of its previous maps: the final pass of a layer does,
 /// so the maps handed to the next layer depend on the filters alone and a shard that lost them rebuilds them exactly.
 /// </summary>
@@ -56,11 +75,17 @@ public sealed record InferRequest(
     float InputScale,
     IReadOnlyList<FrozenLayer> Frozen,
     IReadOnlyList<int>? Images,
-    bool WantStatistics,
+    FilterStatistics Statistics,
     bool ColdStart = false);
 
-/// <summary>What a shard sends back from an inference pass: totals over its images, and optionally A and b.</summary>
-public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics);
+/// <summary>What a shard sends back from an inference pass: totals over its images, and A and b or b alone on request.</summary>
+public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide = null);
+
+/// <summary>Asks every shard for Σ_i Z_iᵀ Z_i d with the maps of the named layer's last inference.</summary>
+public sealed record GramRequest(int Layer, int Epoch, long FilterVersion, FilterBank Direction);
+
+/// <summary>One shard's Σ_i Z_iᵀ Z_i d.</summary>
+public sealed record FilterProduct(int Shard, FilterBank Product);
 
 /// <summary>Requests reconstructions (and optionally maps) of the given images under the frozen model.</summary>
 public sealed record ReportRequest(IReadOnlyList<FrozenLayer> Frozen, IReadOnlyList<int> Images, bool IncludeMaps);

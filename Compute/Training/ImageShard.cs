@@ -80,7 +80,8 @@ public sealed class ImageShard
             ? _images.Keys.ToArray()
             : request.Images.Where(_images.ContainsKey).Distinct().Order().ToArray();
         Connectivity g = ConnectivityFor(request.Layer, request.Filters.Inputs);
-        FilterNormalEquations? sum = request.WantStatistics ? new FilterNormalEquations(g, request.Filters.Size) : null;
+        FilterNormalEquations? sum = request.Statistics == FilterStatistics.NormalEquations ? new FilterNormalEquations(g, request.Filters.Size) : null;
+        FilterBank? rhs = request.Statistics == FilterStatistics.RightHandSide ? new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size) : null;
         var totals = default(InferenceTotals);
         // Chunks of MaxParallelism images run in parallel; their results are then added in image order, so the sums
         // do not depend on scheduling (and per-image A blocks in flight stay bounded).
@@ -88,16 +89,53 @@ public sealed class ImageShard
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(MaxParallelism, mine.Length - start);
-            var results = new (InferenceTotals Totals, FilterNormalEquations? Stats)[count];
+            var results = new (InferenceTotals Totals, FilterNormalEquations? Stats, FilterBank? Rhs)[count];
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
                 results[i] = InferOne(mine[start + i], request, g));
-            foreach (var (t, stats) in results)
+            foreach (var (t, stats, b) in results)
             {
                 totals += t;
                 if (stats is not null) sum!.Add(stats);
+                if (b is not null) TensorPrimitives.Add(rhs!.Data, b.Data, rhs.Data);
             }
         }
-        return new ShardPartial(Index, totals, sum);
+        return new ShardPartial(Index, totals, sum, rhs);
+    }
+
+    /// <summary>Σ_i Z_iᵀ Z_i d over this shard's images (ascending index), with the maps of the layer's last inference.</summary>
+    public FilterProduct ApplyGram(GramRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        FilterBank d = request.Direction;
+        int[] mine = _images.Where(p => p.Value.MapsOf(request.Layer) is not null).Select(p => p.Key).ToArray();
+        if (mine.Length != _images.Count)
+            throw new InvalidOperationException($"shard {Index} holds no layer-{request.Layer + 1} maps for {_images.Count - mine.Length} images; run an inference pass first.");
+        var total = new FilterBank(d.Maps, d.Inputs, d.Size);
+        for (int start = 0; start < mine.Length; start += MaxParallelism)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(MaxParallelism, mine.Length - start);
+            var products = new FilterBank[count];
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
+            {
+                ShardImage image = _images[mine[start + i]];
+                Tensor3 y = image.Inputs[request.Layer];
+                InferenceWorkspace ws = Rent(request.Layer, y, d);
+                try
+                {
+                    Tensor3 z = image.MapsOf(request.Layer)!;
+                    ws.Operator.Synthesize(z, d, ws.Residual);
+                    products[i] = new FilterBank(d.Maps, d.Inputs, d.Size);
+                    ws.Operator.FilterGradient(z, ws.Residual, products[i]);
+                }
+                finally
+                {
+                    Return(request.Layer, y, ws);
+                }
+            });
+            foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
+        }
+        return new FilterProduct(Index, total);
     }
 
     /// <summary>Input, per-layer reconstructions carried down to pixels, and optionally the maps, of the requested images.</summary>
@@ -140,7 +178,7 @@ public sealed class ImageShard
         foreach (ShardImage image in _images.Values) image.Reset();
     }
 
-    private (InferenceTotals, FilterNormalEquations?) InferOne(int index, InferRequest request, Connectivity g)
+    private (InferenceTotals, FilterNormalEquations?, FilterBank?) InferOne(int index, InferRequest request, Connectivity g)
     {
         ShardImage image = _images[index];
         int layer = request.Layer;
@@ -153,12 +191,18 @@ public sealed class ImageShard
             long started = Stopwatch.GetTimestamp();
             InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion, y, z, layer);
             FilterNormalEquations? eq = null;
-            if (request.WantStatistics)
+            FilterBank? rhs = null;
+            if (request.Statistics == FilterStatistics.NormalEquations)
             {
                 eq = new FilterNormalEquations(g, request.Filters.Size);
                 eq.Accumulate(ws.Operator, z, y);
             }
-            return (stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq);
+            else if (request.Statistics == FilterStatistics.RightHandSide)
+            {
+                rhs = new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size);
+                ws.Operator.FilterGradient(z, y, rhs);
+            }
+            return (stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs);
         }
         finally
         {
@@ -196,7 +240,7 @@ public sealed class ImageShard
             if (rebuild.Length > 0)
             {
                 // Frozen filter versions are negative so the FISTA Lipschitz cache never confuses them with training's.
-                var request = new InferRequest(below, -1, -1 - below, f.Filters, f.InputScale, frozen, rebuild, false, ColdStart: true);
+                var request = new InferRequest(below, -1, -1 - below, f.Filters, f.InputScale, frozen, rebuild, FilterStatistics.None, ColdStart: true);
                 for (int start = 0; start < rebuild.Length; start += MaxParallelism)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

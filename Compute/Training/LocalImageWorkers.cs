@@ -46,6 +46,9 @@ public sealed class LocalImageWorkers : IImageWorkers
         return Task.FromResult<IReadOnlyList<ShardPartial>>(partials);
     }
 
+    public Task<IReadOnlyList<FilterProduct>> ApplyGramAsync(GramRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<FilterProduct>>(_shards.Select(s => s.ApplyGram(request, cancellationToken)).ToArray());
+
     public Task<IReadOnlyList<ImageReport>> ReportAsync(ReportRequest request, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ImageReport>>(_shards.SelectMany(s => s.Report(request, cancellationToken)).OrderBy(r => r.Image).ToArray());
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
@@ -79,7 +80,7 @@ public sealed class Trainer
             // of the filters alone, so a shard that loses them rebuilds exactly these.
             cancellationToken.ThrowIfCancellationRequested();
             IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
-                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, false, ColdStart: true), cancellationToken);
+                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
             completed.Add(new LayerResult(layer, f, g.ToArray(), scale, Sum(final)));
             doneEpochs++;
             Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
@@ -87,15 +88,36 @@ public sealed class Trainer
         return new TrainingResult(_spec, completed, metrics, _time.GetElapsedTime(started));
     }
 
-    /// <summary>One inference pass over every image, A and b reduced in shard order, one filter solve.</summary>
+    /// <summary>One inference pass over every image, A and b (or b alone) reduced in shard order, one filter solve.</summary>
     private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
     {
+        long version = VersionOf(layer, epoch);
         IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
-            new InferRequest(layer, epoch, VersionOf(layer, epoch), f, scale, frozen, null, true), ct);
-        var statistics = new FilterNormalEquations(g, f.Size);
-        foreach (ShardPartial partial in partials) statistics.Add(partial.Statistics!);
-        UpdateFilters(statistics, f, g, layer, epoch);
+            new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(g, f.Size)), ct);
+        await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch, ct);
         return Sum(partials);
+    }
+
+    private FilterStatistics StatisticsFor(Connectivity g, int size) => _spec.FilterSystem switch
+    {
+        FilterSystemKind.Explicit => FilterStatistics.NormalEquations,
+        FilterSystemKind.MatrixFree => FilterStatistics.RightHandSide,
+        _ => FilterNormalEquations.EstimateGramBytes(g, size) <= TrainingSpec.ExplicitGramLimitBytes
+            ? FilterStatistics.NormalEquations : FilterStatistics.RightHandSide,
+    };
+
+    /// <summary>The filter system of an inference pass: A and b added in shard order, or b and the workers for A·d.</summary>
+    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, FilterBank f, int layer, int epoch, long version)
+    {
+        if (partials.All(p => p.Statistics is not null))
+        {
+            var statistics = new FilterNormalEquations(g, f.Size);
+            foreach (ShardPartial partial in partials) statistics.Add(partial.Statistics!);
+            return statistics;
+        }
+        var b = new FilterBank(f.Maps, f.Inputs, f.Size);
+        foreach (ShardPartial partial in partials) TensorPrimitives.Add(b.Data, partial.RightHandSide!.Data, b.Data);
+        return new WorkerFilterSystem(_workers, layer, epoch, version, b);
     }
 
     /// <summary>The 2010 toolbox's schedule: images in a seeded random order, the filters updated after each one.</summary>
@@ -107,22 +129,21 @@ public sealed class Trainer
         {
             ct.ThrowIfCancellationRequested();
             long version = VersionOf(layer, epoch) * 1_000_003 + i;
+            // An online step uses this one image alone, so its A is shipped explicitly (A·d round trips would sum over every image).
             IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
-                new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], true), ct);
-            var statistics = new FilterNormalEquations(g, f.Size);
-            foreach (ShardPartial partial in partials) statistics.Add(partial.Statistics!);
-            UpdateFilters(statistics, f, g, layer, epoch * 1_000_003 + i);
+                new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], FilterStatistics.NormalEquations), ct);
+            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch * 1_000_003 + i, ct);
             totals += Sum(partials);
         }
         return totals;
     }
 
-    private void UpdateFilters(FilterNormalEquations statistics, FilterBank f, Connectivity g, int layer, int step)
+    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, int layer, int step, CancellationToken ct)
     {
         if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-            FilterUpdate.ProjectedGradient(statistics, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters);
+            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct);
         else
-            FilterUpdate.ConjugateGradientNormalize(statistics, f, g, _spec.FilterSteps, Seed(layer, step + 17));
+            await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
     }
 
     private void Report(int layer, int epoch, EpochMetrics? last, long started, int done, int total, int images)

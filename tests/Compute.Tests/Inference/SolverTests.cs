@@ -95,7 +95,7 @@ public class SolverTests
     }
 
     [Fact]
-    public void ConjugateGradient_MoreSteps_ResidualFalls()
+    public async Task ConjugateGradient_MoreSteps_ResidualFalls()
     {
         var geometry = new LayerGeometry(1, 3, 4, 16, 16, Boundary.Valid);
         var g = Connectivity.Full(3, 1);
@@ -107,7 +107,7 @@ public class SolverTests
         for (int steps = 0; steps <= 8; steps++)
         {
             var f = FilterInitializer.Gaussian(g, 4, 7);
-            FilterUpdate.ConjugateGradient(eq, f, steps, out double r);
+            (_, double r) = await FilterUpdate.ConjugateGradientAsync(eq, f, steps);
             residuals.Add(r);
         }
         for (int i = 1; i < residuals.Count; i++)
@@ -115,7 +115,7 @@ public class SolverTests
     }
 
     [Fact]
-    public void ProjectedGradient_FromAnyStart_MeetsConstraintsAndLowersObjective()
+    public async Task ProjectedGradient_FromAnyStart_MeetsConstraintsAndLowersObjective()
     {
         var geometry = new LayerGeometry(1, 3, 4, 16, 16, Boundary.Circular);
         var g = Connectivity.Full(3, 1);
@@ -124,8 +124,8 @@ public class SolverTests
         eq.Accumulate(op, Synthetic.Random(3, 16, 16, 60), Synthetic.Random(1, 16, 16, 61));
         var f = FilterInitializer.Gaussian(g, 4, 8);
         FilterUpdate.Project(f, g, zeroMean: true);
-        double before = FilterUpdate.Objective(eq, f);
-        double after = FilterUpdate.ProjectedGradient(eq, f, g, 200, zeroMean: true);
+        double before = await FilterUpdate.ObjectiveAsync(eq, f);
+        double after = await FilterUpdate.ProjectedGradientAsync(eq, f, g, 200, zeroMean: true);
         Assert.True(after < before, $"objective {before} → {after}.");
         for (int k = 0; k < 3; k++)
         {
@@ -133,7 +133,7 @@ public class SolverTests
             Assert.True(Math.Abs(f.Plane(k, 0).ToArray().Sum()) < 1e-5, $"filter {k} is not zero mean.");
         }
         // Optimality: a further long run barely moves the objective.
-        double again = FilterUpdate.ProjectedGradient(eq, f, g, 400, zeroMean: true);
+        double again = await FilterUpdate.ProjectedGradientAsync(eq, f, g, 400, zeroMean: true);
         Assert.True(after - again <= 1e-4 * Math.Abs(after) + 1e-6, $"not converged: {after} then {again}.");
     }
 

@@ -81,6 +81,23 @@ public class TrainerTests
             Assert.True(MaxAbsDifference(one.Layers[l].Filters.Data, three.Layers[l].Filters.Data) <= 1e-4, $"layer {l + 1} filters differ.");
     }
 
+    [Theory]
+    [InlineData(FilterSolver.ConjugateGradientNormalize)]
+    [InlineData(FilterSolver.ProjectedGradient)]
+    public async Task RunAsync_MatrixFreeFilterSystem_MatchesExplicitNormalEquations(FilterSolver solver)
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 5, size: 18, seed: 14);
+        var spec = TwoLayers() with { FilterSolver = solver, FilterSystem = FilterSystemKind.Explicit };
+        TrainingResult a = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 2)).RunAsync();
+        var free = spec with { FilterSystem = FilterSystemKind.MatrixFree };
+        TrainingResult b = await new Trainer(free, new LocalImageWorkers(free, images, shards: 2)).RunAsync();
+        for (int l = 0; l < 2; l++)
+        {
+            double diff = MaxAbsDifference(a.Layers[l].Filters.Data, b.Layers[l].Filters.Data);
+            Assert.True(diff <= 1e-3, $"{solver}: layer {l + 1} filters differ by {diff} between explicit A and A·d products.");
+        }
+    }
+
     [Fact]
     public async Task RunAsync_ResumedAtALayerBoundary_IsBitIdenticalToTheUndisturbedRun()
     {
