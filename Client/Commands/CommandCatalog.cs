@@ -15,6 +15,6 @@ internal static class CommandCatalog
     private static IEnumerable<Command> All()
     {
         yield return SummaryCommand.Create();
-        yield break;
+        yield return BenchCommand.Create();
     }
 }

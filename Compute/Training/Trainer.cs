@@ -16,6 +16,7 @@ public sealed class Trainer
     private readonly IImageWorkers _workers;
     private readonly ITrainingObserver? _observer;
     private readonly TimeProvider _time;
+    private readonly Dictionary<int, FilterBank> _eigenvectors = new();
 
     public Trainer(TrainingSpec spec, IImageWorkers workers, ITrainingObserver? observer = null, TimeProvider? time = null)
     {
@@ -141,9 +142,16 @@ public sealed class Trainer
     private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, int layer, int step, CancellationToken ct)
     {
         if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct);
+            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
         else
             await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+    }
+
+    /// <summary>The power-iteration state of a layer's filter system, kept across its epochs (A changes slowly).</summary>
+    private FilterBank EigenvectorFor(int layer, FilterBank shape)
+    {
+        if (!_eigenvectors.TryGetValue(layer, out FilterBank? v)) _eigenvectors[layer] = v = new FilterBank(shape.Maps, shape.Inputs, shape.Size);
+        return v;
     }
 
     private void Report(int layer, int epoch, EpochMetrics? last, long started, int done, int total, int images)
