@@ -21,8 +21,21 @@ public sealed class LayerOperator
     private readonly Tensor3? _padded;   // circular only: wrap-padded maps [K, H+s−1, W+s−1]
 
     public LayerOperator(LayerGeometry geometry, Connectivity connectivity)
+        : this(geometry, connectivity, degreeOfParallelism: 1)
+    {
+    }
+
+    /// <param name="geometry">The layer's shapes.</param>
+    /// <param name="connectivity">Which maps reconstruct which input planes.</param>
+    /// <param name="degreeOfParallelism">
+    /// Threads one call may use (1: the calling thread only, no allocation per call). Larger values split the work
+    /// across output planes and row bands with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>; the
+    /// result is bitwise identical to the serial one, since each output value is summed in the same order either way.
+    /// </param>
+    public LayerOperator(LayerGeometry geometry, Connectivity connectivity, int degreeOfParallelism)
     {
         ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
         ArgumentNullException.ThrowIfNull(connectivity);
         if (connectivity.Maps != geometry.Maps || connectivity.Inputs != geometry.Inputs)
             throw new ArgumentException($"connectivity is [{connectivity.Maps}, {connectivity.Inputs}]; the layer has {geometry.Maps} maps and {geometry.Inputs} inputs.", nameof(connectivity));
@@ -30,12 +43,16 @@ public sealed class LayerOperator
             throw new ArgumentException($"filter size {geometry.FilterSize} is larger than the input {geometry.Rows}×{geometry.Cols}.", nameof(geometry));
         Geometry = geometry;
         Connectivity = connectivity;
+        DegreeOfParallelism = degreeOfParallelism;
         if (geometry.Boundary == Boundary.Circular)
             _padded = new Tensor3(geometry.Maps, geometry.Rows + geometry.FilterSize - 1, geometry.Cols + geometry.FilterSize - 1);
     }
 
     public LayerGeometry Geometry { get; }
     public Connectivity Connectivity { get; }
+
+    /// <summary>Threads one operator call may use; 1 runs on the caller's thread.</summary>
+    public int DegreeOfParallelism { get; }
 
     /// <summary>Effectively computes <c>destination = F(f) z</c>: destination[c] = Σ_k g_{k,c} valid(z_k ∗ f_{k,c}).</summary>
     public void Synthesize(Tensor3 z, FilterBank f, Tensor3 destination)
@@ -73,6 +90,8 @@ public sealed class LayerOperator
         Geometry.CheckMaps(z, nameof(z));
         Geometry.CheckImage(r, nameof(r));
         Geometry.CheckFilters(destination, nameof(destination));
+        CheckDistinct(z.Data, destination.Data, nameof(destination));
+        CheckDistinct(r.Data, destination.Data, nameof(destination));
         Tensor3 zv = ValidMaps(z);
         LayerKernels.FilterGradient(zv, r, Connectivity, destination);
     }
