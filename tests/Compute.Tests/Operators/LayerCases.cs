@@ -40,6 +40,26 @@ internal static class LayerCases
         return data;
     }
 
+    /// <summary>
+    /// Smaller shapes for the Gram tests, whose naive reference costs s⁴·H·W a map pair: still odd, non-multiples of the
+    /// vector widths, s from 1 to 11, and images narrower than the filter is wide plus one.
+    /// </summary>
+    public static TheoryData<int, int, int, int> Gram()
+    {
+        (int, int, int)[] sizes =
+        [
+            (1, 1, 1), (1, 40, 1), (2, 3, 2), (3, 5, 3), (7, 9, 5), (8, 8, 8), (9, 17, 7), (11, 11, 11), (13, 31, 4),
+            (17, 16, 6), (12, 7, 7), (40, 37, 3), (23, 19, 2), (5, 40, 5), (10, 9, 9), (6, 10, 6),
+        ];
+        var data = new TheoryData<int, int, int, int>();
+        for (int n = 0; n < sizes.Length; n++)
+        {
+            var (h, w, s) = sizes[n];
+            data.Add(h, w, s, n % Layouts);
+        }
+        return data;
+    }
+
     /// <summary>The sparse layouts only, for the adjoint identities.</summary>
     public static TheoryData<int, int, int, int> Sparse()
     {
