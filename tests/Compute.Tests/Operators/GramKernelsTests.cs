@@ -46,7 +46,7 @@ public class GramKernelsTests
         FilterBank expected = NaiveLayer.FilterGradient(z, y, g, s);
         FilterBank b = TestData.RandomFilters(g.Maps, g.Inputs, s, seed: 25);
         FilterBank start = b.Clone();
-        GramKernels.AccumulateRightHandSide(z, y, g, b);
+        GramKernels.AccumulateRightHandSide(z, y, g.ToArray(), b);
         for (int i = 0; i < expected.Data.Length; i++) expected.Data[i] += start.Data[i];
         TestData.AssertClose(expected.Data, b.Data, 1e-5, $"b {h}×{w} s={s} layout {layout}");
     }
