@@ -37,7 +37,7 @@ internal static class MultiCorrelation
 
     /// <summary>
     /// Effectively computes, for i in [rowStart, rowEnd) and j in [0, outCols):
-    /// <c>out[i·outCols + j] = Σ_{n &lt; inputs, active[n·activeStride]} Σ_{u,v &lt; s} w[n·wInput + u·wRow + v·wCol] · x[n·xPlane + (i+u)·xCols + j + v]</c>,
+    /// <c>out[i·outStride + j] = Σ_{n &lt; inputs, active[n·activeStride]} Σ_{u,v &lt; s} w[n·wInput + u·wRow + v·wCol] · x[n·xPlane + (i+u)·xCols + j + v]</c>,
     /// summed per output in the order n, u, v whatever the path or row band.
     /// Requires outCols + s − 1 ≤ xCols and every addressed x, w and active element to exist.
     /// </summary>
@@ -46,21 +46,21 @@ internal static class MultiCorrelation
         ref float x, int inputs, nint xPlane, int xCols,
         ref float w, nint wInput, nint wRow, nint wCol,
         ref bool active, nint activeStride, int s,
-        ref float output, int outCols, int rowStart, int rowEnd)
+        ref float output, int outCols, int outStride, int rowStart, int rowEnd)
     {
         switch (SimdPaths.Resolve(path, outCols, vectorsPerBlock: 4))
         {
             case SimdPath.Vector512:
-                RowsVector<Vector512<float>, Ops512>(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, rowStart, rowEnd);
+                RowsVector<Vector512<float>, Ops512>(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, outStride, rowStart, rowEnd);
                 break;
             case SimdPath.Vector256:
-                RowsVector<Vector256<float>, Ops256>(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, rowStart, rowEnd);
+                RowsVector<Vector256<float>, Ops256>(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, outStride, rowStart, rowEnd);
                 break;
             case SimdPath.Vector128:
-                RowsVector<Vector128<float>, Ops128>(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, rowStart, rowEnd);
+                RowsVector<Vector128<float>, Ops128>(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, outStride, rowStart, rowEnd);
                 break;
             default:
-                RowsScalar(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, rowStart, rowEnd);
+                RowsScalar(ref x, inputs, xPlane, xCols, ref w, wInput, wRow, wCol, ref active, activeStride, s, ref output, outCols, outStride, rowStart, rowEnd);
                 break;
         }
     }
@@ -69,7 +69,7 @@ internal static class MultiCorrelation
         ref float x, int inputs, nint xPlane, int xCols,
         ref float w, nint wInput, nint wRow, nint wCol,
         ref bool active, nint activeStride, int s,
-        ref float output, int outCols, int rowStart, int rowEnd)
+        ref float output, int outCols, int outStride, int rowStart, int rowEnd)
     {
         for (int i = rowStart; i < rowEnd; i++)
             for (int j = 0; j < outCols; j++)
@@ -84,7 +84,7 @@ internal static class MultiCorrelation
                         for (int v = 0; v < s; v++)
                             sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref wn, u * wRow + v * wCol), Unsafe.Add(ref xn, (nint)u * xCols + v), sum);
                 }
-                Unsafe.Add(ref output, (nint)i * outCols + j) = sum;
+                Unsafe.Add(ref output, (nint)i * outStride + j) = sum;
             }
     }
 
@@ -92,7 +92,7 @@ internal static class MultiCorrelation
         ref float x, int inputs, nint xPlane, int xCols,
         ref float w, nint wInput, nint wRow, nint wCol,
         ref bool active, nint activeStride, int s,
-        ref float output, int outCols, int rowStart, int rowEnd)
+        ref float output, int outCols, int outStride, int rowStart, int rowEnd)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {
         int blockCols = 4 * TOps.Count;
@@ -124,12 +124,12 @@ internal static class MultiCorrelation
                         CacheHints.Prefetch(ref Unsafe.Add(ref next, xCols), span + s - 1);
                     }
                     for (int j = tile; j < tileEnd; j += blockCols)
-                        Block2<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outCols, i, j, first, 0);
+                        Block2<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, j, first, 0);
                     if (tileTail >= 0)
-                        Block2<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outCols, i, tileTail, first, mainCols - tileTail);
+                        Block2<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, tileTail, first, mainCols - tileTail);
                     first = false;
                 }
-                if (first) ClearRows(ref output, outCols, i, BlockRows, tile, tileTail >= 0 ? outCols : tileEnd);
+                if (first) ClearRows(ref output, outStride, i, BlockRows, tile, tileTail >= 0 ? outCols : tileEnd);
             }
             for (int i = blockRowsEnd; i < rowEnd; i++)
             {
@@ -140,20 +140,20 @@ internal static class MultiCorrelation
                     ref float xi = ref Unsafe.Add(ref x, input * xPlane);
                     ref float wi = ref Unsafe.Add(ref w, input * wInput);
                     for (int j = tile; j < tileEnd; j += blockCols)
-                        Block1<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outCols, i, j, first, 0);
+                        Block1<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, j, first, 0);
                     if (tileTail >= 0)
-                        Block1<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outCols, i, tileTail, first, mainCols - tileTail);
+                        Block1<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, tileTail, first, mainCols - tileTail);
                     first = false;
                 }
-                if (first) ClearRows(ref output, outCols, i, 1, tile, tileTail >= 0 ? outCols : tileEnd);
+                if (first) ClearRows(ref output, outStride, i, 1, tile, tileTail >= 0 ? outCols : tileEnd);
             }
         }
     }
 
-    private static void ClearRows(ref float output, int outCols, int row, int rows, int colStart, int colEnd)
+    private static void ClearRows(ref float output, int outStride, int row, int rows, int colStart, int colEnd)
     {
         for (int r = row; r < row + rows; r++)
-            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref output, (nint)r * outCols + colStart), colEnd - colStart).Clear();
+            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref output, (nint)r * outStride + colStart), colEnd - colStart).Clear();
     }
 
     /// <summary>
@@ -162,12 +162,12 @@ internal static class MultiCorrelation
     /// </summary>
     private static void Block2<TV, TOps>(
         ref float xi, int xCols, ref float wi, nint wRow, nint wCol, int s,
-        ref float output, int outCols, int i, int j, bool first, int keepBelow)
+        ref float output, int outStride, int i, int j, bool first, int keepBelow)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {
         int n = TOps.Count;
-        ref float o0 = ref Unsafe.Add(ref output, (nint)i * outCols + j);
-        ref float o1 = ref Unsafe.Add(ref o0, outCols);
+        ref float o0 = ref Unsafe.Add(ref output, (nint)i * outStride + j);
+        ref float o1 = ref Unsafe.Add(ref o0, outStride);
         TV a00, a01, a02, a03, a10, a11, a12, a13;
         if (first)
         {
@@ -245,11 +245,11 @@ internal static class MultiCorrelation
     /// <summary>One output row's share of <see cref="Block2{TV, TOps}"/>: the last row of an odd band.</summary>
     private static void Block1<TV, TOps>(
         ref float xi, int xCols, ref float wi, nint wRow, nint wCol, int s,
-        ref float output, int outCols, int i, int j, bool first, int keepBelow)
+        ref float output, int outStride, int i, int j, bool first, int keepBelow)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {
         int n = TOps.Count;
-        ref float o = ref Unsafe.Add(ref output, (nint)i * outCols + j);
+        ref float o = ref Unsafe.Add(ref output, (nint)i * outStride + j);
         TV a0 = first ? TOps.Zero : TOps.Load(ref o);
         TV a1 = first ? TOps.Zero : TOps.Load(ref Unsafe.Add(ref o, n));
         TV a2 = first ? TOps.Zero : TOps.Load(ref Unsafe.Add(ref o, 2 * n));

@@ -36,7 +36,7 @@ internal static class LayerKernels
                 ref MemoryMarshal.GetArrayDataReference(a.z.Data), a.z.Planes, a.z.PlaneLength, a.z.Cols,
                 ref a.f.Data[c * s2 + s2 - 1], (nint)a.f.Inputs * s2, -a.f.Size, -1,
                 ref a.g[c], a.f.Inputs, a.f.Size,
-                ref a.y.Data[c * a.y.PlaneLength], a.y.Cols, rowStart, rowEnd);
+                ref a.y.Data[c * a.y.PlaneLength], a.y.Cols, a.y.Cols, rowStart, rowEnd);
         });
     }
 
@@ -62,7 +62,7 @@ internal static class LayerKernels
                 ref MemoryMarshal.GetArrayDataReference(a.rp.Data), a.rp.Planes, a.rp.PlaneLength, a.rp.Cols,
                 ref a.f.Data[k * a.f.Inputs * s2], s2, a.f.Size, 1,
                 ref a.g[k * a.f.Inputs], 1, a.f.Size,
-                ref a.zg.Data[k * a.zg.PlaneLength], a.zg.Cols, rowStart, rowEnd);
+                ref a.zg.Data[k * a.zg.PlaneLength], a.zg.Cols, a.zg.Cols, rowStart, rowEnd);
         });
     }
 
