@@ -93,8 +93,8 @@ public sealed class FilterNormalEquations : Learning.IFilterSystem
         if (op.Geometry.FilterSize != Size || op.Connectivity.Maps != Connectivity.Maps || op.Connectivity.Inputs != Connectivity.Inputs)
             throw new ArgumentException("the operator's layer does not match these statistics.", nameof(op));
         Tensor3 zv = op.ValidMaps(z);
-        GramKernels.AccumulateGram(zv, y.Rows, y.Cols, Size, Pairs, Gram);
-        GramKernels.AccumulateRightHandSide(zv, y, Connectivity, B);
+        GramKernels.AccumulateGram(zv, y.Rows, y.Cols, Size, Pairs, Gram, op.DegreeOfParallelism);
+        GramKernels.AccumulateRightHandSide(zv, y, op.Mask, B, op.DegreeOfParallelism);
         double sq = 0;
         foreach (float v in y.Data) sq += (double)v * v;
         SumSquaredInputs += sq;
