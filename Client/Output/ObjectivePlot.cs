@@ -26,7 +26,6 @@ public static class ObjectivePlot
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 100);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 100);
-        BundledFont.EnsureScottPlotFont();
         bool log = UsesLogScale(metrics);
 
         var plot = new Plot();
