@@ -22,18 +22,19 @@ namespace Distributed.Compute.Convolution;
 /// prefetched while this one computes. Rows beyond a multiple of two run one at a time; a ragged right edge is one
 /// more block shifted back to end at the edge, keeping the lanes the last full block owns.
 /// </para>
-/// Callers validate shapes; nothing here checks bounds.
+/// Callers validate shapes; nothing here checks bounds. The hot methods skip tiered compilation
+/// (AggressiveOptimization): a training step calls them a handful of times, so they must be fast from the first call.
 /// </summary>
 internal static class MultiCorrelation
 {
     private const int BlockRows = 2;
 
     /// <summary>
-    /// Output columns per tile: one input's window rows across a tile (9 rows × 263 floats for s = 8) stay in L1 while
-    /// its column blocks sweep them, and a whole row block's inputs (64 × 9 KB) mostly stay in L2 for the next row
-    /// block. A multiple of every block width (16, 32, 64 columns); measured against 64, 128 and unbounded.
+    /// Output columns per tile: one input's window rows across a tile (9 rows × 135 floats for s = 8) stay in L1 while
+    /// its column blocks sweep them, and a row block's window over 64 inputs (64 × 4.9 KB) fits a 512 KB L2, so the
+    /// next row block finds all but its one new row per input there. A multiple of every block width (16, 32, 64).
     /// </summary>
-    private const int TileCols = 256;
+    private const int TileCols = 128;
 
     /// <summary>
     /// Effectively computes, for i in [rowStart, rowEnd) and j in [0, outCols):
@@ -65,6 +66,7 @@ internal static class MultiCorrelation
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsScalar(
         ref float x, int inputs, nint xPlane, int xCols,
         ref float w, nint wInput, nint wRow, nint wCol,
@@ -88,6 +90,7 @@ internal static class MultiCorrelation
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsVector<TV, TOps>(
         ref float x, int inputs, nint xPlane, int xCols,
         ref float w, nint wInput, nint wRow, nint wCol,
@@ -160,6 +163,7 @@ internal static class MultiCorrelation
     /// Adds one input's contribution to output rows i, i+1, columns j..j+4N−1 (or sets it, for the first input).
     /// Lanes below <paramref name="keepBelow"/> (counted from j) are left as they are in memory.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block2<TV, TOps>(
         ref float xi, int xCols, ref float wi, nint wRow, nint wCol, int s,
         ref float output, int outStride, int i, int j, bool first, int keepBelow)
@@ -243,6 +247,7 @@ internal static class MultiCorrelation
     }
 
     /// <summary>One output row's share of <see cref="Block2{TV, TOps}"/>: the last row of an odd band.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block1<TV, TOps>(
         ref float xi, int xCols, ref float wi, nint wRow, nint wCol, int s,
         ref float output, int outStride, int i, int j, bool first, int keepBelow)

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Configs;
+using Perfolizer.Horology;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
@@ -11,6 +12,7 @@ using Distributed.Benchmarks;
 // noisy machine better than ShortRun's three), so the whole set takes about three minutes, most of it the naive loops.
 IConfig config = DefaultConfig.Instance
     .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(7)
+        .WithMinIterationTime(TimeInterval.FromMilliseconds(200))
         .WithToolchain(InProcessEmitToolchain.Instance).WithId("Short"))
     .AddColumn(new ThroughputColumn(percentOfPeak: false), new ThroughputColumn(percentOfPeak: true))
     .AddFilter(new SimpleFilter(b => b.Descriptor.WorkloadMethod.Name != nameof(FmaPeakBenchmarks.Vector512Fma) || Vector512.IsHardwareAccelerated))
@@ -25,4 +27,9 @@ Console.WriteLine($"Vector512 accelerated: {Vector512.IsHardwareAccelerated}; Ve
 foreach (Summary summary in summaries)
 {
     Console.WriteLine(Throughput.Table(summary));
+}
+if (args.Length == 0)
+{
+    Console.WriteLine();
+    Console.WriteLine(CpuTimeProbe.Table());
 }
