@@ -31,5 +31,5 @@ foreach (Summary summary in summaries)
 if (args.Length == 0)
 {
     Console.WriteLine();
-    Console.WriteLine(CpuTimeProbe.Table());
+    Console.WriteLine(BestCaseProbe.Table());
 }
