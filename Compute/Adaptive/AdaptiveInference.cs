@@ -16,8 +16,10 @@ public sealed record AdaptiveOptions(int MaxIterations = 50, double Tolerance = 
 /// <c>min_{z, s} λ/2 ‖R_l(s) z − y‖² + ‖z‖₁</c> with R_l = F_1 U_1 … F_l (<see cref="PixelOperator"/>) and s the switches
 /// of the pooled layers below.
 /// <para>For fixed switches the problem is convex and FISTA solves it exactly as <see cref="FistaInference"/> does:
-/// <c>z⁺ = shrink(w − (λ/L) R_lᵀ(R_l w − y), 1/L)</c> with L = λ‖R_lᵀR_l‖ from power iteration (30 steps the first time a
-/// workspace runs, then 8 from its previous vector, times 1.02).</para>
+/// <c>z⁺ = shrink(w − (λ/L) R_lᵀ(R_l w − y), 1/L)</c> with L = λ‖R_lᵀR_l‖ from power iteration, times 1.02: 8 steps
+/// warm-started from the image's own previous vector, or 30 from a fixed start when it has none (all zero). The
+/// vector belongs to the image, not to the workspace, so the result does not depend on which images a worker ran
+/// before: a cold start (z = 0, zero vector) is a function of the image, filters and switches alone.</para>
 /// <para>Switch refresh, every <see cref="AdaptiveOptions.SwitchRefreshInterval"/> iterations at the current z: one
 /// synthesis leaves each lower layer j's top-down maps x_j = U_j F_{j+1} … F_l z, whose value at switch q0 of block c is
 /// the pooled value p; one adjoint leaves g_j = R_jᵀ(R_l z − y). Moving p from q0 to q changes the data term by
@@ -36,18 +38,20 @@ public static class AdaptiveInference
     /// <param name="switches">In: the lower layers' switches (one entry per pooling of the path, null where a layer is
     /// not pooled). Out: the refreshed switches. The arrays are overwritten in place.</param>
     /// <param name="z">In: the warm start. Out: the inferred maps.</param>
-    public static AdaptiveStats Run(AdaptiveWorkspace ws, IReadOnlyList<FilterBank> f, Tensor3 y, Tensor3 z, int[]?[] switches, double lambda, AdaptiveOptions options)
+    /// <param name="power">In: this image's last power-iteration vector, shaped like z (all zero: none yet). Out: the new one.</param>
+    public static AdaptiveStats Run(AdaptiveWorkspace ws, IReadOnlyList<FilterBank> f, Tensor3 y, Tensor3 z, int[]?[] switches, Tensor3 power, double lambda, AdaptiveOptions options)
     {
         ArgumentNullException.ThrowIfNull(ws);
         ArgumentNullException.ThrowIfNull(options);
         PixelOperator op = ws.Operator;
         op.Bottom.CheckImage(y, nameof(y));
         op.Top.CheckMaps(z, nameof(z));
+        op.Top.CheckMaps(power, nameof(power));
         for (int j = 0; j < op.Pools.Count; j++) op.Pools[j]?.CheckSwitches(switches[j]!, nameof(switches));
         bool refreshes = options.SwitchRefreshInterval > 0 && op.Pools.Any(p => p is not null);
         if (refreshes) EstimateUnitEnergies(op, f, ws.Energies);
 
-        double lipschitz = Lipschitz(ws, f, switches, lambda, ws.PowerVector is null ? 30 : 8);
+        double lipschitz = Lipschitz(ws, f, switches, power, lambda, warmIterations: 8);
         Tensor3 w = ws.Maps1, grad = ws.Maps2, next = ws.Maps3, r = ws.Residual;
         z.Data.CopyTo(w.Data, 0);
         double t = 1;
@@ -63,7 +67,7 @@ public static class AdaptiveInference
                 {
                     accepted++;
                     refreshed = true;
-                    lipschitz = Lipschitz(ws, f, switches, lambda, 4);
+                    lipschitz = Lipschitz(ws, f, switches, power, lambda, warmIterations: 4);
                     z.Data.CopyTo(w.Data, 0);
                     t = 1;
                 }
@@ -108,20 +112,23 @@ public static class AdaptiveInference
     }
 
     /// <summary>
-    /// An upper estimate of λ‖R_lᵀR_l‖ for these switches: power iteration from the workspace's previous vector
-    /// (or a fixed random start), times 1.02 so the step stays safe although it approaches from below.
+    /// An upper estimate of λ‖R_lᵀR_l‖ for these switches, times 1.02 so the step stays safe although power iteration
+    /// approaches from below: <paramref name="warmIterations"/> steps from <paramref name="power"/>, or 30 from a fixed
+    /// random start when it is all zero. The last vector is written back to <paramref name="power"/>.
     /// </summary>
-    public static double Lipschitz(AdaptiveWorkspace ws, IReadOnlyList<FilterBank> f, IReadOnlyList<int[]?> switches, double lambda, int iterations)
+    public static double Lipschitz(AdaptiveWorkspace ws, IReadOnlyList<FilterBank> f, IReadOnlyList<int[]?> switches, Tensor3 power, double lambda, int warmIterations)
     {
         ArgumentNullException.ThrowIfNull(ws);
+        ArgumentNullException.ThrowIfNull(power);
         Tensor3 v = ws.Maps4, u = ws.Maps5;
-        if (ws.PowerVector is null)
+        int iterations = warmIterations;
+        if (SparseCodingObjective.SumOfSquares(power.Data) == 0)
         {
             var rng = new Random(12345);
             for (int i = 0; i < v.Length; i++) v.Data[i] = (float)(rng.NextDouble() - 0.5);
-            ws.PowerVector = ws.Operator.NewMaps();
+            iterations = 30;
         }
-        else ws.PowerVector.Data.CopyTo(v.Data, 0);
+        else power.Data.CopyTo(v.Data, 0);
         double estimate = 0;
         for (int it = 0; it < iterations; it++)
         {
@@ -133,7 +140,7 @@ public static class AdaptiveInference
             estimate = SparseCodingObjective.Dot(v.Data, u.Data);
             u.Data.CopyTo(v.Data, 0);
         }
-        v.Data.CopyTo(ws.PowerVector.Data, 0);
+        v.Data.CopyTo(power.Data, 0);
         double value = lambda * estimate * 1.02;
         return value > 0 ? value : lambda;   // all-zero filters: any step works, the gradient is zero
     }

@@ -38,7 +38,4 @@ public sealed class AdaptiveWorkspace
 
     /// <summary>Per layer and map: the estimated pixel energy ‖R_j e_q‖² of one unit (see <see cref="AdaptiveInference"/>).</summary>
     internal double[][] Energies { get; }
-
-    /// <summary>The last power-iteration vector for ‖R_lᵀR_l‖: a good start for the next image or filters.</summary>
-    internal Tensor3? PowerVector { get; set; }
 }

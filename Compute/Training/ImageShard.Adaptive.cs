@@ -70,11 +70,16 @@ public sealed partial class ImageShard
             Tensor3 z = image.EnsureMaps(layer, ws.Operator.NewMaps);
             if (request.ColdStart || !state.Working.ContainsKey(layer))
                 state.Working[layer] = state.Base[layer].Select(s => (int[]?)s?.Clone()).ToArray();
-            if (request.ColdStart) z.Clear();
+            Tensor3 power = state.Power.TryGetValue(layer, out Tensor3? v) ? v : state.Power[layer] = ws.Operator.NewMaps();
+            if (request.ColdStart)
+            {
+                z.Clear();
+                power.Clear();
+            }
             int[]?[] switches = state.Working[layer];
             long started = Stopwatch.GetTimestamp();
             LayerSpec spec = _spec.Layers[layer];
-            AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, switches, spec.Lambda,
+            AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, switches, power, spec.Lambda,
                 new AdaptiveOptions(_spec.FistaIterations, _spec.FistaTolerance, _spec.SwitchRefreshInterval));
             FilterBank? rhs = null;
             if (request.Statistics == FilterStatistics.RightHandSide)
@@ -182,10 +187,14 @@ public sealed partial class ImageShard
     private void ReturnPixelSpace(int layer, ShardImage image, AdaptiveWorkspace ws) =>
         _adaptiveWorkspaces[(layer, image.Input.Rows, image.Input.Cols)].Add(ws);
 
-    /// <summary>One image's switch stacks, per layer l ≥ 1: where its inference starts cold, and where it last left them.</summary>
+    /// <summary>
+    /// One image's state per layer l ≥ 1: the switch stack its inference starts from cold, the stack its last inference
+    /// left, and its power-iteration vector for ‖R_lᵀR_l‖ (per image, so results do not depend on the shard plan).
+    /// </summary>
     private sealed class AdaptiveImageState
     {
         public Dictionary<int, int[]?[]> Base { get; } = new();
         public Dictionary<int, int[]?[]> Working { get; } = new();
+        public Dictionary<int, Tensor3> Power { get; } = new();
     }
 }
