@@ -36,16 +36,12 @@ internal static class InferCommand
                 int shown = r.GetValue(reconstructions) is > 0 and var n ? Math.Min(n, loaded.Count) : loaded.Count;
                 bool maps = r.GetValue(saveMaps);
                 ModelInferenceResult result = await ModelInference.RunAsync(workers, layers, Enumerable.Range(0, maps ? loaded.Count : shown).ToArray(), maps, ct);
-                string outDir = r.GetValue(output)!;
-                Directory.CreateDirectory(outDir);
+                var folder = new OutputFolder(r.GetValue(output)!);
+                RunFolder.WriteReconstructions(folder, result.Reports.Where(report => report.Image < shown));
                 foreach (ImageReport report in result.Reports)
-                {
-                    if (report.Image < shown)
-                        await RunFolder.WriteAtomicAsync(Path.Combine(outDir, $"reconstruction-{RunFolder.SafeName(report.Name)}.png"), ReconstructionImage.Png(report), ct);
                     if (report.Maps is not null)
                         for (int l = 0; l < report.Maps.Count; l++)
-                            await RunFolder.WriteAtomicAsync(Path.Combine(outDir, $"maps-{RunFolder.SafeName(report.Name)}-L{l + 1}.npy"), NpyFile.ToBytes(report.Maps[l]), ct);
-                }
+                            folder.WriteBytes($"maps-{RunFolder.SafeName(report.Name)}-L{l + 1}.npy", NpyFile.ToBytes(report.Maps[l]));
                 var csv = new StringBuilder("layer,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,images\n");
                 for (int l = 0; l < result.Layers.Count; l++)
                 {
@@ -54,8 +50,8 @@ internal static class InferCommand
                     r.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"layer {l + 1}: E = {t.Objective:G6}, nonzero {t.NonzeroFraction:P2}, PSNR {t.MeanPsnr:F2} dB over {t.Images} images"));
                 }
-                await RunFolder.WriteAtomicAsync(Path.Combine(outDir, "inference.csv"), Encoding.UTF8.GetBytes(csv.ToString()), ct);
-                r.InvocationConfiguration.Output.WriteLine($"wrote {Path.GetFullPath(outDir)}");
+                folder.WriteText("inference.csv", csv.ToString());
+                r.InvocationConfiguration.Output.WriteLine($"wrote {folder.Path}");
                 return 0;
             }
             catch (Exception e) when (UserErrors.IsUserError(e))
