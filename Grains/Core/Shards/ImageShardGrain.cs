@@ -3,6 +3,10 @@ using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Abstractions.Telemetry;
 using Distributed.Grains.Placement;
+using Distributed.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Distributed.Grains.Shards;
 
@@ -12,20 +16,28 @@ namespace Distributed.Grains.Shards;
 /// </summary>
 [ShardSpreadPlacement]
 internal sealed class ImageShardGrain(
-    [PersistentState("shard", StorageNames.Images)] IPersistentState<ShardImagesState> stored,
+    [FromKeyedServices(StorageNames.Images)] IGrainStorage imageStorage,
+    Serializer serializer,
     MessageLimits limits) : Grain, IImageShardGrain
 {
     private readonly PayloadStaging _staging = new();
     private readonly PayloadOutbox _outbox = new();
     private readonly SortedDictionary<int, ShardImageRecord> _images = [];
+    private readonly ChunkedBlobStore _store = new(imageStorage, "shard-images", limits);
     private string _job = "";
     private int _shard;
+    private bool _sealed;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_job, _shard) = ShardKey.Parse(this.GetPrimaryKeyString());
-        foreach (ShardImageRecord image in stored.State.Images) _images[image.Index] = image;
-        return Task.CompletedTask;
+        if (await _store.ReadAsync(this.GetPrimaryKeyString(), cancellationToken) is { } blob)
+        {
+            ShardImagesState state = serializer.Deserialize<ShardImagesState>(blob)
+                ?? throw new InvalidDataException($"stored images of shard {this.GetPrimaryKeyString()} are empty.");
+            foreach (ShardImageRecord image in state.Images) _images[image.Index] = image;
+            _sealed = state.Sealed;
+        }
     }
 
     public Task PutChunkAsync(PayloadChunk chunk)
@@ -45,7 +57,7 @@ internal sealed class ImageShardGrain(
     {
         ArgumentNullException.ThrowIfNull(batch);
         CheckJob(batch.Header);
-        if (stored.State.Sealed) throw new InvalidOperationException($"shard {_shard} of job {_job} is sealed; it takes no more images.");
+        if (_sealed) throw new InvalidOperationException($"shard {_shard} of job {_job} is sealed; it takes no more images.");
         using var span = DistributedTelemetry.StartSpan(TelemetryNames.Spans.Upload, batch.Header);
         span?.SetTag(TelemetryNames.Tags.Shard, _shard);
         span?.SetTag(TelemetryNames.Tags.Images, batch.Images.Count);
@@ -61,13 +73,14 @@ internal sealed class ImageShardGrain(
     public async Task<ShardDescription> SealAsync(MessageHeader header)
     {
         CheckJob(header);
-        if (!stored.State.Sealed)
+        if (!_sealed)
         {
             using var span = DistributedTelemetry.StartSpan(TelemetryNames.Spans.Checkpoint, header);
             span?.SetTag(TelemetryNames.Tags.Shard, _shard);
-            stored.State.Images = [.. _images.Values];
-            stored.State.Sealed = true;
-            await stored.WriteStateAsync();
+            byte[] blob = serializer.SerializeToArray(new ShardImagesState { Images = [.. _images.Values], Sealed = true });
+            span?.SetTag(TelemetryNames.Tags.Bytes, blob.LongLength);
+            await _store.WriteAsync(this.GetPrimaryKeyString(), blob);
+            _sealed = true;
             _staging.Clear();
         }
         return Describe(header);
@@ -84,7 +97,7 @@ internal sealed class ImageShardGrain(
         Header = header,
         Shard = _shard,
         Silo = RuntimeIdentity,
-        Sealed = stored.State.Sealed,
+        Sealed = _sealed,
         Images = [.. _images.Values.Select(i => new StoredImage
         {
             Index = i.Index,
