@@ -14,6 +14,7 @@ internal static class CommandCatalog
 
     private static IEnumerable<Command> All()
     {
-        yield break;
+        yield return SummaryCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

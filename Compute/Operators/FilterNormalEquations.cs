@@ -14,7 +14,7 @@ namespace Distributed.Compute.Operators;
 /// </para>
 /// Sums are accumulated in float per image and added in the caller's order, so a fixed order gives a fixed result.
 /// </summary>
-public sealed class FilterNormalEquations
+public sealed class FilterNormalEquations : Learning.IFilterSystem
 {
     private readonly int[] _pairIndex; // [K, K] → pair index or −1
 
@@ -49,6 +49,21 @@ public sealed class FilterNormalEquations
     public Connectivity Connectivity { get; }
     public int Size { get; }
 
+    /// <summary>Bytes A would take for this connectivity and filter size, without allocating it.</summary>
+    public static long EstimateGramBytes(Connectivity connectivity, int filterSize)
+    {
+        long pairs = 0;
+        for (int k = 0; k < connectivity.Maps; k++)
+            for (int k2 = k; k2 < connectivity.Maps; k2++)
+                for (int c = 0; c < connectivity.Inputs; c++)
+                    if (connectivity[k, c] && connectivity[k2, c])
+                    {
+                        pairs++;
+                        break;
+                    }
+        return pairs * filterSize * filterSize * filterSize * filterSize * sizeof(float);
+    }
+
     /// <summary>Map pairs (k ≤ k′) sharing an input plane, in the order their blocks appear in <see cref="Gram"/>.</summary>
     public IReadOnlyList<(int K1, int K2)> Pairs { get; }
 
@@ -78,8 +93,8 @@ public sealed class FilterNormalEquations
         if (op.Geometry.FilterSize != Size || op.Connectivity.Maps != Connectivity.Maps || op.Connectivity.Inputs != Connectivity.Inputs)
             throw new ArgumentException("the operator's layer does not match these statistics.", nameof(op));
         Tensor3 zv = op.ValidMaps(z);
-        GramKernels.AccumulateGram(zv, y.Rows, y.Cols, Size, Pairs, Gram);
-        GramKernels.AccumulateRightHandSide(zv, y, Connectivity, B);
+        GramKernels.AccumulateGram(zv, y.Rows, y.Cols, Size, Pairs, Gram, op.DegreeOfParallelism);
+        GramKernels.AccumulateRightHandSide(zv, y, op.Mask, B, op.DegreeOfParallelism);
         double sq = 0;
         foreach (float v in y.Data) sq += (double)v * v;
         SumSquaredInputs += sq;
@@ -127,6 +142,12 @@ public sealed class FilterNormalEquations
                         }
                 }
             }
+    }
+
+    ValueTask Learning.IFilterSystem.ApplyAsync(FilterBank f, FilterBank destination, CancellationToken cancellationToken)
+    {
+        Apply(f, destination);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>½ (fᵀA f − 2 bᵀf + Σ‖y‖²): the data term ½ Σ‖F(z) f − y‖² without touching the images.</summary>

@@ -13,16 +13,33 @@ namespace Distributed.Compute.Operators;
 /// <item><see cref="FilterGradient"/>: ∂/∂f_{k,c}[u,v] of ⟨F(z) f, r⟩ = Σ_{i,j} r_c[i,j] · z_k[i+s−1−u, j+s−1−v].</item>
 /// </list>
 /// Circular boundaries are an adapter around the same kernels: a map is wrap-padded to (H+s−1)×(W+s−1) before the
-/// valid kernel runs, and the adjoint folds the padded borders back. One instance holds scratch space and is not
-/// thread-safe: use one per worker thread.
+/// valid kernel runs (<see cref="WrapPad"/>), and the adjoint, whose transpose would fold the padded borders back
+/// (<see cref="FoldWrapPadding"/>), instead correlates the residual extended by wrap-around, which is the same sum.
+/// One instance holds scratch space and is not thread-safe: use one per worker thread, or give it a
+/// <see cref="DegreeOfParallelism"/> to spread each call over several.
 /// </summary>
 public sealed class LayerOperator
 {
     private readonly Tensor3? _padded;   // circular only: wrap-padded maps [K, H+s−1, W+s−1]
+    private readonly Tensor3 _residual;  // valid: r framed by s−1 zeros [C, H+2s−2, W+2s−2]; circular: r wrap-extended [C, H+s−1, W+s−1]
+    private readonly bool[] _mask;       // g as [K, C]
 
     public LayerOperator(LayerGeometry geometry, Connectivity connectivity)
+        : this(geometry, connectivity, degreeOfParallelism: 1)
+    {
+    }
+
+    /// <param name="geometry">The layer's shapes.</param>
+    /// <param name="connectivity">Which maps reconstruct which input planes.</param>
+    /// <param name="degreeOfParallelism">
+    /// Threads one call may use (1: the calling thread only, no allocation per call). Larger values split the work
+    /// across output planes and row bands with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>; the
+    /// result is bitwise identical to the serial one, since each output value is summed in the same order either way.
+    /// </param>
+    public LayerOperator(LayerGeometry geometry, Connectivity connectivity, int degreeOfParallelism)
     {
         ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
         ArgumentNullException.ThrowIfNull(connectivity);
         if (connectivity.Maps != geometry.Maps || connectivity.Inputs != geometry.Inputs)
             throw new ArgumentException($"connectivity is [{connectivity.Maps}, {connectivity.Inputs}]; the layer has {geometry.Maps} maps and {geometry.Inputs} inputs.", nameof(connectivity));
@@ -30,12 +47,25 @@ public sealed class LayerOperator
             throw new ArgumentException($"filter size {geometry.FilterSize} is larger than the input {geometry.Rows}×{geometry.Cols}.", nameof(geometry));
         Geometry = geometry;
         Connectivity = connectivity;
+        DegreeOfParallelism = degreeOfParallelism;
+        _mask = connectivity.ToArray();
+        int m = geometry.FilterSize - 1;
         if (geometry.Boundary == Boundary.Circular)
-            _padded = new Tensor3(geometry.Maps, geometry.Rows + geometry.FilterSize - 1, geometry.Cols + geometry.FilterSize - 1);
+        {
+            _padded = new Tensor3(geometry.Maps, geometry.Rows + m, geometry.Cols + m);
+            _residual = new Tensor3(geometry.Inputs, geometry.Rows + m, geometry.Cols + m);
+        }
+        else
+        {
+            _residual = new Tensor3(geometry.Inputs, geometry.Rows + 2 * m, geometry.Cols + 2 * m);
+        }
     }
 
     public LayerGeometry Geometry { get; }
     public Connectivity Connectivity { get; }
+
+    /// <summary>Threads one operator call may use; 1 runs on the caller's thread.</summary>
+    public int DegreeOfParallelism { get; }
 
     /// <summary>Effectively computes <c>destination = F(f) z</c>: destination[c] = Σ_k g_{k,c} valid(z_k ∗ f_{k,c}).</summary>
     public void Synthesize(Tensor3 z, FilterBank f, Tensor3 destination)
@@ -45,7 +75,7 @@ public sealed class LayerOperator
         Geometry.CheckImage(destination, nameof(destination));
         CheckDistinct(z.Data, destination.Data, nameof(destination));
         Tensor3 zv = ValidMaps(z);
-        LayerKernels.Synthesize(zv, f, Connectivity, destination);
+        LayerKernels.Synthesize(zv, f, _mask, destination, DegreeOfParallelism);
     }
 
     /// <summary>Effectively computes <c>destination = F(f)ᵀ r</c>: destination[k] = Σ_c g_{k,c} fullcorr(r_c, f_{k,c}).</summary>
@@ -55,13 +85,10 @@ public sealed class LayerOperator
         Geometry.CheckFilters(f, nameof(f));
         Geometry.CheckMaps(destination, nameof(destination));
         CheckDistinct(r.Data, destination.Data, nameof(destination));
-        if (_padded is null)
-        {
-            LayerKernels.Adjoint(r, f, Connectivity, destination);
-            return;
-        }
-        LayerKernels.Adjoint(r, f, Connectivity, _padded);
-        FoldWrapPadding(_padded, destination, Geometry.FilterSize - 1);
+        int m = Geometry.FilterSize - 1;
+        if (Geometry.Boundary == Boundary.Valid) LayerKernels.ZeroPad(r, _residual, m);
+        else LayerKernels.WrapExtend(r, _residual, m);
+        LayerKernels.Adjoint(_residual, f, _mask, destination, DegreeOfParallelism);
     }
 
     /// <summary>
@@ -73,9 +100,14 @@ public sealed class LayerOperator
         Geometry.CheckMaps(z, nameof(z));
         Geometry.CheckImage(r, nameof(r));
         Geometry.CheckFilters(destination, nameof(destination));
+        CheckDistinct(z.Data, destination.Data, nameof(destination));
+        CheckDistinct(r.Data, destination.Data, nameof(destination));
         Tensor3 zv = ValidMaps(z);
-        LayerKernels.FilterGradient(zv, r, Connectivity, destination);
+        LayerKernels.FilterGradient(zv, r, _mask, destination, accumulate: false, DegreeOfParallelism);
     }
+
+    /// <summary>The [K, C] connectivity mask the kernels take.</summary>
+    internal bool[] Mask => _mask;
 
     /// <summary>The maps as the valid kernels see them: z itself, or its wrap-padded copy for circular boundaries.</summary>
     internal Tensor3 ValidMaps(Tensor3 z)

@@ -19,7 +19,7 @@ public interface IImageWorkers
 
     /// <summary>
     /// Builds layer <c>request.Layer</c>'s inputs on every shard (layer 0: the preprocessed images; layer l: layer
-    /// l−1's maps from the frozen filters) and returns each shard's largest |input|, for the set-wide rescale.
+    /// l−1's maps from the frozen filters) and returns each shard's sums, for the set-wide rescale.
     /// </summary>
     Task<IReadOnlyList<LayerInputSummary>> PrepareLayerAsync(PrepareLayerRequest request, CancellationToken cancellationToken);
 
@@ -28,6 +28,12 @@ public interface IImageWorkers
     /// warm-started from each image's previous maps, and returns one partial per shard that had work, in shard order.
     /// </summary>
     Task<IReadOnlyList<ShardPartial>> InferAsync(InferRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Matrix-free filter update: each shard's <c>Σ_i Z_iᵀ Z_i d</c> over its images, from the maps its last inference
+    /// left, one product per shard in shard order. Used instead of shipping A when A is large.
+    /// </summary>
+    Task<IReadOnlyList<FilterProduct>> ApplyGramAsync(GramRequest request, CancellationToken cancellationToken);
 
     /// <summary>Reconstructions and maps of the given images under the trained model, for outputs.</summary>
     Task<IReadOnlyList<ImageReport>> ReportAsync(ReportRequest request, CancellationToken cancellationToken);
@@ -39,12 +45,27 @@ public sealed record FrozenLayer(FilterBank Filters, float InputScale);
 /// <summary>Build layer <see cref="Layer"/>'s inputs. <see cref="Frozen"/> holds every layer below it.</summary>
 public sealed record PrepareLayerRequest(int Layer, IReadOnlyList<FrozenLayer> Frozen);
 
-/// <summary>One shard's view of a layer's inputs.</summary>
-public sealed record LayerInputSummary(int Shard, int Images, float MaxAbs, int Planes);
+/// <summary>One shard's view of a layer's inputs: Σ y² over its <see cref="Values"/> input values, for the set RMS.</summary>
+public sealed record LayerInputSummary(int Shard, int Images, double SumSquares, long Values, int Planes);
+
+/// <summary>What a shard returns for the filter update besides its totals.</summary>
+public enum FilterStatistics
+{
+    /// <summary>Nothing: a final or inference-only pass.</summary>
+    None,
+
+    /// <summary>A = ΣZᵀZ and b = ΣZᵀy of its images, summed in ascending image order.</summary>
+    NormalEquations,
+
+    /// <summary>b = ΣZᵀy only; A·d products follow through <see cref="IImageWorkers.ApplyGramAsync"/>.</summary>
+    RightHandSide,
+}
 
 /// <summary>
-/// One inference pass. <see cref="InputScale"/> is the set-wide scale of this layer's inputs; with
-/// <see cref="WantStatistics"/> the shard also returns A and b of its images (summed in ascending image order).
+/// One inference pass. <see cref="InputScale"/> is the set-wide scale of this layer's inputs; <see cref="Statistics"/>
+/// says what the shard returns for the filter update.
+/// <see cref="ColdStart"/> starts every image from z = 0 instead of its previous maps: the final pass of a layer does,
+/// so the maps handed to the next layer depend on the filters alone and a shard that lost them rebuilds them exactly.
 /// </summary>
 public sealed record InferRequest(
     int Layer,
@@ -54,10 +75,17 @@ public sealed record InferRequest(
     float InputScale,
     IReadOnlyList<FrozenLayer> Frozen,
     IReadOnlyList<int>? Images,
-    bool WantStatistics);
+    FilterStatistics Statistics,
+    bool ColdStart = false);
 
-/// <summary>What a shard sends back from an inference pass: totals over its images, and optionally A and b.</summary>
-public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics);
+/// <summary>What a shard sends back from an inference pass: totals over its images, and A and b or b alone on request.</summary>
+public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide = null);
+
+/// <summary>Asks every shard for Σ_i Z_iᵀ Z_i d with the maps of the named layer's last inference.</summary>
+public sealed record GramRequest(int Layer, int Epoch, long FilterVersion, FilterBank Direction);
+
+/// <summary>One shard's Σ_i Z_iᵀ Z_i d.</summary>
+public sealed record FilterProduct(int Shard, FilterBank Product);
 
 /// <summary>Requests reconstructions (and optionally maps) of the given images under the frozen model.</summary>
 public sealed record ReportRequest(IReadOnlyList<FrozenLayer> Frozen, IReadOnlyList<int> Images, bool IncludeMaps);

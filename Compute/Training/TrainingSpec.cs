@@ -32,6 +32,19 @@ public enum FilterSolver
     ProjectedGradient,
 }
 
+/// <summary>How the filter solver gets products with A = ΣZᵀZ.</summary>
+public enum FilterSystemKind
+{
+    /// <summary>Explicit when A is at most <see cref="TrainingSpec.ExplicitGramLimitBytes"/>, matrix-free above.</summary>
+    Auto,
+
+    /// <summary>Shards ship their exact s²×s² blocks of A once per epoch; solver steps cost no round trips.</summary>
+    Explicit,
+
+    /// <summary>Shards ship b only; each solver step asks them for A·d from their maps (one round trip a step).</summary>
+    MatrixFree,
+}
+
 /// <summary>Image preprocessing before layer 1.</summary>
 public enum Preprocessing
 {
@@ -137,6 +150,12 @@ public sealed record TrainingSpec
     /// <summary>Projected-gradient filter update: constrain each filter to zero mean as well (SPORCO's problem).</summary>
     public bool ZeroMeanFilters { get; init; }
 
+    /// <summary>Explicit A (shipped once an epoch) or matrix-free A·d products (a round trip per solver step).</summary>
+    public FilterSystemKind FilterSystem { get; init; } = FilterSystemKind.Auto;
+
+    /// <summary>Auto: the largest A shipped explicitly (16 MiB: 9 maps of 7×7 need 0.8 MB, 64 of 8×8 need 34 MB).</summary>
+    public const long ExplicitGramLimitBytes = 16L << 20;
+
     public void Validate()
     {
         if (Layers is null || Layers.Count == 0) throw new SpecException("the network has no layers; give at least one (--maps).", "maps");
@@ -158,6 +177,7 @@ public sealed record TrainingSpec
         if (!Enum.IsDefined(Solver)) throw new SpecException($"solver = {Solver}; allowed zeiler, fista.", "solver");
         if (!Enum.IsDefined(Update)) throw new SpecException($"update = {Update}; allowed batch, online.", "update");
         if (!Enum.IsDefined(Boundary)) throw new SpecException($"boundary = {Boundary}; allowed valid, circular.", "boundary");
+        if (!Enum.IsDefined(FilterSystem)) throw new SpecException($"filter-system = {FilterSystem}; allowed auto, explicit, matrix-free.", "filter-system");
         if (!Enum.IsDefined(Preprocessing)) throw new SpecException($"preprocess = {Preprocessing}; allowed lcn, highpass, none.", "preprocess");
     }
 

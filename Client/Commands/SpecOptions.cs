@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Globalization;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Training;
+
+namespace Distributed.Client.Commands;
+
+/// <summary>
+/// The flags that make a <see cref="TrainingSpec"/>. Per-layer flags take a comma-separated list, one value per layer
+/// (a single value applies to every layer). Defaults are the 2010 toolbox's (DESIGN.md §1).
+/// </summary>
+internal sealed class SpecOptions
+{
+    private static readonly TrainingSpec Defaults = new();
+
+    public Option<string> Maps { get; } = new("--maps") { Description = "Feature maps per layer, e.g. 9,45.", DefaultValueFactory = _ => "9,45" };
+    public Option<string> Filter { get; } = new("--filter") { Description = "Filter size s (s×s) per layer, e.g. 7,7.", DefaultValueFactory = _ => "7" };
+    public Option<string> Lambda { get; } = new("--lambda") { Description = "λ, weight of the reconstruction term, per layer.", DefaultValueFactory = _ => "1" };
+    public Option<string> P { get; } = new("--p") { Description = "p of the sparsity term Σ|z|^p, in (0, 1], per layer.", DefaultValueFactory = _ => "0.8" };
+    public Option<string> Epochs { get; } = new("--epochs") { Description = "Epochs per layer.", DefaultValueFactory = _ => "5" };
+    public Option<string> Connectivity { get; } = new("--connectivity") { Description = "Per layer: full, sad (singles and all doubles), random (random doubles). Default: full, then sad.", DefaultValueFactory = _ => "full,sad" };
+    public Option<string> Solver { get; } = new("--solver") { Description = "Inference: zeiler (any p) or fista (p = 1).", DefaultValueFactory = _ => "zeiler" };
+    public Option<string> Update { get; } = new("--update") { Description = "Filter updates: batch (once per epoch) or online (after every image).", DefaultValueFactory = _ => "batch" };
+    public Option<string> FilterSolver { get; } = new("--filter-solver") { Description = "cg (CG then normalise, Zeiler) or projected (exact ‖f‖ ≤ 1, SPORCO).", DefaultValueFactory = _ => "cg" };
+    public Option<string> Boundary { get; } = new("--boundary") { Description = "valid (maps larger than the image, Zeiler) or circular (wrap-around, SPORCO).", DefaultValueFactory = _ => "valid" };
+    public Option<string> Preprocess { get; } = new("--preprocess") { Description = "lcn (local contrast normalisation), highpass (SPORCO) or none.", DefaultValueFactory = _ => "lcn" };
+    public Option<bool> Rgb { get; } = new("--rgb") { Description = "Keep three colour planes instead of converting to grey." };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the filter initialisation and image order.", DefaultValueFactory = _ => Defaults.Seed };
+    public Option<double> Beta0 { get; } = new("--beta0") { Description = "Zeiler: β0.", DefaultValueFactory = _ => Defaults.Beta0 };
+    public Option<double> BetaIncrease { get; } = new("--beta-increase") { Description = "Zeiler: β_inc.", DefaultValueFactory = _ => Defaults.BetaIncrease };
+    public Option<int> BetaSteps { get; } = new("--beta-steps") { Description = "Zeiler: number of β values.", DefaultValueFactory = _ => Defaults.BetaSteps };
+    public Option<int> ZCgSteps { get; } = new("--z-cg-steps") { Description = "Zeiler: CG steps per z-step.", DefaultValueFactory = _ => Defaults.ZCgSteps };
+    public Option<int> FistaIterations { get; } = new("--fista-iterations") { Description = "FISTA: most iterations per image.", DefaultValueFactory = _ => Defaults.FistaIterations };
+    public Option<double> FistaTolerance { get; } = new("--fista-tolerance") { Description = "FISTA: relative-change stopping tolerance.", DefaultValueFactory = _ => Defaults.FistaTolerance };
+    public Option<int> FilterSteps { get; } = new("--filter-steps") { Description = "CG steps (cg) or iterations (projected) per filter update.", DefaultValueFactory = _ => Defaults.FilterSteps };
+    public Option<bool> ZeroMean { get; } = new("--zero-mean") { Description = "Projected filter update: zero-mean filters too." };
+
+    public IEnumerable<Option> All => [Maps, Filter, Lambda, P, Epochs, Connectivity, Solver, Update, FilterSolver, Boundary, Preprocess, Rgb, Seed,
+        Beta0, BetaIncrease, BetaSteps, ZCgSteps, FistaIterations, FistaTolerance, FilterSteps, ZeroMean];
+
+    public void AddTo(Command command)
+    {
+        foreach (Option option in All) command.Options.Add(option);
+    }
+
+    /// <summary>Builds and validates the spec; a bad value is a <see cref="SpecException"/> naming the flag.</summary>
+    public TrainingSpec Build(ParseResult r)
+    {
+        int[] maps = Ints(r.GetValue(Maps)!, "maps");
+        int layers = maps.Length;
+        int[] filter = PerLayer(Ints(r.GetValue(Filter)!, "filter"), layers, "filter");
+        double[] lambda = PerLayer(Doubles(r.GetValue(Lambda)!, "lambda"), layers, "lambda");
+        double[] p = PerLayer(Doubles(r.GetValue(P)!, "p"), layers, "p");
+        int[] epochs = PerLayer(Ints(r.GetValue(Epochs)!, "epochs"), layers, "epochs");
+        string[] connectivity = Words(r.GetValue(Connectivity)!);
+        if (r.GetResult(Connectivity) is not { Implicit: false }) connectivity = layers == 1 ? ["full"] : ["full", .. Enumerable.Repeat("sad", layers - 1)];
+        connectivity = PerLayer(connectivity, layers, "connectivity");
+        var spec = new TrainingSpec
+        {
+            Layers = Enumerable.Range(0, layers).Select(l => new LayerSpec
+            {
+                Maps = maps[l],
+                FilterSize = filter[l],
+                Lambda = lambda[l],
+                P = p[l],
+                Epochs = epochs[l],
+                Connectivity = connectivity[l] switch
+                {
+                    "full" => ConnectivityKind.Full,
+                    "sad" or "singles-and-all-doubles" => ConnectivityKind.SinglesAndAllDoubles,
+                    "random" or "random-doubles" => ConnectivityKind.RandomDoubles,
+                    var other => throw new SpecException($"--connectivity: '{other}' for layer {l + 1}; allowed full, sad, random.", "connectivity"),
+                },
+            }).ToArray(),
+            Solver = Choice(r.GetValue(Solver)!, "solver", ("zeiler", InferenceSolver.Zeiler), ("fista", InferenceSolver.Fista)),
+            Update = Choice(r.GetValue(Update)!, "update", ("batch", FilterUpdateSchedule.Batch), ("online", FilterUpdateSchedule.Online)),
+            FilterSolver = Choice(r.GetValue(FilterSolver)!, "filter-solver", ("cg", Compute.Training.FilterSolver.ConjugateGradientNormalize), ("projected", Compute.Training.FilterSolver.ProjectedGradient)),
+            Boundary = Choice(r.GetValue(Boundary)!, "boundary", ("valid", Compute.Operators.Boundary.Valid), ("circular", Compute.Operators.Boundary.Circular)),
+            Preprocessing = Choice(r.GetValue(Preprocess)!, "preprocess", ("lcn", Preprocessing.Lcn), ("highpass", Preprocessing.Highpass), ("none", Preprocessing.None)),
+            Grey = !r.GetValue(Rgb),
+            Seed = r.GetValue(Seed),
+            Beta0 = r.GetValue(Beta0),
+            BetaIncrease = r.GetValue(BetaIncrease),
+            BetaSteps = r.GetValue(BetaSteps),
+            ZCgSteps = r.GetValue(ZCgSteps),
+            FistaIterations = r.GetValue(FistaIterations),
+            FistaTolerance = r.GetValue(FistaTolerance),
+            FilterSteps = r.GetValue(FilterSteps),
+            ZeroMeanFilters = r.GetValue(ZeroMean),
+        };
+        spec.Validate();
+        return spec;
+    }
+
+    private static string[] Words(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(w => w.ToLowerInvariant()).ToArray();
+
+    private static int[] Ints(string text, string flag) => Words(text).Select(w =>
+        int.TryParse(w, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new SpecException($"--{flag}: '{w}' is not a whole number.", flag)).ToArray() is { Length: > 0 } a ? a
+        : throw new SpecException($"--{flag}: give at least one value.", flag);
+
+    private static double[] Doubles(string text, string flag) => Words(text).Select(w =>
+        double.TryParse(w, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
+            : throw new SpecException($"--{flag}: '{w}' is not a number.", flag)).ToArray() is { Length: > 0 } a ? a
+        : throw new SpecException($"--{flag}: give at least one value.", flag);
+
+    private static T[] PerLayer<T>(T[] values, int layers, string flag)
+    {
+        if (values.Length == layers) return values;
+        if (values.Length == 1) return Enumerable.Repeat(values[0], layers).ToArray();
+        throw new SpecException($"--{flag}: {values.Length} values for {layers} layers (--maps has {layers}); give one value or one per layer.", flag);
+    }
+
+    private static T Choice<T>(string text, string flag, params (string Name, T Value)[] choices)
+    {
+        string word = text.Trim().ToLowerInvariant();
+        foreach (var (name, value) in choices)
+            if (name == word) return value;
+        throw new SpecException($"--{flag}: '{text}'; allowed {string.Join(", ", choices.Select(c => c.Name))}.", flag);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Distributed.Compute.Training;
+using Spectre.Console;
+
+namespace Distributed.Client.Console;
+
+/// <summary>
+/// A Spectre.Console progress bar fed by the trainer's progress: layer, epoch, objective, images/s and time left.
+/// On a redirected console Spectre prints plain percentage lines instead.
+/// </summary>
+internal sealed class TrainingProgressBar : ITrainingObserver
+{
+    private ProgressTask? _task;
+
+    public static async Task<T> RunAsync<T>(string title, Func<ITrainingObserver, Task<T>> work)
+    {
+        var bar = new TrainingProgressBar();
+        return await AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                bar._task = ctx.AddTask(Markup.Escape(title), maxValue: 1.0);
+                try
+                {
+                    return await work(bar);
+                }
+                finally
+                {
+                    bar._task.StopTask();
+                }
+            });
+    }
+
+    public static string Describe(TrainingProgress p)
+    {
+        string objective = p.Last is null ? "" : string.Create(CultureInfo.InvariantCulture, $"  E={p.Last.Objective:G5}  nz={p.Last.NonzeroFraction:P1}");
+        string rate = p.ImagesPerSecond > 0 ? string.Create(CultureInfo.InvariantCulture, $"  {p.ImagesPerSecond:F1} img/s") : "";
+        return $"layer {p.Layer}/{p.Layers}  epoch {p.Epoch}/{p.Epochs}{objective}{rate}";
+    }
+
+    public void OnProgress(TrainingProgress progress)
+    {
+        if (_task is null) return;
+        _task.Description = Markup.Escape(Describe(progress));
+        _task.Value = progress.Fraction;
+    }
+
+    public ValueTask OnCheckpointAsync(TrainingCheckpoint checkpoint, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}

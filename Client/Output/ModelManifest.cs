@@ -1,0 +1,81 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Distributed.Compute.Training;
+
+namespace Distributed.Client.Output;
+
+/// <summary>
+/// model.json: the spec, the software version, each layer's shape, input scale, connectivity and final metrics, and
+/// every epoch's metrics. With the filters-L{n}.npy files beside it, it is everything `infer` needs.
+/// </summary>
+internal sealed record ModelManifest
+{
+    public const string CurrentFormat = "distributed.deconvnet/1";
+
+    public string Format { get; init; } = CurrentFormat;
+    public string Software { get; init; } = "";
+    public DateTimeOffset CreatedUtc { get; init; }
+    public string Engine { get; init; } = "";
+    public TrainingSpec Spec { get; init; } = new();
+    public IReadOnlyList<string> Images { get; init; } = [];
+    public IReadOnlyList<LayerEntry> Layers { get; init; } = [];
+    public IReadOnlyList<EpochMetrics> Metrics { get; init; } = [];
+    public double ElapsedSeconds { get; init; }
+
+    public sealed record LayerEntry(
+        int Layer, int Maps, int Inputs, int FilterSize, float InputScale, int[][] Connectivity, string Filters,
+        double Objective, double DataTerm, double SparsityTerm, double NonzeroFraction, double PsnrDb);
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static ModelManifest From(EngineRunInfo run)
+    {
+        TrainingResult result = run.Result;
+        return new ModelManifest
+        {
+            Software = "Distributed " + (typeof(ModelManifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0"),
+            CreatedUtc = run.CreatedUtc,
+            Engine = run.Engine,
+            Spec = result.Spec,
+            Images = run.ImageNames,
+            Layers = result.Layers.Select(l => new LayerEntry(
+                l.Layer + 1, l.Filters.Maps, l.Filters.Inputs, l.Filters.Size, l.InputScale,
+                Enumerable.Range(0, l.Filters.Maps).Select(k => Enumerable.Range(0, l.Filters.Inputs).Select(c => l.Connectivity[k * l.Filters.Inputs + c] ? 1 : 0).ToArray()).ToArray(),
+                FiltersFile(l.Layer), l.Final.Objective, l.Final.DataTerm, l.Final.SparsityTerm, l.Final.NonzeroFraction, l.Final.MeanPsnr)).ToArray(),
+            Metrics = result.Metrics,
+            ElapsedSeconds = result.Elapsed.TotalSeconds,
+        };
+    }
+
+    public static string FiltersFile(int layer) => $"filters-L{layer + 1}.npy";
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ModelManifest Parse(string json, string source)
+    {
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: not a valid model.json ({e.Message}).", e);
+        }
+        if (manifest is null || manifest.Format != CurrentFormat)
+            throw new InvalidDataException($"{source}: format '{manifest?.Format}'; this version reads '{CurrentFormat}'.");
+        if (manifest.Layers.Count == 0) throw new InvalidDataException($"{source}: the model has no layers.");
+        manifest.Spec.Validate();
+        return manifest;
+    }
+}
+
+/// <summary>What the manifest records about a run besides the result itself.</summary>
+internal sealed record EngineRunInfo(TrainingResult Result, IReadOnlyList<string> ImageNames, string Engine, DateTimeOffset CreatedUtc);

@@ -1,0 +1,86 @@
+namespace Distributed.Compute.Inference;
+
+/// <summary>
+/// The x-step of Zeiler mode, elementwise and exact: <c>x = argmin_x |x|^p + β/2 (x − v)²</c> for p in (0, 1].
+/// p = 1 is soft thresholding at 1/β. For p &lt; 1 the minimiser is 0 or the larger root of
+/// φ(x) = p x^{p−1} + β (x − |v|) on (0, |v|]; φ is convex there, so Newton from x = |v| falls monotonically onto
+/// that root, and comparing the objective at the root with the objective at 0 picks the global minimum.
+/// </summary>
+public static class Shrinkage
+{
+    /// <summary>Effectively computes <c>destination[i] = argmin_x |x|^p + β/2 (x − source[i])²</c>.</summary>
+    public static void Apply(ReadOnlySpan<float> source, double p, double beta, Span<float> destination)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source.", nameof(destination));
+        if (!(p > 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "p must be in (0, 1].");
+        if (!(beta > 0)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "β must be > 0.");
+        if (p == 1)
+        {
+            SoftThreshold(source, (float)(1 / beta), destination);
+            return;
+        }
+        // Below this |v| the minimiser is 0 for certain: φ(x*) > 0 at φ's minimum x*, or the root cannot beat 0.
+        double threshold = ZeroThreshold(p, beta);
+        for (int i = 0; i < source.Length; i++)
+        {
+            double v = source[i];
+            double a = Math.Abs(v);
+            destination[i] = a <= threshold ? 0f : (float)(Math.Sign(v) * Solve(a, p, beta));
+        }
+    }
+
+    /// <summary>Effectively computes <c>destination[i] = sign(source[i]) · max(|source[i]| − t, 0)</c>.</summary>
+    public static void SoftThreshold(ReadOnlySpan<float> source, float t, Span<float> destination)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source.", nameof(destination));
+        int i = 0;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            var tv = System.Runtime.Intrinsics.Vector512.Create(t);
+            for (; i <= source.Length - 16; i += 16)
+            {
+                var v = System.Runtime.Intrinsics.Vector512.Create(source.Slice(i, 16));
+                var mag = System.Runtime.Intrinsics.Vector512.Max(System.Runtime.Intrinsics.Vector512.Abs(v) - tv, System.Runtime.Intrinsics.Vector512<float>.Zero);
+                var signed = System.Runtime.Intrinsics.Vector512.CopySign(mag, v);
+                System.Runtime.Intrinsics.Vector512.CopyTo(signed, destination.Slice(i, 16));
+            }
+        }
+        for (; i < source.Length; i++)
+        {
+            float v = source[i];
+            float m = MathF.Abs(v) - t;
+            destination[i] = m > 0 ? MathF.CopySign(m, v) : 0f;
+        }
+    }
+
+    /// <summary>
+    /// The largest |v| whose minimiser is 0 (the generalised soft-threshold of Zuo et al. 2013):
+    /// with x̂ = (2(1−p)/β)^{1/(2−p)}, τ = x̂ + p x̂^{p−1}/β; at |v| = τ the objective ties between 0 and x̂.
+    /// </summary>
+    public static double ZeroThreshold(double p, double beta)
+    {
+        if (p == 1) return 1 / beta;
+        double xhat = Math.Pow(2 * (1 - p) / beta, 1 / (2 - p));
+        return xhat + p * Math.Pow(xhat, p - 1) / beta;
+    }
+
+    /// <summary>The minimiser for a ≥ 0 above the threshold: Newton on φ from x = a, then compare with 0.</summary>
+    private static double Solve(double a, double p, double beta)
+    {
+        double x = a;
+        for (int it = 0; it < 30; it++)
+        {
+            double xp = Math.Pow(x, p - 2);               // x^{p−2}
+            double phi = p * xp * x + beta * (x - a);     // p x^{p−1} + β(x − a)
+            double dphi = p * (p - 1) * xp + beta;        // p(p−1) x^{p−2} + β
+            if (dphi <= 0) break;                         // left of φ's minimum: no root to the right of here
+            double next = x - phi / dphi;
+            if (next <= 0) return 0;
+            if (Math.Abs(next - x) <= 1e-12 * x) { x = next; break; }
+            x = next;
+        }
+        double fx = Math.Pow(x, p) + 0.5 * beta * (x - a) * (x - a);
+        double f0 = 0.5 * beta * a * a;
+        return fx < f0 ? x : 0;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Numerics.Tensors;
+using Distributed.Compute.Learning;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Training;
+
+/// <summary>
+/// The layer → epoch → infer → reduce → update loop, written once for every engine (DESIGN.md §2): the workers hold
+/// the images (in this process or on shard grains), this class holds the filters. Partials are reduced in shard order,
+/// so a fixed seed gives a fixed result on any engine with the same shard plan.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainingSpec _spec;
+    private readonly IImageWorkers _workers;
+    private readonly ITrainingObserver? _observer;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<int, FilterBank> _eigenvectors = new();
+
+    public Trainer(TrainingSpec spec, IImageWorkers workers, ITrainingObserver? observer = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(workers);
+        spec.Validate();
+        _spec = spec;
+        _workers = workers;
+        _observer = observer;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public async Task<TrainingResult> RunAsync(TrainingCheckpoint? resume = null, CancellationToken cancellationToken = default)
+    {
+        long started = _time.GetTimestamp();
+        var completed = new List<LayerResult>(resume?.Completed ?? []);
+        var metrics = new List<EpochMetrics>(resume?.Metrics ?? []);
+        int images = _workers.Shards.Sum(s => s.Count);
+        int totalEpochs = _spec.Layers.Sum(l => l.Epochs + 1);
+        int doneEpochs = metrics.Count + completed.Count;
+
+        for (int layer = completed.Count; layer < _spec.Layers.Count; layer++)
+        {
+            LayerSpec spec = _spec.Layers[layer];
+            FrozenLayer[] frozen = completed.Select(c => c.Frozen).ToArray();
+
+            // Build this layer's inputs on every shard and rescale the whole set together to unit RMS, the scale at
+            // which λ = 1 and unit-norm filters make sparse coding worthwhile (a patch matching a filter with ℓ2
+            // amplitude a is coded once λa²/2 > a^p).
+            IReadOnlyList<LayerInputSummary> inputs = await _workers.PrepareLayerAsync(new PrepareLayerRequest(layer, frozen), cancellationToken);
+            int planes = inputs.Where(s => s.Images > 0).Select(s => s.Planes).Distinct().Single();
+            double sumSquares = 0;
+            long values = 0;
+            foreach (LayerInputSummary s in inputs) (sumSquares, values) = (sumSquares + s.SumSquares, values + s.Values);
+            float scale = sumSquares > 0 ? (float)Math.Sqrt(values / sumSquares) : 1;
+            Connectivity g = _spec.ConnectivityFor(layer, planes);
+
+            bool resuming = resume is not null && resume.Layer == layer;
+            FilterBank f = resuming ? resume!.Filters.Clone() : FilterInitializer.Gaussian(g, spec.FilterSize, Seed(layer, 0));
+            long version = resuming ? resume!.FilterVersion : VersionOf(layer, 0);
+            if (resuming) scale = resume!.InputScale;
+            int firstEpoch = resuming ? resume!.NextEpoch : 0;
+
+            for (int epoch = firstEpoch; epoch < spec.Epochs; epoch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long epochStart = _time.GetTimestamp();
+                InferenceTotals totals = _spec.Update == FilterUpdateSchedule.Online
+                    ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
+                    : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
+                version = VersionOf(layer, epoch + 1);
+
+                var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds);
+                metrics.Add(row);
+                doneEpochs++;
+                Report(layer, epoch, row, started, doneEpochs, totalEpochs, images);
+                if (_observer is not null)
+                    await _observer.OnCheckpointAsync(new TrainingCheckpoint(layer, epoch + 1, f.Clone(), version, scale, completed.ToArray(), metrics.ToArray()), cancellationToken);
+            }
+
+            // Final pass with the trained filters, from z = 0: the maps it leaves are the next layer's input, a function
+            // of the filters alone, so a shard that loses them rebuilds exactly these.
+            cancellationToken.ThrowIfCancellationRequested();
+            IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
+                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
+            completed.Add(new LayerResult(layer, f, g.ToArray(), scale, Sum(final)));
+            doneEpochs++;
+            Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
+        }
+        return new TrainingResult(_spec, completed, metrics, _time.GetElapsedTime(started));
+    }
+
+    /// <summary>One inference pass over every image, A and b (or b alone) reduced in shard order, one filter solve.</summary>
+    private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
+    {
+        long version = VersionOf(layer, epoch);
+        IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
+            new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(g, f.Size)), ct);
+        await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch, ct);
+        return Sum(partials);
+    }
+
+    private FilterStatistics StatisticsFor(Connectivity g, int size) => _spec.FilterSystem switch
+    {
+        FilterSystemKind.Explicit => FilterStatistics.NormalEquations,
+        FilterSystemKind.MatrixFree => FilterStatistics.RightHandSide,
+        _ => FilterNormalEquations.EstimateGramBytes(g, size) <= TrainingSpec.ExplicitGramLimitBytes
+            ? FilterStatistics.NormalEquations : FilterStatistics.RightHandSide,
+    };
+
+    /// <summary>The filter system of an inference pass: A and b added in shard order, or b and the workers for A·d.</summary>
+    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, FilterBank f, int layer, int epoch, long version)
+    {
+        if (partials.All(p => p.Statistics is not null))
+        {
+            var statistics = new FilterNormalEquations(g, f.Size);
+            foreach (ShardPartial partial in partials) statistics.Add(partial.Statistics!);
+            return statistics;
+        }
+        var b = new FilterBank(f.Maps, f.Inputs, f.Size);
+        foreach (ShardPartial partial in partials) TensorPrimitives.Add(b.Data, partial.RightHandSide!.Data, b.Data);
+        return new WorkerFilterSystem(_workers, layer, epoch, version, b);
+    }
+
+    /// <summary>The 2010 toolbox's schedule: images in a seeded random order, the filters updated after each one.</summary>
+    private async Task<InferenceTotals> OnlineEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
+    {
+        var totals = default(InferenceTotals);
+        int[] order = Shuffled(_workers.Shards.SelectMany(s => s).ToArray(), Seed(layer, epoch + 1));
+        for (int i = 0; i < order.Length; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            long version = VersionOf(layer, epoch) * 1_000_003 + i;
+            // An online step uses this one image alone, so its A is shipped explicitly (A·d round trips would sum over every image).
+            IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
+                new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], FilterStatistics.NormalEquations), ct);
+            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch * 1_000_003 + i, ct);
+            totals += Sum(partials);
+        }
+        return totals;
+    }
+
+    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, int layer, int step, CancellationToken ct)
+    {
+        if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
+            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
+        else
+            await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+    }
+
+    /// <summary>The power-iteration state of a layer's filter system, kept across its epochs (A changes slowly).</summary>
+    private FilterBank EigenvectorFor(int layer, FilterBank shape)
+    {
+        if (!_eigenvectors.TryGetValue(layer, out FilterBank? v)) _eigenvectors[layer] = v = new FilterBank(shape.Maps, shape.Inputs, shape.Size);
+        return v;
+    }
+
+    private void Report(int layer, int epoch, EpochMetrics? last, long started, int done, int total, int images)
+    {
+        if (_observer is null) return;
+        TimeSpan elapsed = _time.GetElapsedTime(started);
+        double fraction = Math.Clamp(done / (double)total, 0, 1);
+        TimeSpan? remaining = done > 0 ? TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (total - done)) : null;
+        double rate = elapsed.TotalSeconds > 0 ? done * (double)images / elapsed.TotalSeconds : 0;
+        _observer.OnProgress(new TrainingProgress(layer + 1, _spec.Layers.Count, epoch + 1, _spec.Layers[layer].Epochs, fraction, last, elapsed, remaining, rate));
+    }
+
+    private static EpochMetrics Row(int layer, int epoch, InferenceTotals t, double seconds) =>
+        new(layer + 1, epoch + 1, t.Objective, t.DataTerm, t.SparsityTerm, t.NonzeroFraction, t.MeanPsnr, seconds, t.Images);
+
+    private static InferenceTotals Sum(IReadOnlyList<ShardPartial> partials)
+    {
+        var totals = default(InferenceTotals);
+        foreach (ShardPartial p in partials) totals += p.Totals;
+        return totals;
+    }
+
+    /// <summary>Filter versions: unique per (layer, epoch) so caches keyed on them (e.g. FISTA's ‖FᵀF‖) stay valid.</summary>
+    private static long VersionOf(int layer, int epoch) => (layer + 1) * 1_000_000L + epoch;
+
+    private int Seed(int layer, int salt) => unchecked(_spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
+
+    private static int[] Shuffled(int[] items, int seed)
+    {
+        var rng = new Random(seed);
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+        return items;
+    }
+}

@@ -1,0 +1,45 @@
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Training;
+
+/// <summary>A trained layer: its filters, connectivity, input scale, and the totals of the final inference pass.</summary>
+public sealed record LayerResult(int Layer, FilterBank Filters, bool[] Connectivity, float InputScale, InferenceTotals Final)
+{
+    public FrozenLayer Frozen => new(Filters, InputScale);
+}
+
+/// <summary>What a finished run hands back: the spec, every layer, and one metrics row per layer and epoch.</summary>
+public sealed record TrainingResult(TrainingSpec Spec, IReadOnlyList<LayerResult> Layers, IReadOnlyList<EpochMetrics> Metrics, TimeSpan Elapsed);
+
+/// <summary>
+/// Where a run stands after an epoch's update: enough to resume it (with the workers re-inferring lost maps).
+/// <see cref="NextEpoch"/> is 0-based; equal to the layer's epochs it means only the final pass is left.
+/// </summary>
+public sealed record TrainingCheckpoint(
+    int Layer,
+    int NextEpoch,
+    FilterBank Filters,
+    long FilterVersion,
+    float InputScale,
+    IReadOnlyList<LayerResult> Completed,
+    IReadOnlyList<EpochMetrics> Metrics);
+
+/// <summary>Where a run is, for progress bars and status calls.</summary>
+public sealed record TrainingProgress(
+    int Layer,
+    int Layers,
+    int Epoch,
+    int Epochs,
+    double Fraction,
+    EpochMetrics? Last,
+    TimeSpan Elapsed,
+    TimeSpan? Remaining,
+    double ImagesPerSecond);
+
+/// <summary>Told about progress and handed a checkpoint after every epoch; implementations must not block long.</summary>
+public interface ITrainingObserver
+{
+    void OnProgress(TrainingProgress progress);
+
+    ValueTask OnCheckpointAsync(TrainingCheckpoint checkpoint, CancellationToken cancellationToken);
+}

@@ -1,0 +1,53 @@
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+using Distributed.Compute.Tests.Reference;
+
+namespace Distributed.Compute.Tests.Operators;
+
+public class GramKernelsTests
+{
+    public static TheoryData<int, int, int, int> Cases() => LayerCases.All();
+
+    public static TheoryData<int, int, int, int> GramCases() => LayerCases.Gram();
+
+    [Theory]
+    [MemberData(nameof(GramCases))]
+    public void AccumulateGram_AwkwardSizes_MatchesNaiveReference(int h, int w, int s, int layout)
+    {
+        Connectivity g = LayerCases.Layout(layout);
+        var normal = new FilterNormalEquations(g, s);
+        Tensor3 z = TestData.Random(g.Maps, h + s - 1, w + s - 1, seed: 21);
+        double[] expected = NaiveLayer.Gram(z, h, w, s, normal.Pairs);
+        var gram = new float[expected.Length];
+        GramKernels.AccumulateGram(z, h, w, s, normal.Pairs, gram);
+        TestData.AssertClose(Array.ConvertAll(expected, x => (float)x), gram, 1e-5, $"gram {h}×{w} s={s} layout {layout}");
+    }
+
+    [Fact]
+    public void AccumulateGram_CalledTwice_AddsToDestination()
+    {
+        Connectivity g = LayerCases.Layout(3);
+        var normal = new FilterNormalEquations(g, 4);
+        Tensor3 z = TestData.Random(g.Maps, 13 + 3, 10 + 3, seed: 22);
+        double[] once = NaiveLayer.Gram(z, 13, 10, 4, normal.Pairs);
+        var gram = new float[once.Length];
+        GramKernels.AccumulateGram(z, 13, 10, 4, normal.Pairs, gram);
+        GramKernels.AccumulateGram(z, 13, 10, 4, normal.Pairs, gram);
+        TestData.AssertClose(Array.ConvertAll(once, x => (float)(2 * x)), gram, 1e-5, "gram accumulated twice");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void AccumulateRightHandSide_AwkwardSizes_AddsFilterGradientOfInput(int h, int w, int s, int layout)
+    {
+        Connectivity g = LayerCases.Layout(layout);
+        Tensor3 z = TestData.Random(g.Maps, h + s - 1, w + s - 1, seed: 23);
+        Tensor3 y = TestData.Random(g.Inputs, h, w, seed: 24);
+        FilterBank expected = NaiveLayer.FilterGradient(z, y, g, s);
+        FilterBank b = TestData.RandomFilters(g.Maps, g.Inputs, s, seed: 25);
+        FilterBank start = b.Clone();
+        GramKernels.AccumulateRightHandSide(z, y, g.ToArray(), b);
+        for (int i = 0; i < expected.Data.Length; i++) expected.Data[i] += start.Data[i];
+        TestData.AssertClose(expected.Data, b.Data, 1e-5, $"b {h}×{w} s={s} layout {layout}");
+    }
+}

@@ -1,0 +1,222 @@
+using Distributed.Compute.Learning;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+using Distributed.Compute.Tests.Fixtures;
+using Distributed.Compute.Training;
+
+namespace Distributed.Compute.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly TrainingSpec Planted = new()
+    {
+        Layers = [new LayerSpec { Maps = 8, FilterSize = 7, Lambda = 3, P = 1, Epochs = 40 }],
+        Solver = InferenceSolver.Fista,
+        FistaIterations = 40,
+        FilterSolver = FilterSolver.ProjectedGradient,
+        FilterSteps = 20,
+        Boundary = Boundary.Circular,
+        Seed = 3,
+    };
+
+    [Fact]
+    public async Task RunAsync_PlantedDictionary_RecoversEveryFilter()
+    {
+        var (images, truth) = PlantedImages(Planted.Boundary, count: 6, size: 28, seed: 100);
+        TrainingResult result = await new Trainer(Planted, new LocalImageWorkers(Planted, images)).RunAsync();
+        FilterBank learned = result.Layers[0].Filters;
+        for (int k = 0; k < truth.Maps; k++)
+        {
+            double best = Enumerable.Range(0, learned.Maps).Max(j => MaxShiftedCorrelation(truth.ReadPlane(k, 0), learned.ReadPlane(j, 0), 7));
+            Assert.True(best >= 0.9, $"planted filter {k}: best |normalised cross-correlation| over learned filters and shifts is {best:F3} < 0.9.");
+        }
+        var objectives = result.Metrics.Select(m => m.Objective).ToArray();
+        Assert.True(objectives[^1] < 0.5 * objectives[0], $"objective should fall a lot: {objectives[0]} → {objectives[^1]}.");
+    }
+
+    [Theory]
+    [InlineData(FilterUpdateSchedule.Batch, InferenceSolver.Zeiler)]
+    [InlineData(FilterUpdateSchedule.Online, InferenceSolver.Zeiler)]
+    [InlineData(FilterUpdateSchedule.Batch, InferenceSolver.Fista)]
+    public async Task RunAsync_EitherSchedule_LowersObjectiveAndKeepsUnitFilters(FilterUpdateSchedule update, InferenceSolver solver)
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 4, size: 20, seed: 7);
+        var spec = new TrainingSpec
+        {
+            Layers = [new LayerSpec { Maps = 4, FilterSize = 5, Epochs = 5, P = solver == InferenceSolver.Fista ? 1 : 0.8, Lambda = solver == InferenceSolver.Fista ? 3 : 1 }],
+            Update = update,
+            Solver = solver,
+            Seed = 9,
+        };
+        TrainingResult result = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync();
+        var objectives = result.Metrics.Select(m => m.Objective).ToArray();
+        Assert.True(objectives[^1] < objectives[0], $"{update}/{solver}: objective did not fall: {string.Join(", ", objectives)}.");
+        FilterBank f = result.Layers[0].Filters;
+        for (int k = 0; k < f.Maps; k++)
+            Assert.Equal(1.0, Synthetic.Norm(f.ReadPlane(k, 0)), 5);
+    }
+
+    [Fact]
+    public async Task RunAsync_SameSeedTwice_IsBitIdentical()
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 5, size: 18, seed: 8);
+        var spec = TwoLayers();
+        TrainingResult a = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 2)).RunAsync();
+        TrainingResult b = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 2)).RunAsync();
+        for (int l = 0; l < 2; l++) Assert.Equal(a.Layers[l].Filters.Data, b.Layers[l].Filters.Data);
+        Assert.Equal(a.Metrics.Select(m => m.Objective), b.Metrics.Select(m => m.Objective));
+    }
+
+    [Fact]
+    public async Task RunAsync_DifferentShardPlans_AgreeWithinReductionRounding()
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 7, size: 18, seed: 10);
+        var spec = TwoLayers();
+        TrainingResult one = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 1)).RunAsync();
+        TrainingResult three = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 3)).RunAsync();
+        for (int i = 0; i < one.Metrics.Count; i++)
+            Assert.True(Math.Abs(one.Metrics[i].Objective - three.Metrics[i].Objective) <= 1e-5 * Math.Abs(one.Metrics[i].Objective),
+                $"row {i}: {one.Metrics[i].Objective} vs {three.Metrics[i].Objective}.");
+        for (int l = 0; l < 2; l++)
+            Assert.True(MaxAbsDifference(one.Layers[l].Filters.Data, three.Layers[l].Filters.Data) <= 1e-4, $"layer {l + 1} filters differ.");
+    }
+
+    [Theory]
+    [InlineData(FilterSolver.ConjugateGradientNormalize)]
+    [InlineData(FilterSolver.ProjectedGradient)]
+    public async Task RunAsync_MatrixFreeFilterSystem_MatchesExplicitNormalEquations(FilterSolver solver)
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 5, size: 18, seed: 14);
+        var spec = TwoLayers() with { FilterSolver = solver, FilterSystem = FilterSystemKind.Explicit };
+        TrainingResult a = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 2)).RunAsync();
+        var free = spec with { FilterSystem = FilterSystemKind.MatrixFree };
+        TrainingResult b = await new Trainer(free, new LocalImageWorkers(free, images, shards: 2)).RunAsync();
+        for (int l = 0; l < 2; l++)
+        {
+            double diff = MaxAbsDifference(a.Layers[l].Filters.Data, b.Layers[l].Filters.Data);
+            Assert.True(diff <= 1e-3, $"{solver}: layer {l + 1} filters differ by {diff} between explicit A and A·d products.");
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ResumedAtALayerBoundary_IsBitIdenticalToTheUndisturbedRun()
+    {
+        // The layer's final pass starts cold, so the next layer's input depends on the filters alone: fresh workers
+        // that rebuild every map from the checkpoint reproduce the clean run exactly.
+        var (images, _) = PlantedImages(Boundary.Valid, count: 4, size: 18, seed: 11);
+        var spec = TwoLayers();
+        var recorder = new Recorder();
+        TrainingResult clean = await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
+        TrainingCheckpoint boundary = recorder.Checkpoints.Last(c => c.Layer == 0);
+        Assert.Equal(spec.Layers[0].Epochs, boundary.NextEpoch);
+        TrainingResult resumed = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync(boundary);
+        for (int l = 0; l < 2; l++) Assert.Equal(clean.Layers[l].Filters.Data, resumed.Layers[l].Filters.Data);
+        Assert.Equal(clean.Metrics.Select(m => m.Objective), resumed.Metrics.Select(m => m.Objective));
+    }
+
+    [Fact]
+    public async Task RunAsync_ResumedMidLayerWithConvergedFista_MatchesWithinTolerance()
+    {
+        // Mid-layer the warm start is lost; with FISTA run to a tight tolerance the maps barely depend on it.
+        var (images, _) = PlantedImages(Boundary.Circular, count: 3, size: 16, seed: 13);
+        var spec = Planted with { Layers = [Planted.Layers[0] with { Epochs = 4 }], FistaIterations = 400, FistaTolerance = 1e-7 };
+        var recorder = new Recorder();
+        TrainingResult clean = await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
+        TrainingResult resumed = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync(recorder.Checkpoints[1]);
+        double diff = MaxAbsDifference(clean.Layers[0].Filters.Data, resumed.Layers[0].Filters.Data);
+        Assert.True(diff <= 1e-3, $"mid-layer resume moved the filters by {diff} > 1e-3.");
+        for (int i = 0; i < clean.Metrics.Count; i++)
+            Assert.True(Math.Abs(clean.Metrics[i].Objective - resumed.Metrics[i].Objective) <= 1e-4 * clean.Metrics[i].Objective,
+                $"epoch row {i}: {clean.Metrics[i].Objective} vs {resumed.Metrics[i].Objective}.");
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoLayers_ReportsReconstructionsDownToPixels()
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 3, size: 16, seed: 12);
+        var spec = TwoLayers();
+        var workers = new LocalImageWorkers(spec, images);
+        TrainingResult result = await new Trainer(spec, workers).RunAsync();
+        var reports = await workers.ReportAsync(new ReportRequest(result.Layers.Select(l => l.Frozen).ToArray(), [0, 2], true), default);
+        Assert.Equal([0, 2], reports.Select(r => r.Image));
+        foreach (ImageReport report in reports)
+        {
+            Assert.Equal(2, report.Reconstructions.Count);
+            Assert.All(report.Reconstructions, r => Assert.True(r.SameShape(report.Input), $"reconstruction {r} vs input {report.Input}."));
+            Assert.Equal(result.Layers[1].Filters.Maps, report.Maps![1].Planes);
+        }
+    }
+
+    private static TrainingSpec TwoLayers() => new()
+    {
+        Layers =
+        [
+            new LayerSpec { Maps = 3, FilterSize = 3, Epochs = 2 },
+            new LayerSpec { Maps = 6, FilterSize = 3, Epochs = 2, Connectivity = ConnectivityKind.SinglesAndAllDoubles },
+        ],
+        BetaSteps = 3,
+        Seed = 5,
+    };
+
+    /// <summary>
+    /// Images synthesised from 4 planted zero-mean unit-norm 7×7 filters whose support is the central 5×5 (so a
+    /// learned filter that is a shifted copy still fits in its window), with sparse random maps.
+    /// </summary>
+    internal static (List<(string, Tensor3)> Images, FilterBank Truth) PlantedImages(Boundary boundary, int count, int size, int seed, double density = 0.01)
+    {
+        var g = Connectivity.Full(4, 1);
+        FilterBank core = FilterInitializer.Gaussian(g, 5, seed);
+        FilterUpdate.Project(core, g, zeroMean: true);
+        FilterUpdate.NormalizePlanes(core, g, seed);
+        var truth = new FilterBank(4, 1, 7);
+        for (int k = 0; k < 4; k++)
+            for (int u = 0; u < 5; u++)
+                for (int v = 0; v < 5; v++) truth[k, 0, u + 1, v + 1] = core[k, 0, u, v];
+        var geometry = new LayerGeometry(1, 4, 7, size, size, boundary);
+        var op = new LayerOperator(geometry, g);
+        var images = new List<(string, Tensor3)>();
+        for (int i = 0; i < count; i++)
+        {
+            var y = geometry.NewImage();
+            op.Synthesize(Synthetic.SparseMaps(geometry, density, seed * 100 + i), truth, y);
+            images.Add(($"planted-{i}", y));
+        }
+        return (images, truth);
+    }
+
+    /// <summary>max over shifts of |⟨a, shift(b)⟩| / (‖a‖‖b‖): filters are learned only up to a shift.</summary>
+    internal static double MaxShiftedCorrelation(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int s)
+    {
+        double na = Synthetic.Norm(a), nb = Synthetic.Norm(b), best = 0;
+        for (int du = -(s - 1); du < s; du++)
+            for (int dv = -(s - 1); dv < s; dv++)
+            {
+                double sum = 0;
+                for (int u = 0; u < s; u++)
+                    for (int v = 0; v < s; v++)
+                    {
+                        int u2 = u + du, v2 = v + dv;
+                        if (u2 >= 0 && u2 < s && v2 >= 0 && v2 < s) sum += (double)a[u * s + v] * b[u2 * s + v2];
+                    }
+                best = Math.Max(best, Math.Abs(sum) / (na * nb));
+            }
+        return best;
+    }
+
+    private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
+
+    private sealed class Recorder : ITrainingObserver
+    {
+        public List<TrainingCheckpoint> Checkpoints { get; } = [];
+
+        public void OnProgress(TrainingProgress progress)
+        {
+        }
+
+        public ValueTask OnCheckpointAsync(TrainingCheckpoint checkpoint, CancellationToken cancellationToken)
+        {
+            Checkpoints.Add(checkpoint);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
