@@ -64,7 +64,11 @@ public static class SiloBuilderExtensions
         silo.Configure<SiloMessagingOptions>(o => o.MaxMessageBodySize = options.MaxMessageBytes);
         silo.AddActivityPropagation();
         silo.Services.AddSingleton(options);
-        silo.Services.AddDistributedGrains(options.MessageLimits, options.EffectiveComputeSlots);
+        silo.Services.AddDistributedGrains(options.MessageLimits, new DistributedGrainOptions
+        {
+            DataRoot = options.DataRoot,
+            ComputeSlots = options.EffectiveComputeSlots,
+        });
         return silo;
     }
 }

@@ -17,12 +17,16 @@ public sealed class PayloadOutbox
 
     public int Held => _held.Count;
 
-    public Payload Offer(byte[] bytes, MessageLimits limits)
+    public Payload Offer(byte[] bytes, MessageLimits limits) => Offer(bytes, limits, new InlineBudget(limits));
+
+    /// <summary>Inline when <paramref name="budget"/> (shared by the reply's payloads) still has room, else held for pulling.</summary>
+    public Payload Offer(byte[] bytes, MessageLimits limits, InlineBudget budget)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(budget);
         DistributedTelemetry.BytesSent.Add(bytes.LongLength);
-        if (limits.Fits(bytes.LongLength)) return Payload.FromInline(bytes);
+        if (budget.TryTake(bytes.LongLength)) return Payload.FromInline(bytes);
         while (_held.Count >= MaxHeldTransfers) _held.Remove(_order.Dequeue());
         Payload reference = PayloadChunker.Describe(Guid.NewGuid(), bytes, limits.PayloadBytes);
         _held.Add(reference.Transfer, (reference, bytes));

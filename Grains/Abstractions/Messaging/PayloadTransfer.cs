@@ -13,13 +13,18 @@ public static class PayloadTransfer
     /// Makes <paramref name="bytes"/> sendable to <paramref name="receiver"/>: inline when it fits under the limit,
     /// otherwise its chunks are staged on the receiver first (sequentially: each call is one message under the limit).
     /// </summary>
-    public static async Task<Payload> SendAsync(IPayloadReceiver receiver, MessageHeader header, byte[] bytes, MessageLimits limits, CancellationToken cancellationToken = default)
+    public static Task<Payload> SendAsync(IPayloadReceiver receiver, MessageHeader header, byte[] bytes, MessageLimits limits, CancellationToken cancellationToken = default) =>
+        SendAsync(receiver, header, bytes, limits, new InlineBudget(limits), cancellationToken);
+
+    /// <summary>As above, drawing inline bytes from <paramref name="budget"/>, shared by every payload of one message.</summary>
+    public static async Task<Payload> SendAsync(IPayloadReceiver receiver, MessageHeader header, byte[] bytes, MessageLimits limits, InlineBudget budget, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(receiver);
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(budget);
         DistributedTelemetry.BytesSent.Add(bytes.LongLength);
-        if (limits.Fits(bytes.LongLength)) return Payload.FromInline(bytes);
+        if (budget.TryTake(bytes.LongLength)) return Payload.FromInline(bytes);
         Payload reference = PayloadChunker.Describe(Guid.NewGuid(), bytes, limits.PayloadBytes);
         using var span = DistributedTelemetry.StartSpan(TelemetryNames.Spans.SendChunks, header);
         span?.SetTag(TelemetryNames.Tags.Bytes, bytes.LongLength);

@@ -16,7 +16,7 @@ public sealed record EncodedImage
 public sealed record ImageBatch
 {
     [Id(0)] public required MessageHeader Header { get; init; }
-    [Id(1)] public required IReadOnlyList<EncodedImage> Images { get; init; }
+    [Id(1)] public required EncodedImage[] Images { get; init; }
 }
 
 /// <summary>An image a shard holds, as the shard sees it: for checking an upload end to end.</summary>
@@ -40,6 +40,6 @@ public sealed record ShardDescription
 
     /// <summary>The silo hosting this activation (Orleans' runtime identity).</summary>
     [Id(2)] public required string Silo { get; init; }
-    [Id(3)] public required IReadOnlyList<StoredImage> Images { get; init; }
+    [Id(3)] public required StoredImage[] Images { get; init; }
     [Id(4)] public required bool Sealed { get; init; }
 }

@@ -26,6 +26,7 @@ public static class TelemetryNames
         public const string Epoch = "run epoch";
         public const string PrepareLayer = "prepare layer";
         public const string InferShard = "infer shard";
+        public const string ApplyGram = "apply gram";
         public const string Reduce = "reduce statistics";
         public const string UpdateFilters = "update filters";
         public const string Checkpoint = "checkpoint";

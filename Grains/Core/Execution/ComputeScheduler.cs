@@ -1,39 +1,28 @@
 namespace Distributed.Grains.Execution;
 
 /// <summary>
-/// Runs a silo's numeric work off the grain scheduler with bounded parallelism: at most <see cref="Slots"/> pieces of
-/// work at once on the thread pool, queued in arrival order beyond that. Orleans' own turns (status calls, membership
-/// pings) then always find threads, however many shards this silo hosts.
+/// Runs a silo's numeric work off the grain scheduler on a task scheduler that lets at most <see cref="Slots"/> tasks
+/// run at once. The work's own <c>Parallel.For</c> inherits it (TaskScheduler.Current), so all shards of a silo
+/// together use <see cref="Slots"/> threads, and Orleans' turns (status calls, membership pings) always find one.
 /// </summary>
-public sealed class ComputeScheduler : IDisposable
+public sealed class ComputeScheduler
 {
-    private readonly SemaphoreSlim _slots;
+    private readonly TaskScheduler _scheduler;
 
     public ComputeScheduler(int slots)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slots);
         Slots = slots;
-        _slots = new SemaphoreSlim(slots, slots);
+        _scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, slots).ConcurrentScheduler;
     }
 
-    /// <summary>Pieces of work allowed to run at once (one per core by default).</summary>
+    /// <summary>Threads numeric work may occupy at once (one per core by default).</summary>
     public int Slots { get; }
 
-    /// <summary>Runs <paramref name="work"/> on the thread pool once a slot is free; the grain awaits without blocking its turn.</summary>
-    public async Task<T> RunAsync<T>(Func<CancellationToken, T> work, CancellationToken cancellationToken = default)
+    /// <summary>Runs <paramref name="work"/> on the bounded scheduler; the grain awaits without holding its turn.</summary>
+    public Task<T> RunAsync<T>(Func<CancellationToken, T> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Task.Run leaves the activation's scheduler: Orleans would otherwise run this on the grain's turn.
-            return await Task.Run(() => work(cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        return Task.Factory.StartNew(() => work(cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, _scheduler);
     }
-
-    public void Dispose() => _slots.Dispose();
 }
