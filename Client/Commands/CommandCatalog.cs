@@ -14,6 +14,8 @@ internal static class CommandCatalog
 
     private static IEnumerable<Command> All()
     {
+        yield return TrainCommand.Create();
+        yield return InferCommand.Create();
         yield return SummaryCommand.Create();
         yield return BenchCommand.Create();
     }

@@ -40,7 +40,7 @@ internal static class TrainCommand
                 await using ITrainingEngine trainingEngine = await engineOptions.CreateAsync(r, r.GetValue(engine)!, ct);
                 EngineRun run = await TrainingProgressBar.RunAsync($"training ({trainingEngine.Name})", observer => trainingEngine.TrainAsync(trainingSpec, input, observer, ct));
                 foreach (string warning in run.Warnings) error.WriteLine($"warning: {warning}");
-                await RunFolder.WriteAsync(outDir, run, ct);
+                RunFolder.Write(outDir, run, trainingEngine.Name);
                 PrintSummary(r.InvocationConfiguration.Output, run, outDir);
                 return 0;
             }
