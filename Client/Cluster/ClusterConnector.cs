@@ -72,7 +72,7 @@ internal static class ClusterConnector
                 ? "is Redis up and a silo running with --cluster " + address + "?"
                 : "is a silo running (dotnet run --project Silo)?";
             throw new ClusterUnreachableException(
-                $"cannot reach the cluster at {where} after {options.ConnectAttempts} attempt(s): {OneLine(Innermost(e).Message)} ({hint})", e);
+                $"cannot reach the cluster at {where} after {options.ConnectAttempts} attempt(s): {Reason(Innermost(e))} ({hint})", e);
         }
         return new ClusterSession(host, host.Services.GetRequiredService<IClusterClient>(),
             host.Services.GetRequiredService<MessageLimits>(), where, embedded: false);
@@ -92,6 +92,14 @@ internal static class ClusterConnector
         while (e is AggregateException { InnerExceptions.Count: 1 } or { InnerException: not null })
             e = e.InnerException!;
         return e;
+    }
+
+    /// <summary>The cause in one line; Redis' message continues with advice about its own options, which is cut.</summary>
+    private static string Reason(Exception e)
+    {
+        string text = OneLine(e.Message);
+        int advice = text.IndexOf(" To allow this multiplexer", StringComparison.Ordinal);
+        return advice > 0 ? text[..advice] : text;
     }
 
     private static string OneLine(string text)

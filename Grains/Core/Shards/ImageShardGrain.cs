@@ -278,7 +278,7 @@ internal sealed class ImageShardGrain(
                     SumSquaredInputs = eq?.SumSquaredInputs ?? 0,
                     StatisticsImages = eq?.Images ?? 0,
                 };
-                DistributedTelemetry.ImagesInferred.Add(partial.Totals.Images);
+                DistributedTelemetry.ImagesInferred.Add(partial.Totals.Images, new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, header.Job));
                 DistributedTelemetry.ShardInferenceSeconds.Record(seconds, new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, header.Job));
                 span?.SetTag(TelemetryNames.Tags.Images, partial.Totals.Images);
                 span?.SetTag(TelemetryNames.Tags.Objective, partial.Totals.Objective);
