@@ -1,4 +1,8 @@
+using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Execution;
 using Distributed.Grains.Hosting;
+using Distributed.Grains.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace Distributed.Grains.Tests.Cluster;
@@ -17,13 +21,15 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static DistributedHostOptions Options { get; } = new()
     {
         MaxMessageBytes = MaxMessageBytes,
-        ComputeSlots = 2,
+        ComputeSlots = 1,
         Storage = StorageMode.Memory,
     };
 
     public TestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.GrainFactory;
+
+    public static MessageLimits Limits { get; } = new(MaxMessageBytes);
 
     public async Task InitializeAsync()
     {
@@ -45,6 +51,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
+            siloBuilder.Services.AddSingleton<IShardWorkGate>(TestShardGate.Instance);
             siloBuilder.AddDistributedRuntime(Options);
             siloBuilder.UseInMemoryReminderService();
         }

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Distributed.Compute.Training;
+using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Tests.Cluster;
@@ -18,6 +20,14 @@ public sealed class ChunkedUploadTests(ClusterFixture fixture)
         IImageShardGrain shard = fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, 1));
         byte[] big = RandomBytes(4 * ClusterFixture.MaxMessageBytes + 12_345, seed: 7);
         byte[] small = RandomBytes(1_000, seed: 8);
+        await shard.InitializeAsync(new ShardSetup
+        {
+            Header = header,
+            SpecJson = SpecWire.Serialize(new TrainingSpec()),
+            Images = [4, 9],
+            MaxPixels = 1_000_000,
+            MaxFileBytes = 1L << 30,
+        });
 
         Payload bigPayload = await PayloadTransfer.SendAsync(shard, header, big, limits);
         Payload smallPayload = await PayloadTransfer.SendAsync(shard, header, small, limits);
