@@ -8,8 +8,8 @@ namespace Distributed.Grains.Abstractions.Shards;
 [GenerateSerializer, Alias("distributed.shard-input-exception")]
 public sealed class ShardInputException : Exception
 {
-    public ShardInputException(string message, string field, Exception? inner = null)
-        : base(message, inner)
+    public ShardInputException(string message, string field)
+        : base(message)
     {
         Field = field;
     }

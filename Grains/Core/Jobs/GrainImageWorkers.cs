@@ -27,10 +27,10 @@ internal sealed class GrainImageWorkers : IImageWorkers
     public GrainImageWorkers(IGrainFactory grains, string job, TrainingSpec spec, IReadOnlyList<IReadOnlyList<int>> shards, int inputPlanes, MessageLimits limits, JobTracing tracing,
         DistributedGrainOptions? options = null)
     {
-        _options = options ?? new DistributedGrainOptions();
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(shards);
+        _options = options ?? new DistributedGrainOptions();
         _grains = grains;
         _job = job;
         _spec = spec;
