@@ -175,6 +175,48 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task StartAsync_ImagesReadFromDataRoot_MatchesSerial()
+    {
+        const string job = "data-root";
+        string[] files = TestImages.Write("data-root", count: 4, size: 16, seed: 71);
+        TrainingSpec spec = OneLayer(seed: 13, epochs: 2);
+        ITrainingJobGrain grain = fixture.Grains.GetGrain<ITrainingJobGrain>(job);
+
+        JobPlan plan = await grain.SubmitAsync(new JobSubmission
+        {
+            Header = MessageHeader.ForJob(job),
+            SpecJson = SpecWire.Serialize(spec),
+            DataPath = TestImages.FolderOf("data-root"),
+            Shards = 2,
+        });
+        await grain.StartAsync(MessageHeader.ForJob(job));
+        JobStatus final = await JobWatcher.FollowAsync(fixture.Grains, job, _ => { }, CancellationToken.None).WaitAsync(Patience);
+        var (result, names, _) = await JobWatcher.ResultAsync(fixture.Grains, job);
+
+        Assert.True(plan.Accepted, plan.Error);
+        Assert.True(final.State == JobState.Completed, $"{final.State}: {final.Error}");
+        Assert.Equal(files.Select(Path.GetFileName), names);
+        AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 2), result, job);
+    }
+
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData("/etc")]
+    public async Task SubmitAsync_DataPathOutsideDataRoot_RejectedNamingDataPath(string path)
+    {
+        string job = $"escape-{(path.StartsWith('/') ? "absolute" : "parent")}";
+        JobPlan plan = await fixture.Grains.GetGrain<ITrainingJobGrain>(job).SubmitAsync(new JobSubmission
+        {
+            Header = MessageHeader.ForJob(job),
+            SpecJson = SpecWire.Serialize(OneLayer(1, 1)),
+            DataPath = path,
+        });
+        Assert.False(plan.Accepted, $"'{path}' outside the data root was accepted");
+        Assert.Equal("data-path", plan.Field);
+        Assert.Contains("outside the data root", plan.Error);
+    }
+
+    [Fact]
     public async Task SubmitAsync_NoImages_RejectedNamingImages()
     {
         JobPlan plan = await fixture.Grains.GetGrain<ITrainingJobGrain>("no-images").SubmitAsync(new JobSubmission
