@@ -29,7 +29,8 @@ public static class SiloHost
         builder.Logging.SetMinimumLevel(quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Logging.AddFilter("Orleans", quiet ? LogLevel.Error : LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // Orleans retries placements through Polly, which logs each retry (e.g. while the last silo shuts down).
+        builder.Logging.AddFilter("Polly", LogLevel.Error);
         builder.UseOrleans(silo =>
         {
             silo.UseDistributedSilo(options);
