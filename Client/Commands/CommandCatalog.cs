@@ -16,6 +16,7 @@ internal static class CommandCatalog
     {
         yield return TrainCommand.Create();
         yield return InferCommand.Create();
+        yield return VisualizeCommand.Create();
         yield return SummaryCommand.Create();
         yield return BenchCommand.Create();
     }
