@@ -16,6 +16,11 @@ internal static class CommandCatalog
     {
         yield return TrainCommand.Create();
         yield return InferCommand.Create();
+        yield return StatusCommand.Create();
+        yield return WatchCommand.Create();
+        yield return CancelCommand.Create();
+        yield return ListCommand.Create();
+        yield return FetchCommand.Create();
         yield return VisualizeCommand.Create();
         yield return SummaryCommand.Create();
         yield return BenchCommand.Create();

@@ -16,7 +16,7 @@ internal sealed class SpecOptions
 
     public Option<string> Maps { get; } = new("--maps") { Description = "Feature maps per layer, e.g. 9,45.", DefaultValueFactory = _ => "9,45" };
     public Option<string> Filter { get; } = new("--filter") { Description = "Filter size s (s×s) per layer, e.g. 7,7.", DefaultValueFactory = _ => "7" };
-    public Option<string> Lambda { get; } = new("--lambda") { Description = "λ, weight of the reconstruction term (inputs scaled to unit RMS), per layer.", DefaultValueFactory = _ => "0.1" };
+    public Option<string> Lambda { get; } = new("--lambda") { Description = "λ, weight of the reconstruction term (inputs scaled to unit RMS), per layer.", DefaultValueFactory = _ => "1" };
     public Option<string> P { get; } = new("--p") { Description = "p of the sparsity term Σ|z|^p, in (0, 1], per layer.", DefaultValueFactory = _ => "0.8" };
     public Option<string> Epochs { get; } = new("--epochs") { Description = "Epochs per layer.", DefaultValueFactory = _ => "5" };
     public Option<string> Connectivity { get; } = new("--connectivity") { Description = "Per layer: full, sad (singles and all doubles), random (random doubles). Default: full, then sad.", DefaultValueFactory = _ => "full,sad" };

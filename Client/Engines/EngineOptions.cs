@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Distributed.Client.Cluster;
 using Distributed.Client.Commands;
 
 namespace Distributed.Client.Engines;
@@ -10,11 +11,22 @@ internal sealed class EngineOptions
 
     public Option<int> Threads { get; } = new("--threads") { Description = "Images inferred in parallel in this process (0: all cores).", DefaultValueFactory = _ => 0 };
 
-    public void AddTo(Command command) => command.Options.Add(Threads);
+    public ClusterFlags Cluster { get; } = new();
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Threads);
+        command.Options.Add(Cluster.Shards);
+        Cluster.AddTo(command);
+    }
 
     public Task<ITrainingEngine> CreateAsync(ParseResult r, string engine, CancellationToken cancellationToken) => engine switch
     {
         "serial" => Task.FromResult<ITrainingEngine>(new SerialEngine(1, r.GetValue(Threads))),
-        _ => throw new UserException($"--engine: '{engine}'; allowed serial."),
+        "distributed" => CreateDistributedAsync(r, cancellationToken),
+        _ => throw new UserException($"--engine: '{engine}'; allowed serial, distributed."),
     };
+
+    private async Task<ITrainingEngine> CreateDistributedAsync(ParseResult r, CancellationToken cancellationToken) =>
+        await Cluster.CreateEngineAsync(r, cancellationToken);
 }

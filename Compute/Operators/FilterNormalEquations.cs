@@ -164,7 +164,7 @@ public sealed class FilterNormalEquations : Learning.IFilterSystem
         return 0.5 * (fAf - 2 * bf + SumSquaredInputs);
     }
 
-    internal void SetTotals(double sumSquaredInputs, long images)
+    public void SetTotals(double sumSquaredInputs, long images)
     {
         SumSquaredInputs = sumSquaredInputs;
         Images = images;

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Distributed.Client.Cluster;
+using Distributed.Client.Engines;
+using Distributed.Client.Output;
+
+namespace Distributed.Client.Commands;
+
+/// <summary>`fetch JOB --out DIR`: a completed job's output folder, the same files a finished `train` writes.</summary>
+internal static class FetchCommand
+{
+    public static Command Create()
+    {
+        Argument<string> job = JobCommandRunner.JobArgument();
+        var output = new Option<string>("--out") { Description = "Output folder (created; existing files are replaced).", Required = true };
+        var command = new Command("fetch", "Write a completed job's filters, reconstructions, metrics and model.json to a folder.");
+        command.Arguments.Add(job);
+        command.Options.Add(output);
+        JobCommandRunner.SetAction(command, new ClusterFlags(), async (r, session, ct) =>
+        {
+            string id = r.GetValue(job)!;
+            var (result, names, reports) = await JobWatcher.ResultAsync(session.Grains, id);
+            string folder = r.GetValue(output)!;
+            RunFolder.Write(folder, new EngineRun(result, names, reports, []), "distributed");
+            r.InvocationConfiguration.Output.WriteLine($"job {id}: wrote {Path.GetFullPath(folder)}");
+            return 0;
+        });
+        return command;
+    }
+}

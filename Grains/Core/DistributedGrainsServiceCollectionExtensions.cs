@@ -1,0 +1,26 @@
+using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Execution;
+using Distributed.Grains.Placement;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Distributed.Grains;
+
+public static class DistributedGrainsServiceCollectionExtensions
+{
+    /// <summary>
+    /// What the grains need on every silo: the message limit senders chunk under, the compute scheduler, the shard
+    /// work gate (open unless a test registered its own first), and the shard-spreading placement.
+    /// </summary>
+    public static IServiceCollection AddDistributedGrains(this IServiceCollection services, MessageLimits limits, DistributedGrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(limits);
+        services.AddSingleton(options);
+        services.AddSingleton(_ => new ComputeScheduler(options.ComputeSlots));
+        services.TryAddSingleton<IShardWorkGate, OpenShardWorkGate>();
+        services.AddPlacementDirector<ShardSpreadPlacement, ShardSpreadPlacementDirector>();
+        return services;
+    }
+}

@@ -1,0 +1,28 @@
+namespace Distributed.Grains.Execution;
+
+/// <summary>
+/// Runs a silo's numeric work off the grain scheduler on a task scheduler that lets at most <see cref="Slots"/> tasks
+/// run at once. The work's own <c>Parallel.For</c> inherits it (TaskScheduler.Current), so all shards of a silo
+/// together use <see cref="Slots"/> threads, and Orleans' turns (status calls, membership pings) always find one.
+/// </summary>
+public sealed class ComputeScheduler
+{
+    private readonly TaskScheduler _scheduler;
+
+    public ComputeScheduler(int slots)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(slots);
+        Slots = slots;
+        _scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, slots).ConcurrentScheduler;
+    }
+
+    /// <summary>Threads numeric work may occupy at once (one per core by default).</summary>
+    public int Slots { get; }
+
+    /// <summary>Runs <paramref name="work"/> on the bounded scheduler; the grain awaits without holding its turn.</summary>
+    public Task<T> RunAsync<T>(Func<CancellationToken, T> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return Task.Factory.StartNew(() => work(cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, _scheduler);
+    }
+}

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ImageLoadOptions = Distributed.Compute.Imaging.ImageLoadOptions;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+using Distributed.Compute.Training;
+using Distributed.Grains.Abstractions.Jobs;
+using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Shards;
+using Distributed.Grains.Abstractions.Telemetry;
+using Distributed.Grains.Execution;
+using Distributed.Grains.Placement;
+using Distributed.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Distributed.Grains.Shards;
+
+/// <summary>
+/// Holds one shard of a job's images and wraps a Compute <see cref="ImageShard"/>. Orchestration only: it stages and
+/// checks payloads, persists what it was given, and runs the numbers on the silo's <see cref="ComputeScheduler"/> as
+/// background work that <see cref="StartAsync"/> begins and <see cref="WaitAsync"/> collects. The maps are soft state:
+/// a fresh activation reloads its images and the Compute shard rebuilds maps from the frozen layers on demand.
+/// </summary>
+[ShardSpreadPlacement]
+internal sealed class ImageShardGrain(
+    [FromKeyedServices(StorageNames.Images)] IGrainStorage imageStorage,
+    Serializer serializer,
+    MessageLimits limits,
+    DistributedGrainOptions options,
+    ComputeScheduler compute,
+    IShardWorkGate gate) : Grain, IImageShardGrain
+{
+    private readonly PayloadStaging _staging = new();
+    private readonly PayloadOutbox _outbox = new();
+    private readonly SortedDictionary<int, ShardImageRecord> _images = [];
+    private readonly ChunkedBlobStore _store = new(imageStorage, "shard-images", limits);
+    private ShardImagesState? _setup;
+    private string _job = "";
+    private int _shard;
+    private bool _sealed;
+    private ImageShard? _compute;
+    private Guid _ticket;
+    private Task<ShardReply>? _running;
+    private CancellationTokenSource? _cancel;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_job, _shard) = ShardKey.Parse(this.GetPrimaryKeyString());
+        if (await _store.ReadAsync(this.GetPrimaryKeyString(), cancellationToken) is not { } blob) return;
+        ShardImagesState state = serializer.Deserialize<ShardImagesState>(blob)
+            ?? throw new InvalidDataException($"stored state of shard {this.GetPrimaryKeyString()} is empty.");
+        _setup = state;
+        foreach (ShardImageRecord image in state.Images) _images[image.Index] = image;
+        _sealed = state.Sealed;
+    }
+
+    public Task InitializeAsync(ShardSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        CheckJob(setup.Header);
+        if (_setup is not null)
+        {
+            if (_setup.SpecJson == setup.SpecJson && _setup.Expected.SequenceEqual(setup.Images)) return Task.CompletedTask;
+            throw new InvalidOperationException($"shard {_shard} of job {_job} was already set up differently.");
+        }
+        _setup = new ShardImagesState
+        {
+            SpecJson = setup.SpecJson,
+            Expected = setup.Images,
+            MaxPixels = setup.MaxPixels,
+            MaxFileBytes = setup.MaxFileBytes,
+        };
+        return Task.CompletedTask;
+    }
+
+    public Task PutChunkAsync(PayloadChunk chunk)
+    {
+        CheckJob(chunk.Header);
+        _staging.Put(chunk);
+        return Task.CompletedTask;
+    }
+
+    public Task<PayloadChunk> GetChunkAsync(MessageHeader header, Guid transfer, int index)
+    {
+        CheckJob(header);
+        return Task.FromResult(_outbox.Take(header, transfer, index, limits));
+    }
+
+    public Task<int> AddImagesAsync(ImageBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        CheckJob(batch.Header);
+        CheckOpen();
+        using var span = DistributedTelemetry.StartSpan(TelemetryNames.Spans.Upload, batch.Header);
+        span?.SetTag(TelemetryNames.Tags.Shard, _shard);
+        span?.SetTag(TelemetryNames.Tags.Images, batch.Images.Length);
+        long bytes = 0;
+        foreach (EncodedImage image in batch.Images)
+        {
+            CheckExpected(image.Index, image.Name);
+            byte[] encoded = _staging.Resolve(image.Content);
+            bytes += encoded.LongLength;
+            _images[image.Index] = new ShardImageRecord { Index = image.Index, Name = image.Name, Encoded = encoded };
+        }
+        span?.SetTag(TelemetryNames.Tags.Bytes, bytes);
+        return Task.FromResult(_images.Count);
+    }
+
+    public Task<int> AddFilesAsync(ShardFiles files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        CheckJob(files.Header);
+        CheckOpen();
+        if (files.Indices.Length != files.RelativePaths.Length)
+            throw new ArgumentException($"{files.Indices.Length} indices but {files.RelativePaths.Length} paths.", nameof(files));
+        for (int i = 0; i < files.Indices.Length; i++)
+        {
+            string relative = files.RelativePaths[i];
+            string full = DataRoot.Resolve(options.DataRoot, relative);
+            if (!File.Exists(full)) throw new FileNotFoundException($"{relative}: no such file under the data root of silo {RuntimeIdentity}.");
+            CheckExpected(files.Indices[i], relative);
+            _images[files.Indices[i]] = new ShardImageRecord { Index = files.Indices[i], Name = Path.GetFileName(relative), Encoded = [], RelativePath = relative };
+        }
+        return Task.FromResult(_images.Count);
+    }
+
+    public async Task<ShardDescription> SealAsync(MessageHeader header)
+    {
+        CheckJob(header);
+        ShardImagesState setup = RequireSetup();
+        if (!_sealed)
+        {
+            int[] missing = setup.Expected.Where(i => !_images.ContainsKey(i)).ToArray();
+            if (missing.Length > 0)
+                throw new InvalidOperationException($"shard {_shard} of job {_job} is missing {missing.Length} of its {setup.Expected.Length} images (first: {missing[0]}).");
+            using var span = DistributedTelemetry.StartSpan(TelemetryNames.Spans.Checkpoint, header);
+            span?.SetTag(TelemetryNames.Tags.Shard, _shard);
+            setup.Images = [.. _images.Values];
+            setup.Sealed = true;
+            byte[] blob = serializer.SerializeToArray(setup);
+            span?.SetTag(TelemetryNames.Tags.Bytes, blob.LongLength);
+            await _store.WriteAsync(this.GetPrimaryKeyString(), blob);
+            _sealed = true;
+            _staging.Clear();
+        }
+        return Describe(header);
+    }
+
+    public Task<ShardDescription> DescribeAsync(MessageHeader header)
+    {
+        CheckJob(header);
+        return Task.FromResult(Describe(header));
+    }
+
+    public Task<Guid> StartAsync(ShardCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        CheckJob(command.Header);
+        if (!_sealed) throw new InvalidOperationException($"shard {_shard} of job {_job} has not been sealed; upload its images first.");
+        if (_running is { IsCompleted: false })
+            throw new InvalidOperationException($"shard {_shard} of job {_job} is still working on an earlier command; one at a time.");
+        _outbox.Clear();
+        _cancel?.Dispose();
+        _cancel = new CancellationTokenSource();
+        _ticket = Guid.NewGuid();
+        _running = RunAsync(command, _cancel.Token);
+        return Task.FromResult(_ticket);
+    }
+
+    public async Task<ShardWaitResult> WaitAsync(MessageHeader header, Guid ticket)
+    {
+        CheckJob(header);
+        if (ticket != _ticket || _running is null)
+            throw new InvalidOperationException($"shard {_shard} of job {_job} has no work under ticket {ticket} (this activation may be new: start it again).");
+        if (!_running.IsCompleted) await Task.WhenAny(_running, Task.Delay(options.WaitWindow));
+        if (!_running.IsCompleted) return new ShardWaitResult { Done = false };
+        return new ShardWaitResult { Done = true, Reply = await _running };
+    }
+
+    public Task CancelAsync(MessageHeader header)
+    {
+        CheckJob(header);
+        _cancel?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    private async Task<ShardReply> RunAsync(ShardCommand command, CancellationToken cancellationToken)
+    {
+        MessageHeader header = command.Header;
+        string operation = command switch
+        {
+            PrepareLayerCommand => TelemetryNames.Spans.PrepareLayer,
+            InferCommand => TelemetryNames.Spans.InferShard,
+            ApplyGramCommand => TelemetryNames.Spans.ApplyGram,
+            ReportCommand => TelemetryNames.Spans.Report,
+            _ => throw new ArgumentException($"unknown shard command {command.GetType().Name}.", nameof(command)),
+        };
+        using var span = DistributedTelemetry.StartSpan(operation, header);
+        span?.SetTag(TelemetryNames.Tags.Shard, _shard);
+        span?.SetTag(TelemetryNames.Tags.Silo, RuntimeIdentity);
+        // Decode what the message carries on the grain's turn: the staging area belongs to this activation.
+        FrozenLayer[] frozen = [.. command.Frozen.Select(f => new FrozenLayer(TensorWire.ToFilterBank(f.Filters, _staging.Resolve(f.Filters.Data)), f.InputScale))];
+        Func<ImageShard, CancellationToken, object> work = command switch
+        {
+            PrepareLayerCommand => (s, ct) => s.PrepareLayer(new PrepareLayerRequest(header.Layer, frozen), ct),
+            InferCommand infer => InferWork(infer, frozen),
+            ApplyGramCommand gram => GramWork(gram),
+            ReportCommand report => (s, ct) => s.Report(new ReportRequest(frozen, report.Images, report.IncludeMaps), ct),
+            _ => throw new ArgumentException($"unknown shard command {command.GetType().Name}.", nameof(command)),
+        };
+
+        await gate.EnterAsync(header, _shard, operation, cancellationToken);
+        ShardImagesState setup = RequireSetup();
+        ImageShard? built = _compute;
+        ShardImageRecord[] records = [.. _images.Values];
+        long started = Stopwatch.GetTimestamp();
+        object result = await compute.RunAsync(ct =>
+        {
+            ImageShard shard = built ?? ShardWork.Build(_shard, SpecWire.Deserialize(setup.SpecJson), records,
+                ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
+                options.DataRoot, compute.Slots, ct);
+            return (shard, work(shard, ct));
+        }, cancellationToken) switch
+        {
+            (ImageShard shard, object value) => Keep(shard, value),
+            _ => throw new InvalidOperationException("shard work returned nothing."),
+        };
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return Reply(header, result, seconds, span);
+    }
+
+    private object Keep(ImageShard shard, object value)
+    {
+        _compute = shard;
+        return value;
+    }
+
+    private Func<ImageShard, CancellationToken, object> InferWork(InferCommand infer, FrozenLayer[] frozen)
+    {
+        FilterBank filters = TensorWire.ToFilterBank(infer.Filters, _staging.Resolve(infer.Filters.Data));
+        var request = new InferRequest(infer.Header.Layer, infer.Header.Epoch, infer.Header.FilterVersion, filters, infer.InputScale,
+            frozen, infer.Images, (FilterStatistics)infer.Statistics, infer.ColdStart);
+        return (s, ct) => s.Infer(request, ct);
+    }
+
+    private Func<ImageShard, CancellationToken, object> GramWork(ApplyGramCommand gram)
+    {
+        FilterBank direction = TensorWire.ToFilterBank(gram.Direction, _staging.Resolve(gram.Direction.Data));
+        var request = new GramRequest(gram.Header.Layer, gram.Header.Epoch, gram.Header.FilterVersion, direction);
+        return (s, ct) => s.ApplyGram(request, ct);
+    }
+
+    /// <summary>The wire form of a Compute result; payloads share one inline budget, the rest wait in the outbox.</summary>
+    private ShardReply Reply(MessageHeader header, object result, double seconds, Activity? span)
+    {
+        var budget = new InlineBudget(limits);
+        Payload Pack(byte[] bytes) => _outbox.Offer(bytes, limits, budget);
+        string silo = RuntimeIdentity;
+        switch (result)
+        {
+            case LayerInputSummary summary:
+                return new LayerInputReply
+                {
+                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
+                    Images = summary.Images, SumSquares = summary.SumSquares, Values = summary.Values, Planes = summary.Planes,
+                };
+            case ShardPartial partial:
+                FilterNormalEquations? eq = partial.Statistics;
+                FilterBank? b = eq?.B ?? partial.RightHandSide;
+                var reply = new InferReply
+                {
+                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
+                    Totals = TotalsMessage.From(partial.Totals),
+                    Gram = eq is null ? null : TensorWire.Blob(TensorWire.GramShape(eq), eq.Gram, Pack),
+                    B = b is null ? null : TensorWire.Blob(TensorWire.ShapeOf(b), b.Data, Pack),
+                    SumSquaredInputs = eq?.SumSquaredInputs ?? 0,
+                    StatisticsImages = eq?.Images ?? 0,
+                };
+                DistributedTelemetry.ImagesInferred.Add(partial.Totals.Images, new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, header.Job));
+                DistributedTelemetry.ShardInferenceSeconds.Record(seconds, new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, header.Job));
+                span?.SetTag(TelemetryNames.Tags.Images, partial.Totals.Images);
+                span?.SetTag(TelemetryNames.Tags.Objective, partial.Totals.Objective);
+                span?.SetTag(TelemetryNames.Tags.DataTerm, partial.Totals.DataTerm);
+                span?.SetTag(TelemetryNames.Tags.SparsityTerm, partial.Totals.SparsityTerm);
+                span?.SetTag(TelemetryNames.Tags.Bytes, (reply.Gram?.Data.Length ?? 0) + (reply.B?.Data.Length ?? 0));
+                return reply;
+            case FilterProduct product:
+                return new GramReply
+                {
+                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
+                    Product = TensorWire.Blob(TensorWire.ShapeOf(product.Product), product.Product.Data, Pack),
+                };
+            case IReadOnlyList<ImageReport> reports:
+                return new ReportReply
+                {
+                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
+                    Reports = [.. reports.Select(r => ResultWire.ToMessage(r, Pack))],
+                };
+            default:
+                throw new InvalidOperationException($"unexpected shard result {result.GetType().Name}.");
+        }
+    }
+
+    private ShardDescription Describe(MessageHeader header) => new()
+    {
+        Header = header,
+        Shard = _shard,
+        Silo = RuntimeIdentity,
+        Sealed = _sealed,
+        Images = [.. _images.Values.Select(i => new StoredImage
+        {
+            Index = i.Index,
+            Name = i.Name,
+            Bytes = i.Encoded.LongLength,
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(i.Encoded)),
+        })],
+    };
+
+    private ShardImagesState RequireSetup() =>
+        _setup ?? throw new InvalidOperationException($"shard {_shard} of job {_job} was never set up by its job.");
+
+    private void CheckOpen()
+    {
+        RequireSetup();
+        if (_sealed) throw new InvalidOperationException($"shard {_shard} of job {_job} is sealed; it takes no more images.");
+    }
+
+    private void CheckExpected(int index, string name)
+    {
+        if (Array.BinarySearch(RequireSetup().Expected, index) < 0)
+            throw new ArgumentException($"image {index} ('{name}') does not belong to shard {_shard} of job {_job}.");
+    }
+
+    private void CheckJob(MessageHeader header)
+    {
+        if (!string.Equals(header.Job, _job, StringComparison.Ordinal))
+            throw new ArgumentException($"a message for job '{header.Job}' reached shard {_shard} of job '{_job}'.");
+    }
+}

@@ -1,0 +1,215 @@
+using Distributed.Client.Cluster;
+using Distributed.Client.Engines;
+using Distributed.Compute.Imaging;
+using Distributed.Compute.Training;
+using Distributed.Grains.Abstractions.Jobs;
+using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Shards;
+using Distributed.Grains.Tests.Cluster;
+using Distributed.Grains.Tests.Support;
+
+namespace Distributed.Grains.Tests.Jobs;
+
+[Collection(ClusterCollection.Name)]
+public sealed class DistributedTrainingTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    /// <summary>Layer 1's A (36 map pairs of 7⁴ floats, 346 kB) is over the fixture's 256 KiB limit: it travels as chunks.</summary>
+    private static TrainingSpec TwoLayers(int seed) => new()
+    {
+        Layers =
+        [
+            new LayerSpec { Maps = 8, FilterSize = 7, Epochs = 2 },
+            new LayerSpec { Maps = 4, FilterSize = 3, Epochs = 2, Connectivity = ConnectivityKind.Full },
+        ],
+        Seed = seed,
+    };
+
+    private static TrainingSpec OneLayer(int seed, int epochs) => new()
+    {
+        Layers = [new LayerSpec { Maps = 4, FilterSize = 5, Epochs = epochs }],
+        Seed = seed,
+    };
+
+    private DistributedEngine Engine(string job, int shards = 3) => new(fixture.Grains, ClusterFixture.Limits, shards, "test cluster") { JobId = job };
+
+    [Fact]
+    public async Task TrainAsync_TwoLayersSevenImagesOnThreeShards_MatchesSerial()
+    {
+        string[] files = TestImages.Write("equal", count: 7, size: 16, seed: 11);
+        TrainingSpec spec = TwoLayers(seed: 3);
+
+        TrainingResult serial = await Oracle.TrainAsync(spec, files, shards: 3);
+        EngineRun run = await Engine("equal-serial").TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 2), new Oracle.NullObserver(), CancellationToken.None)
+            .WaitAsync(Patience);
+
+        AssertSameTraining(serial, run.Result, "equal-serial");
+        Assert.Equal(files.Select(Path.GetFileName), run.ImageNames);
+        Assert.Equal([0, 1], run.Reports.Select(r => r.Image));
+        Assert.All(run.Reports, r => Assert.Equal(2, r.Reconstructions.Count));
+
+        ShardDescription[] shards = await Task.WhenAll(Enumerable.Range(0, 3).Select(s =>
+            fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format("equal-serial", s)).DescribeAsync(MessageHeader.ForJob("equal-serial"))));
+        Assert.Equal([3, 2, 2], shards.Select(s => s.Images.Length));
+        Assert.True(shards.Select(s => s.Silo).Distinct().Count() > 1, $"all shards ran on one silo: {string.Join(", ", shards.Select(s => s.Silo))}");
+
+        var (fetched, names, reports) = await JobWatcher.ResultAsync(fixture.Grains, "equal-serial");
+        AssertSameTraining(run.Result, fetched, "fetch of equal-serial");
+        Assert.Equal(run.ImageNames, names);
+        Assert.Equal(2, reports.Count);
+    }
+
+    [Fact]
+    public async Task TrainAsync_TwoJobsAtOnce_EachMatchesItsSerialRun()
+    {
+        string[] files = TestImages.Write("concurrent", count: 5, size: 16, seed: 21);
+        TrainingSpec a = OneLayer(seed: 5, epochs: 2), b = OneLayer(seed: 6, epochs: 2) with { Layers = [new LayerSpec { Maps = 3, FilterSize = 5, Epochs = 2 }] };
+
+        Task<EngineRun> runA = Engine("concurrent-a").TrainAsync(a, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None);
+        Task<EngineRun> runB = Engine("concurrent-b", shards: 2).TrainAsync(b, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None);
+        EngineRun[] runs = await Task.WhenAll(runA, runB).WaitAsync(Patience);
+
+        AssertSameTraining(await Oracle.TrainAsync(a, files, shards: 3), runs[0].Result, "concurrent-a");
+        AssertSameTraining(await Oracle.TrainAsync(b, files, shards: 2), runs[1].Result, "concurrent-b");
+        Assert.Equal(4, runs[0].Result.Layers[0].Filters.Maps);
+        Assert.Equal(3, runs[1].Result.Layers[0].Filters.Maps);
+    }
+
+    [Fact]
+    public async Task GetStatusAsync_WhileEpochHeldAtBarrier_AnswersWithProgressSoFar()
+    {
+        const string job = "status-mid-epoch";
+        string[] files = TestImages.Write("status", count: 4, size: 16, seed: 31);
+        TestShardGate.Hold hold = TestShardGate.Instance.HoldInference(job, layer: 0, epoch: 1);
+        ITrainingJobGrain grain = fixture.Grains.GetGrain<ITrainingJobGrain>(job);
+
+        await Engine(job).SubmitAsync(OneLayer(seed: 7, epochs: 3), new ImageInput(files, ImageLoadOptions.Default, 0), CancellationToken.None);
+        await hold.Reached.WaitAsync(Patience);
+        JobStatus during = await grain.GetStatusAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        hold.Release();
+        JobStatus final = await JobWatcher.FollowAsync(fixture.Grains, job, _ => { }, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.True(during.State == JobState.Running, $"phase: epoch 2 held; expected Running, got {during.State} ({during.Error})");
+        Assert.Single(during.History);
+        Assert.Equal((1, 1), (during.Layer, during.Epoch));
+        Assert.Equal(4, during.Images);
+        Assert.Equal(JobState.Completed, final.State);
+        Assert.Equal(3, final.History.Length);
+        Assert.True(final.Revision > during.Revision, $"revision did not advance: {during.Revision} → {final.Revision}");
+    }
+
+    [Fact]
+    public async Task CancelAsync_DuringSecondEpoch_StopsWithinThatEpochAndMarksCancelled()
+    {
+        const string job = "cancel-mid-epoch";
+        string[] files = TestImages.Write("cancel", count: 4, size: 16, seed: 41);
+        TestShardGate.Hold hold = TestShardGate.Instance.HoldInference(job, layer: 0, epoch: 1);
+        ITrainingJobGrain grain = fixture.Grains.GetGrain<ITrainingJobGrain>(job);
+
+        await Engine(job).SubmitAsync(OneLayer(seed: 8, epochs: 5), new ImageInput(files, ImageLoadOptions.Default, 0), CancellationToken.None);
+        await hold.Reached.WaitAsync(Patience);
+        JobStatus cancelling = await grain.CancelAsync();
+        hold.Release();
+        JobStatus final = await JobWatcher.FollowAsync(fixture.Grains, job, _ => { }, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(JobState.Running, cancelling.State);
+        Assert.True(final.State == JobState.Cancelled, $"phase: cancelled in epoch 2; expected Cancelled, got {final.State} ({final.Error})");
+        Assert.True(final.History.Length <= 2, $"cancelled in epoch 2 of 5, yet {final.History.Length} epochs completed");
+        Assert.Null(await grain.GetResultAsync());
+    }
+
+    [Fact]
+    public async Task Coordinator_DeactivatedMidJob_ResumesFromCheckpointAndMatchesSerial()
+    {
+        const string job = "resume-mid-epoch";
+        string[] files = TestImages.Write("resume", count: 5, size: 16, seed: 61);
+        TrainingSpec spec = OneLayer(seed: 12, epochs: 3);
+        TestShardGate.Hold hold = TestShardGate.Instance.HoldInference(job, layer: 0, epoch: 1);
+        ITrainingJobGrain grain = fixture.Grains.GetGrain<ITrainingJobGrain>(job);
+
+        await Engine(job).SubmitAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), CancellationToken.None);
+        await hold.Reached.WaitAsync(Patience);
+        JobStatus before = await grain.GetStatusAsync();
+        await fixture.Cluster.DeactivateAsync(grain).WaitAsync(Patience);
+        JobStatus reactivated = await grain.GetStatusAsync();
+        hold.Release();
+        JobStatus final = await JobWatcher.FollowAsync(fixture.Grains, job, _ => { }, CancellationToken.None).WaitAsync(Patience);
+        var (result, _, _) = await JobWatcher.ResultAsync(fixture.Grains, job);
+
+        Assert.True(reactivated.State == JobState.Running, $"phase: reactivated after epoch 1; expected Running, got {reactivated.State} ({reactivated.Error})");
+        Assert.Single(reactivated.History);
+        // Revisions count this activation's changes: a smaller one proves the status came from a new activation.
+        Assert.True(reactivated.Revision < before.Revision, $"revision {before.Revision} → {reactivated.Revision}: the coordinator was not reactivated");
+        Assert.True(final.State == JobState.Completed, $"resumed job ended {final.State} ({final.Error})");
+        AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), result, job);
+    }
+
+    [Theory]
+    [InlineData("maps")]
+    [InlineData("p")]
+    [InlineData("epochs")]
+    [InlineData("spec")]
+    public async Task SubmitAsync_BadSpec_RejectedNamingTheField(string field)
+    {
+        string specJson = field switch
+        {
+            "maps" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Maps = 0 }] }),
+            "p" => SpecWire.Serialize(new TrainingSpec { Solver = InferenceSolver.Fista, Layers = [new LayerSpec { P = 0.8 }] }),
+            "epochs" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Epochs = 0 }] }),
+            _ => "{ not json",
+        };
+        string job = $"bad-spec-{field}";
+
+        JobPlan plan = await fixture.Grains.GetGrain<ITrainingJobGrain>(job).SubmitAsync(new JobSubmission
+        {
+            Header = MessageHeader.ForJob(job),
+            SpecJson = specJson,
+            ImageNames = ["a.png"],
+        });
+
+        Assert.False(plan.Accepted, $"a spec with a bad {field} was accepted");
+        Assert.Equal(field, plan.Field);
+        Assert.False(string.IsNullOrWhiteSpace(plan.Error));
+        Assert.Equal(JobState.Unknown, (await fixture.Grains.GetGrain<ITrainingJobGrain>(job).GetStatusAsync()).State);
+    }
+
+    [Fact]
+    public async Task SubmitAsync_NoImages_RejectedNamingImages()
+    {
+        JobPlan plan = await fixture.Grains.GetGrain<ITrainingJobGrain>("no-images").SubmitAsync(new JobSubmission
+        {
+            Header = MessageHeader.ForJob("no-images"),
+            SpecJson = SpecWire.Serialize(OneLayer(1, 1)),
+        });
+        Assert.False(plan.Accepted);
+        Assert.Equal("images", plan.Field);
+    }
+
+    [Fact]
+    public async Task StatusAsync_UnknownJob_ThrowsUserErrorNamingIt()
+    {
+        var e = await Assert.ThrowsAsync<Client.Commands.UserException>(() => JobWatcher.StatusAsync(fixture.Grains, "never-submitted"));
+        Assert.Contains("never-submitted", e.Message);
+    }
+
+    private static void AssertSameTraining(TrainingResult expected, TrainingResult actual, string what)
+    {
+        Assert.True(expected.Metrics.Count == actual.Metrics.Count, $"{what}: {actual.Metrics.Count} epochs of metrics, expected {expected.Metrics.Count}");
+        for (int i = 0; i < expected.Metrics.Count; i++)
+        {
+            EpochMetrics e = expected.Metrics[i], a = actual.Metrics[i];
+            double rel = Math.Abs(a.Objective - e.Objective) / Math.Max(Math.Abs(e.Objective), 1e-30);
+            Assert.True(rel <= 1e-5, $"{what}: layer {e.Layer} epoch {e.Epoch}: objective {a.Objective:R} vs serial {e.Objective:R} (relative {rel:E2} > 1e-5)");
+        }
+        Assert.Equal(expected.Layers.Count, actual.Layers.Count);
+        for (int l = 0; l < expected.Layers.Count; l++)
+        {
+            float[] e = expected.Layers[l].Filters.Data, a = actual.Layers[l].Filters.Data;
+            Assert.Equal(e.Length, a.Length);
+            double max = e.Zip(a, (x, y) => Math.Abs((double)x - y)).Max();
+            Assert.True(max <= 1e-4, $"{what}: layer {l + 1} filters differ by {max:E2} (> 1e-4)");
+            Assert.Equal(expected.Layers[l].InputScale, actual.Layers[l].InputScale, 5);
+        }
+    }
+}
