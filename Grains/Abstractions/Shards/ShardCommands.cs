@@ -146,10 +146,14 @@ public sealed record ImageReportMessage
     [Id(4)] public TensorBlob[]? Maps { get; init; }
 }
 
-/// <summary>A shard's answer to <see cref="IImageShardGrain.WaitAsync"/>: done (with the reply) or still working.</summary>
+/// <summary>
+/// A shard's answer to <see cref="IImageShardGrain.WaitAsync"/>: done (with the reply), still working, or
+/// <see cref="Lost"/>: this activation never started that ticket (the one that did is gone), so start it again.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("distributed.shard-wait")]
 public sealed record ShardWaitResult
 {
     [Id(0)] public required bool Done { get; init; }
     [Id(1)] public ShardReply? Reply { get; init; }
+    [Id(2)] public bool Lost { get; init; }
 }

@@ -165,21 +165,47 @@ internal sealed class GrainImageWorkers : IImageWorkers
         }
     }
 
+    /// <summary>Commands restarted on a shard whose activation was lost (its silo died, it was deactivated) before giving up.</summary>
+    private const int Restarts = 3;
+
     private async Task<TReply> RunOnShardAsync<TReply>(int shard, MessageHeader header, Func<int, InlineBudget, Task<ShardCommand>> build, CancellationToken cancellationToken)
         where TReply : ShardReply
     {
         IImageShardGrain grain = _shards[shard];
-        ShardCommand command = await build(shard, new InlineBudget(_limits));
-        Guid ticket = await grain.StartAsync(command);
-        while (true)
+        for (int attempt = 0; ; attempt++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            ShardWaitResult wait = await grain.WaitAsync(header, ticket);
-            if (!wait.Done) continue;
+            // Built per attempt: chunks staged on a lost activation went with it.
+            ShardCommand command = await build(shard, new InlineBudget(_limits));
+            ShardWaitResult wait;
+            try
+            {
+                Guid ticket = await grain.StartAsync(command);
+                do
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    wait = await grain.WaitAsync(header, ticket);
+                }
+                while (!wait.Done && !wait.Lost);
+            }
+            catch (Exception e) when (attempt < Restarts && IsActivationLoss(e))
+            {
+                Activity.Current?.AddEvent(new ActivityEvent("shard lost", tags: new ActivityTagsCollection { [TelemetryNames.Tags.Shard] = shard, ["exception.message"] = e.Message }));
+                continue;
+            }
+            if (wait.Lost)
+            {
+                if (attempt >= Restarts) throw new InvalidOperationException($"shard {shard} of job {_job} lost its work {attempt + 1} times ({header}); giving up.");
+                Activity.Current?.AddEvent(new ActivityEvent("shard restarted", tags: new ActivityTagsCollection { [TelemetryNames.Tags.Shard] = shard }));
+                continue;
+            }
             return wait.Reply as TReply
                 ?? throw new InvalidDataException($"shard {shard} of job {_job} answered {wait.Reply?.GetType().Name ?? "nothing"} to {command.GetType().Name}.");
         }
     }
+
+    /// <summary>Failures after which the shard's next activation (on any silo) can simply be asked again.</summary>
+    private static bool IsActivationLoss(Exception e) =>
+        e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or Orleans.Runtime.Messaging.ConnectionFailedException;
 
     private async Task<FrozenLayerMessage[]> FrozenAsync(int shard, MessageHeader header, IReadOnlyList<FrozenLayer> frozen, InlineBudget budget, CancellationToken cancellationToken)
     {

@@ -31,6 +31,7 @@ internal sealed class TrainingJobGrain(
     private TaskCompletionSource _changed = NewSignal();
     private TaskScheduler _scheduler = TaskScheduler.Default;
     private JobRecord? _record;
+    private TrainingSpec? _spec;
     private TrainingProgress? _progress;
     private string _job = "";
     private long _revision;
@@ -283,7 +284,7 @@ internal sealed class TrainingJobGrain(
     private JobStatus Status()
     {
         if (_record is null) return JobStatus.Unknown(_job);
-        TrainingSpec? spec = TryParse(_record.SpecJson);
+        TrainingSpec? spec = _spec ??= TryParse(_record.SpecJson);
         TrainingProgress? p = _progress;
         bool done = _record.State == JobState.Completed;
         return new JobStatus

@@ -172,8 +172,7 @@ internal sealed class ImageShardGrain(
     public async Task<ShardWaitResult> WaitAsync(MessageHeader header, Guid ticket)
     {
         CheckJob(header);
-        if (ticket != _ticket || _running is null)
-            throw new InvalidOperationException($"shard {_shard} of job {_job} has no work under ticket {ticket} (this activation may be new: start it again).");
+        if (ticket != _ticket || _running is null) return new ShardWaitResult { Done = false, Lost = true };
         if (!_running.IsCompleted) await Task.WhenAny(_running, Task.Delay(options.WaitWindow));
         if (!_running.IsCompleted) return new ShardWaitResult { Done = false };
         return new ShardWaitResult { Done = true, Reply = await _running };
