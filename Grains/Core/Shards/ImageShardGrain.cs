@@ -154,19 +154,32 @@ internal sealed class ImageShardGrain(
         return Task.FromResult(Describe(header));
     }
 
-    public Task<Guid> StartAsync(ShardCommand command)
+    public async Task<Guid> StartAsync(ShardCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
         CheckJob(command.Header);
         if (!_sealed) throw new InvalidOperationException($"shard {_shard} of job {_job} has not been sealed; upload its images first.");
-        if (_running is { IsCompleted: false })
-            throw new InvalidOperationException($"shard {_shard} of job {_job} is still working on an earlier command; one at a time.");
+        if (_running is { IsCompleted: false } previous)
+        {
+            // The job's one coordinator sends commands one at a time, so a new one while work runs means the sender
+            // lost track of it (it failed over, or was itself resumed elsewhere): nobody will collect that work.
+            // It stops and ends before the next begins, as both would use the same maps.
+            _cancel?.Cancel();
+            try
+            {
+                await previous;
+            }
+            catch (Exception)
+            {
+                // Abandoned work: its outcome, cancelled or failed, has no reader.
+            }
+        }
         _outbox.Clear();
         _cancel?.Dispose();
         _cancel = new CancellationTokenSource();
         _ticket = Guid.NewGuid();
         _running = RunAsync(command, _cancel.Token);
-        return Task.FromResult(_ticket);
+        return _ticket;
     }
 
     public async Task<ShardWaitResult> WaitAsync(MessageHeader header, Guid ticket)
