@@ -206,10 +206,6 @@ internal sealed class GrainImageWorkers : IImageWorkers
         }
     }
 
-    /// <summary>Failures after which the shard's next activation (on any silo) can simply be asked again.</summary>
-    private static bool IsActivationLoss(Exception e) =>
-        e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or Orleans.Runtime.Messaging.ConnectionFailedException;
-
     private async Task<FrozenLayerMessage[]> FrozenAsync(int shard, MessageHeader header, IReadOnlyList<FrozenLayer> frozen, InlineBudget budget, CancellationToken cancellationToken)
     {
         var messages = new FrozenLayerMessage[frozen.Count];
