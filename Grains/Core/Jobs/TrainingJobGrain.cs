@@ -152,7 +152,7 @@ internal sealed class TrainingJobGrain(
     public Task<JobResult?> GetResultAsync()
     {
         if (_record is not { State: JobState.Completed } record) return Task.FromResult<JobResult?>(null);
-        _outbox.Clear();
+        // No clearing: another client may be fetching the same result; the outbox drops transfers once taken.
         var budget = new InlineBudget(limits);
         Payload Pack(byte[] bytes) => _outbox.Offer(bytes, limits, budget);
         // Stored tensors are inline; re-offer each so the reply as a whole stays under the limit.

@@ -60,6 +60,21 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         Assert.Equal(2, reports.Count);
     }
 
+    [Theory]
+    [InlineData(FilterUpdateSchedule.Online, FilterSystemKind.Auto)]
+    [InlineData(FilterUpdateSchedule.Batch, FilterSystemKind.MatrixFree)]
+    public async Task TrainAsync_OnlineUpdatesOrMatrixFreeSolve_MatchesSerial(FilterUpdateSchedule update, FilterSystemKind system)
+    {
+        string job = $"equal-{update}-{system}".ToLowerInvariant();
+        string[] files = TestImages.Write("modes", count: 5, size: 16, seed: 91);
+        TrainingSpec spec = OneLayer(seed: 15, epochs: 2) with { Update = update, FilterSystem = system };
+
+        EngineRun run = await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None)
+            .WaitAsync(Patience);
+
+        AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), run.Result, job);
+    }
+
     [Fact]
     public async Task TrainAsync_TwoJobsAtOnce_EachMatchesItsSerialRun()
     {
