@@ -56,7 +56,11 @@ internal sealed class GrainImageWorkers : IImageWorkers
             Header = header,
             Frozen = await FrozenAsync(shard, header, request.Frozen, budget, cancellationToken),
         }, cancellationToken);
-        if (request.Layer == 0) InputPlanes = replies.Where(r => r.Images > 0).Select(r => r.Planes).FirstOrDefault();
+        int[] planes = [.. replies.Where(r => r.Images > 0).Select(r => r.Planes).Distinct().Order()];
+        // Each shard checks its own images; only here do the shards' answers meet.
+        if (planes.Length > 1)
+            throw new SpecException($"layer {request.Layer + 1}: the images have {string.Join(" and ", planes)} planes on different shards; one job needs one kind: convert all to grey or all to RGB.", "images");
+        if (request.Layer == 0) InputPlanes = planes.FirstOrDefault();
         return [.. replies.Select(r => new LayerInputSummary(r.Shard, r.Images, r.SumSquares, r.Values, r.Planes))];
     }
 

@@ -232,7 +232,7 @@ internal sealed class TrainingJobGrain(
         {
             record.State = JobState.Failed;
             record.Error = e.Message;
-            record.ErrorField = (e as SpecException)?.Field;
+            record.ErrorField = (e as SpecException)?.Field ?? (e as ShardInputException)?.Field;
             jobSpan?.SetStatus(ActivityStatusCode.Error, e.Message);
         }
         jobSpan?.SetTag("distributed.state", record.State.ToString());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using ImageLoadException = Distributed.Compute.Imaging.ImageLoadException;
 using ImageLoadOptions = Distributed.Compute.Imaging.ImageLoadOptions;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
@@ -228,17 +229,24 @@ internal sealed class ImageShardGrain(
         ImageShard? built = _compute;
         ShardImageRecord[] records = [.. _images.Values];
         long started = Stopwatch.GetTimestamp();
-        object result = await compute.RunAsync(ct =>
+        (ImageShard Shard, object Value) done;
+        try
         {
-            ImageShard shard = built ?? ShardWork.Build(_shard, SpecWire.Deserialize(setup.SpecJson), records,
-                ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
-                options.DataRoot, compute.Slots, ct);
-            return (shard, work(shard, ct));
-        }, cancellationToken) switch
+            done = await compute.RunAsync(ct =>
+            {
+                ImageShard shard = built ?? ShardWork.Build(_shard, SpecWire.Deserialize(setup.SpecJson), records,
+                    ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
+                    options.DataRoot, compute.Slots, ct);
+                return (shard, work(shard, ct));
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is SpecException or ImageLoadException)
         {
-            (ImageShard shard, object value) => Keep(shard, value),
-            _ => throw new InvalidOperationException("shard work returned nothing."),
-        };
+            // The input is at fault, not this silo: tell the coordinator in a form that crosses silos (no inner
+            // exception, which would not).
+            throw new ShardInputException(e.Message, (e as SpecException)?.Field ?? "images");
+        }
+        object result = Keep(done.Shard, done.Value);
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return Reply(header, result, seconds, span);
     }
