@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Distributed.Client.Commands;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
@@ -16,19 +17,39 @@ internal static class JobWatcher
         return status.State == JobState.Unknown ? throw new UserException($"no job '{job}' on this cluster (see `list`).") : status;
     }
 
+    /// <summary>How long <see cref="FollowAsync"/> keeps trying to reach a job whose silo (or gateway) died.</summary>
+    public static TimeSpan FailoverPatience { get; } = TimeSpan.FromMinutes(3);
+
     /// <summary>
     /// Calls <paramref name="onChange"/> with every new status until the job ends; long-polls, so a change shows at
-    /// once and a quiet job costs one call every few seconds.
+    /// once and a quiet job costs one call every few seconds. When the coordinator's silo or this client's gateway
+    /// dies, it keeps asking (the job resumes on another silo) for up to <see cref="FailoverPatience"/>.
     /// </summary>
     public static async Task<JobStatus> FollowAsync(IGrainFactory grains, string job, Action<JobStatus> onChange, CancellationToken cancellationToken)
     {
         JobStatus status = await StatusAsync(grains, job);
         ITrainingJobGrain grain = grains.GetGrain<ITrainingJobGrain>(job);
         onChange(status);
+        long failingSince = 0;
         while (!status.IsTerminal)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            JobStatus next = await grain.WaitStatusAsync(status.Revision);
+            JobStatus next;
+            try
+            {
+                // It answers within seconds; a call routed to a silo that just died would hang to the 30 s response timeout.
+                next = await grain.WaitStatusAsync(status.Revision).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
+                failingSince = 0;
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e))
+            {
+                if (failingSince == 0) failingSince = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetElapsedTime(failingSince) > FailoverPatience)
+                    throw new UserException($"lost contact with job '{job}' for {FailoverPatience.TotalSeconds:F0} s: {e.Message.ReplaceLineEndings(" ")}", e);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                continue;
+            }
+            // A resumed coordinator counts revisions afresh, so any different revision is news.
             if (next.Revision != status.Revision || next.State != status.State) onChange(next);
             status = next;
         }

@@ -38,7 +38,7 @@ internal static class TrainCommand
                     Math.Max(0, r.GetValue(reconstructions)));
                 string outDir = r.GetValue(output)!;
                 await using ITrainingEngine trainingEngine = await engineOptions.CreateAsync(r, r.GetValue(engine)!, ct);
-                EngineRun run = await TrainingProgressBar.RunAsync($"training ({trainingEngine.Name})", observer => trainingEngine.TrainAsync(trainingSpec, input, observer, ct));
+                EngineRun run = await TrainingProgressBar.RunAsync(r.InvocationConfiguration.Output, $"training ({trainingEngine.Name})", observer => trainingEngine.TrainAsync(trainingSpec, input, observer, ct));
                 foreach (string warning in run.Warnings) error.WriteLine($"warning: {warning}");
                 RunFolder.Write(outDir, run, trainingEngine.Name);
                 PrintSummary(r.InvocationConfiguration.Output, run, outDir);

@@ -9,31 +9,32 @@ namespace Distributed.Compute.Convolution;
 /// correlation. Legend: x input planes [inputs, ·, xCols]; w one s×s weight plane per input, addressed through strides
 /// so a flipped (convolution) or transposed filter needs no copy; out one plane [·, outCols].
 /// <para>
-/// A 2-row × 4-vector block of outputs lives in registers while one input's taps are applied to it: 8 accumulators,
-/// 4 loads and 2 broadcasts per 8 FMAs. The loop runs over input rows t of the block's window rather than over taps
-/// u: input row i+t feeds output row i through tap u = t and row i+1 through u = t−1, so each loaded row segment serves
-/// both output rows. Two rows (not four) keep the s+1 window rows few, because each accumulator takes one FMA per
-/// iteration and the FMA latency (4–5 cycles) then bounds an iteration; eight independent chains per iteration are
-/// what hides it.
+/// A 3-row × 4-vector block of outputs lives in registers while one input's taps are applied to it: 12 accumulators,
+/// 3 broadcasts and one input vector at a time fill AVX2's 16 registers, with 4 loads and 3 broadcasts per 12 FMAs.
+/// The loop runs over input rows t of the block's window rather than over taps u: input row i+t feeds output row i+a
+/// through tap u = t − a, so each loaded row segment serves up to three output rows. Twelve independent chains per
+/// iteration keep both FMA pipes busy through the 4-cycle FMA latency (eight would leave no slack at all).
+/// </para>
 /// <para>
 /// Inputs are the next loop out and column blocks the one inside it, so each input's window rows stream through L1
 /// along a tile of columns rather than the block hopping across all inputs' planes; the block's partial sums go to
-/// memory and back once per input (16 accesses per 8·s² FMAs), and the input rows the next row block will need are
-/// prefetched while this one computes. Rows beyond a multiple of two run one at a time; a ragged right edge is one
+/// memory and back once per input (24 accesses per 12·s² FMAs), and the input rows the next row block will need are
+/// prefetched while this one computes. Rows beyond a multiple of three run one at a time; a ragged right edge is one
 /// more block shifted back to end at the edge, keeping the lanes the last full block owns.
 /// </para>
-/// Callers validate shapes; nothing here checks bounds.
+/// Callers validate shapes; nothing here checks bounds. The hot methods skip tiered compilation
+/// (AggressiveOptimization): a training step calls them a handful of times, so they must be fast from the first call.
 /// </summary>
 internal static class MultiCorrelation
 {
-    private const int BlockRows = 2;
+    private const int BlockRows = 3;
 
     /// <summary>
-    /// Output columns per tile: one input's window rows across a tile (9 rows × 263 floats for s = 8) stay in L1 while
-    /// its column blocks sweep them, and a whole row block's inputs (64 × 9 KB) mostly stay in L2 for the next row
-    /// block. A multiple of every block width (16, 32, 64 columns); measured against 64, 128 and unbounded.
+    /// Output columns per tile: one input's window rows across a tile (10 rows × 135 floats for s = 8) stay in L1 while
+    /// its column blocks sweep them, and a row block's window over 64 inputs (64 × 5.4 KB) fits a 512 KB L2, so the
+    /// next row block finds all but its new rows there. A multiple of every block width (16, 32, 64).
     /// </summary>
-    private const int TileCols = 256;
+    private const int TileCols = 128;
 
     /// <summary>
     /// Effectively computes, for i in [rowStart, rowEnd) and j in [0, outCols):
@@ -65,6 +66,7 @@ internal static class MultiCorrelation
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsScalar(
         ref float x, int inputs, nint xPlane, int xCols,
         ref float w, nint wInput, nint wRow, nint wCol,
@@ -88,6 +90,7 @@ internal static class MultiCorrelation
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsVector<TV, TOps>(
         ref float x, int inputs, nint xPlane, int xCols,
         ref float w, nint wInput, nint wRow, nint wCol,
@@ -117,16 +120,16 @@ internal static class MultiCorrelation
                     ref float wi = ref Unsafe.Add(ref w, input * wInput);
                     if (prefetch)
                     {
-                        // The next row block needs two input rows this one has not touched; asking for them now
-                        // overlaps the trip to memory with this block's arithmetic instead of stalling on it.
-                        ref float next = ref Unsafe.Add(ref xi, (nint)(i + s + 1) * xCols + tile);
-                        CacheHints.Prefetch(ref next, span + s - 1);
-                        CacheHints.Prefetch(ref Unsafe.Add(ref next, xCols), span + s - 1);
+                        // The next row block needs BlockRows input rows this one has not touched; asking for them
+                        // now overlaps the trip to memory with this block's arithmetic instead of stalling on it.
+                        ref float next = ref Unsafe.Add(ref xi, (nint)(i + s + BlockRows - 1) * xCols + tile);
+                        for (int r = 0; r < BlockRows; r++)
+                            CacheHints.Prefetch(ref Unsafe.Add(ref next, (nint)r * xCols), span + s - 1);
                     }
                     for (int j = tile; j < tileEnd; j += blockCols)
-                        Block2<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, j, first, 0);
+                        Block3<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, j, first, 0);
                     if (tileTail >= 0)
-                        Block2<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, tileTail, first, mainCols - tileTail);
+                        Block3<TV, TOps>(ref xi, xCols, ref wi, wRow, wCol, s, ref output, outStride, i, tileTail, first, mainCols - tileTail);
                     first = false;
                 }
                 if (first) ClearRows(ref output, outStride, i, BlockRows, tile, tileTail >= 0 ? outCols : tileEnd);
@@ -157,10 +160,11 @@ internal static class MultiCorrelation
     }
 
     /// <summary>
-    /// Adds one input's contribution to output rows i, i+1, columns j..j+4N−1 (or sets it, for the first input).
+    /// Adds one input's contribution to output rows i..i+2, columns j..j+4N−1 (or sets it, for the first input).
     /// Lanes below <paramref name="keepBelow"/> (counted from j) are left as they are in memory.
     /// </summary>
-    private static void Block2<TV, TOps>(
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block3<TV, TOps>(
         ref float xi, int xCols, ref float wi, nint wRow, nint wCol, int s,
         ref float output, int outStride, int i, int j, bool first, int keepBelow)
         where TV : struct where TOps : struct, IVectorOps<TV>
@@ -168,10 +172,11 @@ internal static class MultiCorrelation
         int n = TOps.Count;
         ref float o0 = ref Unsafe.Add(ref output, (nint)i * outStride + j);
         ref float o1 = ref Unsafe.Add(ref o0, outStride);
-        TV a00, a01, a02, a03, a10, a11, a12, a13;
+        ref float o2 = ref Unsafe.Add(ref o1, outStride);
+        TV a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23;
         if (first)
         {
-            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = TOps.Zero;
+            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = TOps.Zero;
         }
         else
         {
@@ -183,66 +188,136 @@ internal static class MultiCorrelation
             a11 = TOps.Load(ref Unsafe.Add(ref o1, n));
             a12 = TOps.Load(ref Unsafe.Add(ref o1, 2 * n));
             a13 = TOps.Load(ref Unsafe.Add(ref o1, 3 * n));
+            a20 = TOps.Load(ref o2);
+            a21 = TOps.Load(ref Unsafe.Add(ref o2, n));
+            a22 = TOps.Load(ref Unsafe.Add(ref o2, 2 * n));
+            a23 = TOps.Load(ref Unsafe.Add(ref o2, 3 * n));
         }
-        ref float xr = ref Unsafe.Add(ref xi, (nint)i * xCols + j);
-        // Input row i+t feeds output row i through tap u = t and row i+1 through u = t−1.
-        for (int t = 0; t <= s; t++, xr = ref Unsafe.Add(ref xr, xCols))
+        ref float x0 = ref Unsafe.Add(ref xi, (nint)i * xCols + j);
+        // Input row i+t feeds output row i+a through tap u = t − a; each output row takes its taps in ascending u,
+        // whichever block or band computes it, so results do not depend on how rows were split. With s ≥ 3 the rows
+        // t = 1 and t = s feed two output rows each (eight independent chains) and run branch-free; only t = 0 and
+        // t = s+1 feed one row (four chains, bound by FMA latency).
+        for (int t = 0; t < s + BlockRows - 1; t++)
         {
-            if (t >= 1 && t < s)
+            ref float xr = ref Unsafe.Add(ref x0, (nint)t * xCols);
+            if (s >= 3 && t == 1)
+            {
+                TwoRows<TV, TOps>(ref xr, ref Unsafe.Add(ref wi, wRow), ref wi, wCol, s,
+                    ref a00, ref a01, ref a02, ref a03, ref a10, ref a11, ref a12, ref a13);
+            }
+            else if (s >= 3 && t == s)
+            {
+                ref float wLast = ref Unsafe.Add(ref wi, (s - 1) * wRow);
+                TwoRows<TV, TOps>(ref xr, ref wLast, ref Unsafe.Add(ref wLast, -wRow), wCol, s,
+                    ref a10, ref a11, ref a12, ref a13, ref a20, ref a21, ref a22, ref a23);
+            }
+            else if (t >= BlockRows - 1 && t < s)
             {
                 ref float w0 = ref Unsafe.Add(ref wi, t * wRow);
                 ref float w1 = ref Unsafe.Add(ref w0, -wRow);
+                ref float w2 = ref Unsafe.Add(ref w1, -wRow);
                 for (int v = 0; v < s; v++)
                 {
+                    // Three broadcasts and one live input vector at a time: 12 accumulators + 4 fit 16 registers.
                     ref float xv = ref Unsafe.Add(ref xr, v);
-                    TV x0 = TOps.Load(ref xv);
-                    TV x1 = TOps.Load(ref Unsafe.Add(ref xv, n));
-                    TV x2 = TOps.Load(ref Unsafe.Add(ref xv, 2 * n));
-                    TV x3 = TOps.Load(ref Unsafe.Add(ref xv, 3 * n));
                     nint o = v * wCol;
-                    TV f = TOps.Broadcast(Unsafe.Add(ref w0, o));
-                    a00 = TOps.MultiplyAdd(f, x0, a00);
-                    a01 = TOps.MultiplyAdd(f, x1, a01);
-                    a02 = TOps.MultiplyAdd(f, x2, a02);
-                    a03 = TOps.MultiplyAdd(f, x3, a03);
-                    f = TOps.Broadcast(Unsafe.Add(ref w1, o));
-                    a10 = TOps.MultiplyAdd(f, x0, a10);
-                    a11 = TOps.MultiplyAdd(f, x1, a11);
-                    a12 = TOps.MultiplyAdd(f, x2, a12);
-                    a13 = TOps.MultiplyAdd(f, x3, a13);
-                }
-            }
-            else if (t == 0)
-            {
-                for (int v = 0; v < s; v++)
-                {
-                    ref float xv = ref Unsafe.Add(ref xr, v);
-                    TV f = TOps.Broadcast(Unsafe.Add(ref wi, v * wCol));
-                    a00 = TOps.MultiplyAdd(f, TOps.Load(ref xv), a00);
-                    a01 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, n)), a01);
-                    a02 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 2 * n)), a02);
-                    a03 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 3 * n)), a03);
+                    TV f0 = TOps.Broadcast(Unsafe.Add(ref w0, o));
+                    TV f1 = TOps.Broadcast(Unsafe.Add(ref w1, o));
+                    TV f2 = TOps.Broadcast(Unsafe.Add(ref w2, o));
+                    TV x = TOps.Load(ref xv);
+                    a00 = TOps.MultiplyAdd(f0, x, a00);
+                    a10 = TOps.MultiplyAdd(f1, x, a10);
+                    a20 = TOps.MultiplyAdd(f2, x, a20);
+                    x = TOps.Load(ref Unsafe.Add(ref xv, n));
+                    a01 = TOps.MultiplyAdd(f0, x, a01);
+                    a11 = TOps.MultiplyAdd(f1, x, a11);
+                    a21 = TOps.MultiplyAdd(f2, x, a21);
+                    x = TOps.Load(ref Unsafe.Add(ref xv, 2 * n));
+                    a02 = TOps.MultiplyAdd(f0, x, a02);
+                    a12 = TOps.MultiplyAdd(f1, x, a12);
+                    a22 = TOps.MultiplyAdd(f2, x, a22);
+                    x = TOps.Load(ref Unsafe.Add(ref xv, 3 * n));
+                    a03 = TOps.MultiplyAdd(f0, x, a03);
+                    a13 = TOps.MultiplyAdd(f1, x, a13);
+                    a23 = TOps.MultiplyAdd(f2, x, a23);
                 }
             }
             else
             {
-                ref float w1 = ref Unsafe.Add(ref wi, (s - 1) * wRow);
+                // t = 0, t = s+1, and every row of small filters: output row a sees input row t through u = t − a if valid.
+                bool r0 = t < s, r1 = (uint)(t - 1) < (uint)s, r2 = (uint)(t - 2) < (uint)s;
                 for (int v = 0; v < s; v++)
                 {
                     ref float xv = ref Unsafe.Add(ref xr, v);
-                    TV f = TOps.Broadcast(Unsafe.Add(ref w1, v * wCol));
-                    a10 = TOps.MultiplyAdd(f, TOps.Load(ref xv), a10);
-                    a11 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, n)), a11);
-                    a12 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 2 * n)), a12);
-                    a13 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 3 * n)), a13);
+                    nint o = v * wCol;
+                    if (r0)
+                    {
+                        TV f = TOps.Broadcast(Unsafe.Add(ref wi, t * wRow + o));
+                        a00 = TOps.MultiplyAdd(f, TOps.Load(ref xv), a00);
+                        a01 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, n)), a01);
+                        a02 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 2 * n)), a02);
+                        a03 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 3 * n)), a03);
+                    }
+                    if (r1)
+                    {
+                        TV f = TOps.Broadcast(Unsafe.Add(ref wi, (t - 1) * wRow + o));
+                        a10 = TOps.MultiplyAdd(f, TOps.Load(ref xv), a10);
+                        a11 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, n)), a11);
+                        a12 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 2 * n)), a12);
+                        a13 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 3 * n)), a13);
+                    }
+                    if (r2)
+                    {
+                        TV f = TOps.Broadcast(Unsafe.Add(ref wi, (t - 2) * wRow + o));
+                        a20 = TOps.MultiplyAdd(f, TOps.Load(ref xv), a20);
+                        a21 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, n)), a21);
+                        a22 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 2 * n)), a22);
+                        a23 = TOps.MultiplyAdd(f, TOps.Load(ref Unsafe.Add(ref xv, 3 * n)), a23);
+                    }
                 }
             }
         }
         Store<TV, TOps>(a00, a01, a02, a03, ref o0, keepBelow);
         Store<TV, TOps>(a10, a11, a12, a13, ref o1, keepBelow);
+        Store<TV, TOps>(a20, a21, a22, a23, ref o2, keepBelow);
     }
 
-    /// <summary>One output row's share of <see cref="Block2{TV, TOps}"/>: the last row of an odd band.</summary>
+    /// <summary>
+    /// One input row x feeding two output rows: <c>p_q += wp[v] · x[v + qN]</c>, <c>r_q += wr[v] · x[v + qN]</c> for v &lt; s.
+    /// Inlined, so the accumulators stay in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TwoRows<TV, TOps>(ref float x, ref float wp, ref float wr, nint wCol, int s,
+        ref TV p0, ref TV p1, ref TV p2, ref TV p3, ref TV r0, ref TV r1, ref TV r2, ref TV r3)
+        where TV : struct where TOps : struct, IVectorOps<TV>
+    {
+        int n = TOps.Count;
+        TV b0 = p0, b1 = p1, b2 = p2, b3 = p3, c0 = r0, c1 = r1, c2 = r2, c3 = r3;
+        for (int v = 0; v < s; v++)
+        {
+            ref float xv = ref Unsafe.Add(ref x, v);
+            TV fp = TOps.Broadcast(Unsafe.Add(ref wp, v * wCol));
+            TV fr = TOps.Broadcast(Unsafe.Add(ref wr, v * wCol));
+            TV xq = TOps.Load(ref xv);
+            b0 = TOps.MultiplyAdd(fp, xq, b0);
+            c0 = TOps.MultiplyAdd(fr, xq, c0);
+            xq = TOps.Load(ref Unsafe.Add(ref xv, n));
+            b1 = TOps.MultiplyAdd(fp, xq, b1);
+            c1 = TOps.MultiplyAdd(fr, xq, c1);
+            xq = TOps.Load(ref Unsafe.Add(ref xv, 2 * n));
+            b2 = TOps.MultiplyAdd(fp, xq, b2);
+            c2 = TOps.MultiplyAdd(fr, xq, c2);
+            xq = TOps.Load(ref Unsafe.Add(ref xv, 3 * n));
+            b3 = TOps.MultiplyAdd(fp, xq, b3);
+            c3 = TOps.MultiplyAdd(fr, xq, c3);
+        }
+        p0 = b0; p1 = b1; p2 = b2; p3 = b3;
+        r0 = c0; r1 = c1; r2 = c2; r3 = c3;
+    }
+
+    /// <summary>One output row's share of <see cref="Block3{TV, TOps}"/>: the rows a band has beyond a multiple of three.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block1<TV, TOps>(
         ref float xi, int xCols, ref float wi, nint wRow, nint wCol, int s,
         ref float output, int outStride, int i, int j, bool first, int keepBelow)

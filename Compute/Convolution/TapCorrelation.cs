@@ -26,6 +26,7 @@ internal static class TapCorrelation
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TapsScalar(ref float r, int h, int w, ref float z, int zCols, int s, ref float dst, bool accumulate)
     {
         for (int u = 0; u < s; u++)
@@ -81,6 +82,7 @@ internal static class TapCorrelation
     }
 
     /// <summary>Taps (u, vb..vb+3): the map window for tap vb+q starts q columns left of tap vb's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FourTaps<TV, TOps>(ref float r, int h, int w, ref float z, int zCols, int s, int u, int vb,
         int full, int tail, int tailFirstLane, out double d0, out double d1, out double d2, out double d3)
         where TV : struct where TOps : struct, IVectorOps<TV>
@@ -117,6 +119,7 @@ internal static class TapCorrelation
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double OneTap<TV, TOps>(ref float r, int h, int w, ref float z, int zCols, int s, int u, int v, int full, int tail, int tailFirstLane)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {

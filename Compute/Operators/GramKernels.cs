@@ -70,6 +70,7 @@ internal static class GramKernels
     /// Every entry with lag (du, dv). Valid taps u run over [uLo, uHi] (so u′ = u − du is a tap too); window a (u = uHi − a)
     /// covers rows [top + a, top + a + h) of the lag product, window b columns [left + b, left + b + w).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Lag(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int zc, int h, int w, int s, int du, int dv,
         Span<double> columns, Span<double> table, Span<float> dst)
     {
@@ -130,6 +131,7 @@ internal static class GramKernels
     }
 
     /// <summary>acc[q] += (double)x[q] · y[q], exactly rounded once per element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<double> acc)
     {
         int n = acc.Length, q = 0;

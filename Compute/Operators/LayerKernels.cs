@@ -94,12 +94,7 @@ internal static class LayerKernels
     {
         int k = kc / fg.Inputs, c = kc % fg.Inputs;
         Span<float> dst = fg.Plane(k, c);
-        if (!g[kc])
-        {
-            if (!accumulate) dst.Clear();
-            return;
-        }
-        if (r.PlaneLength == 0)
+        if (!g[kc] || r.PlaneLength == 0)
         {
             if (!accumulate) dst.Clear();
             return;

@@ -1,3 +1,4 @@
+using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 
@@ -92,6 +93,9 @@ public sealed record ReportRequest(IReadOnlyList<FrozenLayer> Frozen, IReadOnlyL
 
 /// <summary>
 /// One image under the trained model: its preprocessed input, the reconstruction of that input from each layer's maps
-/// carried down to pixels, and (on request) each layer's maps [K, rows, cols].
+/// carried down to pixels, (on request) each layer's maps [K, rows, cols], and for the adaptive model the switches each
+/// layer's reconstruction used: <see cref="Switches"/>[l][j] are layer j's switches under layer l (null where layer j is
+/// not pooled; l entries for layer l). Null for the 2010 model, which has no pooling.
 /// </summary>
-public sealed record ImageReport(int Image, string Name, Tensor3 Input, IReadOnlyList<Tensor3> Reconstructions, IReadOnlyList<Tensor3>? Maps);
+public sealed record ImageReport(int Image, string Name, Tensor3 Input, IReadOnlyList<Tensor3> Reconstructions, IReadOnlyList<Tensor3>? Maps,
+    IReadOnlyList<IReadOnlyList<PoolSwitches?>>? Switches = null);

@@ -14,7 +14,7 @@ namespace Distributed.Compute.Training;
 /// Maps are soft state: a shard that lost them (a fresh activation) rebuilds them from the frozen layers.
 /// Calls must not overlap; within a call, images run in parallel up to <see cref="MaxParallelism"/>.
 /// </summary>
-public sealed class ImageShard
+public sealed partial class ImageShard
 {
     private readonly TrainingSpec _spec;
     private readonly SortedDictionary<int, ShardImage> _images = new();
@@ -61,8 +61,8 @@ public sealed class ImageShard
         int planes = 0;
         foreach (ShardImage image in _images.Values)
         {
-            Tensor3 input = image.Inputs[request.Layer];
-            planes = input.Planes;
+            Tensor3 input = ScaleReference(image, request.Layer);   // the adaptive model rescales against pixels
+            planes = image.Inputs[request.Layer].Planes;
             double sq = SparseCodingObjective.SumOfSquares(input.Data);
             if (!double.IsFinite(sq)) throw new InvalidOperationException($"{image.Name}: layer {request.Layer + 1} input is not finite.");
             sumSquares += sq;
@@ -106,6 +106,7 @@ public sealed class ImageShard
     public FilterProduct ApplyGram(GramRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (IsPixelSpace(request.Layer)) return ApplyGramPixelSpace(request, cancellationToken);
         FilterBank d = request.Direction;
         int[] mine = _images.Where(p => p.Value.MapsOf(request.Layer) is not null).Select(p => p.Key).ToArray();
         if (mine.Length != _images.Count)
@@ -142,6 +143,7 @@ public sealed class ImageShard
     public IReadOnlyList<ImageReport> Report(ReportRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_spec.Model == NetworkModel.Adaptive) return ReportPixelSpace(request, cancellationToken);
         int layers = request.Frozen.Count;
         EnsureInputs(layers, request.Frozen, cancellationToken);   // the maps of every frozen layer exist after this
         var reports = new List<ImageReport>();
@@ -176,10 +178,12 @@ public sealed class ImageShard
     public void ForgetMaps()
     {
         foreach (ShardImage image in _images.Values) image.Reset();
+        _adaptive.Clear();
     }
 
     private (InferenceTotals, FilterNormalEquations?, FilterBank?) InferOne(int index, InferRequest request, Connectivity g)
     {
+        if (IsPixelSpace(request.Layer)) return InferOnePixelSpace(index, request);
         ShardImage image = _images[index];
         int layer = request.Layer;
         Tensor3 y = image.ScaledInput(layer, request.InputScale);
@@ -248,7 +252,7 @@ public sealed class ImageShard
                     Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => InferOne(rebuild[start + i], request, g));
                 }
             }
-            foreach (int i in missing) _images[i].SetInput(l, _images[i].MapsOf(below)!.Clone());
+            foreach (int i in missing) _images[i].SetInput(l, NextLayerInput(i, below));
         }
     }
 

@@ -94,13 +94,15 @@ public sealed class Trainer
     {
         long version = VersionOf(layer, epoch);
         IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
-            new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(g, f.Size)), ct);
+            new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(layer, g, f.Size)), ct);
         await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch, ct);
         return Sum(partials);
     }
 
-    private FilterStatistics StatisticsFor(Connectivity g, int size) => _spec.FilterSystem switch
+    /// <summary>The adaptive model's layers above the first have no explicit A (their J runs through the layers below): always matrix-free.</summary>
+    private FilterStatistics StatisticsFor(int layer, Connectivity g, int size) => _spec.FilterSystem switch
     {
+        _ when _spec.Model == NetworkModel.Adaptive && layer > 0 => FilterStatistics.RightHandSide,
         FilterSystemKind.Explicit => FilterStatistics.NormalEquations,
         FilterSystemKind.MatrixFree => FilterStatistics.RightHandSide,
         _ => FilterNormalEquations.EstimateGramBytes(g, size) <= TrainingSpec.ExplicitGramLimitBytes

@@ -1,6 +1,20 @@
+using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
 
 namespace Distributed.Compute.Training;
+
+/// <summary>Which network is trained.</summary>
+public enum NetworkModel
+{
+    /// <summary>Zeiler et al. 2010: each layer reconstructs the layer below (its input planes).</summary>
+    Deconv,
+
+    /// <summary>
+    /// Zeiler, Taylor, Fergus 2011: layers alternate with 3-D max pooling (<see cref="LayerSpec.Pool"/>), and every layer
+    /// above the first is inferred and learned against the image itself, through the fixed layers and switches below.
+    /// </summary>
+    Adaptive,
+}
 
 /// <summary>How z is inferred with the filters fixed.</summary>
 public enum InferenceSolver
@@ -78,7 +92,12 @@ public sealed record LayerSpec
     /// <summary>Map-to-input connectivity g.</summary>
     public ConnectivityKind Connectivity { get; init; } = ConnectivityKind.Full;
 
-    /// <summary>λ: weight of the reconstruction term, λ/2 ‖F z − y‖².</summary>
+    /// <summary>
+    /// λ: weight of the reconstruction term, λ/2 ‖F z − y‖², relative to the set's unit-RMS scaling (see
+    /// <see cref="Trainer"/>). With the toolbox's λ = 1 and p = 0.8 the maps of LCN photos are ~40% nonzero; smaller λ
+    /// gives sparser maps and more edge-like filters, but Zeiler's β schedule (tuned for λ ≈ β0) then no longer lowers
+    /// the objective every epoch; use FISTA (p = 1) for sparse runs.
+    /// </summary>
     public double Lambda { get; init; } = 1.0;
 
     /// <summary>p of the sparsity term Σ|z|^p, in (0, 1].</summary>
@@ -86,6 +105,12 @@ public sealed record LayerSpec
 
     /// <summary>Epochs (passes over the image set) for this layer.</summary>
     public int Epochs { get; init; } = 5;
+
+    /// <summary>
+    /// Adaptive model: the 3-D max pooling of this layer's maps that makes the next layer's input (e.g. 3x3x2 = rows ×
+    /// cols × maps); null: the next layer reads the maps unpooled. The top layer has none.
+    /// </summary>
+    public PoolSize? Pool { get; init; }
 
     public void Validate(int index)
     {
@@ -95,6 +120,7 @@ public sealed record LayerSpec
         if (!(Lambda > 0) || double.IsInfinity(Lambda)) throw new SpecException($"{at}: lambda = {Lambda}; allowed: a finite number > 0.", "lambda");
         if (!(P > 0 && P <= 1)) throw new SpecException($"{at}: p = {P}; allowed (0, 1].", "p");
         if (Epochs < 1 || Epochs > 100_000) throw new SpecException($"{at}: epochs = {Epochs}; allowed 1..100000.", "epochs");
+        Pool?.Validate(at);
     }
 }
 
@@ -110,6 +136,9 @@ public sealed record TrainingSpec
         new LayerSpec(),
         new LayerSpec { Maps = 45, Connectivity = ConnectivityKind.SinglesAndAllDoubles },
     ];
+
+    /// <summary>The 2010 network or the 2011 adaptive one (pooling between layers, every layer inferred against pixels).</summary>
+    public NetworkModel Model { get; init; } = NetworkModel.Deconv;
 
     public InferenceSolver Solver { get; init; } = InferenceSolver.Zeiler;
     public FilterUpdateSchedule Update { get; init; } = FilterUpdateSchedule.Batch;
@@ -144,13 +173,19 @@ public sealed record TrainingSpec
     /// <summary>FISTA: stop when ‖z_t − z_{t−1}‖ ≤ tol · ‖z_t‖.</summary>
     public double FistaTolerance { get; init; } = 1e-4;
 
+    /// <summary>Adaptive model: FISTA iterations between refreshes of the lower layers' switches (0: keep them fixed).</summary>
+    public int SwitchRefreshInterval { get; init; } = 10;
+
     /// <summary>Filter update: CG steps (CG + normalise) or projected-gradient iterations.</summary>
     public int FilterSteps { get; init; } = 3;
 
     /// <summary>Projected-gradient filter update: constrain each filter to zero mean as well (SPORCO's problem).</summary>
     public bool ZeroMeanFilters { get; init; }
 
-    /// <summary>Explicit A (shipped once an epoch) or matrix-free A·d products (a round trip per solver step).</summary>
+    /// <summary>
+    /// Explicit A (shipped once an epoch) or matrix-free A·d products (a round trip per solver step). The adaptive
+    /// model's layers above the first are always matrix-free: their A runs through the layers below.
+    /// </summary>
     public FilterSystemKind FilterSystem { get; init; } = FilterSystemKind.Auto;
 
     /// <summary>Auto: the largest A shipped explicitly (16 MiB: 9 maps of 7×7 need 0.8 MB, 64 of 8×8 need 34 MB).</summary>
@@ -179,6 +214,41 @@ public sealed record TrainingSpec
         if (!Enum.IsDefined(Boundary)) throw new SpecException($"boundary = {Boundary}; allowed valid, circular.", "boundary");
         if (!Enum.IsDefined(FilterSystem)) throw new SpecException($"filter-system = {FilterSystem}; allowed auto, explicit, matrix-free.", "filter-system");
         if (!Enum.IsDefined(Preprocessing)) throw new SpecException($"preprocess = {Preprocessing}; allowed lcn, highpass, none.", "preprocess");
+        if (!Enum.IsDefined(Model)) throw new SpecException($"model = {Model}; allowed deconv, adaptive.", "model");
+        if (SwitchRefreshInterval < 0 || SwitchRefreshInterval > 100_000) throw new SpecException($"switch-refresh = {SwitchRefreshInterval}; allowed 0..100000 (0: fixed switches).", "switch-refresh");
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            if (Layers[i].Pool is not { } pool) continue;
+            if (Model != NetworkModel.Adaptive)
+                throw new SpecException($"layer {i + 1}: pool = {pool}, but the deconv model has no pooling; use --model adaptive.", "pool");
+            if (i == Layers.Count - 1)
+                throw new SpecException($"layer {i + 1}: pool = {pool}, but it is the top layer: its pooled maps would feed no layer.", "pool");
+        }
+        if (Model == NetworkModel.Adaptive)
+        {
+            if (Solver != InferenceSolver.Fista)
+                throw new SpecException("the adaptive model infers every layer by ISTA/FISTA in pixel space; use --solver fista (and p = 1).", "solver");
+            if (Update != FilterUpdateSchedule.Batch)
+                throw new SpecException("the adaptive model learns filters from every image at once; use --update batch.", "update");
+        }
+        for (int i = 1; i < Layers.Count; i++)
+            if (Layers[i].Connectivity == ConnectivityKind.SinglesAndAllDoubles)
+            {
+                int inputs = InputPlanes(i, 1), need = inputs + inputs * (inputs - 1) / 2;
+                if (Layers[i].Maps != need)
+                    throw new SpecException($"layer {i + 1}: singles-and-all-doubles over {inputs} input planes makes {need} maps, but maps = {Layers[i].Maps}.", "maps");
+            }
+    }
+
+    /// <summary>
+    /// Input planes of layer <paramref name="layer"/> (0-based): the image's planes for layer 0; above, the maps of the
+    /// layer below, or ⌈K/pk⌉ when that layer is pooled over pk maps.
+    /// </summary>
+    public int InputPlanes(int layer, int imagePlanes)
+    {
+        if (layer == 0) return imagePlanes;
+        LayerSpec below = Layers[layer - 1];
+        return below.Pool is { } pool ? (below.Maps + pool.Maps - 1) / pool.Maps : below.Maps;
     }
 
     /// <summary>Layer l's connectivity for C input planes (the previous layer's maps, or the image planes).</summary>

@@ -11,4 +11,16 @@ public sealed record DistributedGrainOptions
 
     /// <summary>Longest a wait call (shard work, job status) holds before answering "not yet": well under the 30 s response timeout.</summary>
     public TimeSpan WaitWindow { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a coordinator keeps repeating a shard command whose silo is unreachable: long enough for membership to
+    /// declare a dead silo dead (tens of seconds) and the shard to re-activate elsewhere.
+    /// </summary>
+    public TimeSpan FailoverPatience { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Pause between such repeats.</summary>
+    public TimeSpan FailoverRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often each silo touches the coordinators of running jobs, re-activating one lost with its silo.</summary>
+    public TimeSpan KeeperPeriod { get; init; } = TimeSpan.FromSeconds(5);
 }

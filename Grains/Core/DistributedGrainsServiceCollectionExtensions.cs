@@ -1,5 +1,6 @@
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Execution;
+using Distributed.Grains.Jobs;
 using Distributed.Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,7 +11,8 @@ public static class DistributedGrainsServiceCollectionExtensions
 {
     /// <summary>
     /// What the grains need on every silo: the message limit senders chunk under, the compute scheduler, the shard
-    /// work gate (open unless a test registered its own first), and the shard-spreading placement.
+    /// work gate (open unless a test registered its own first), the shard-spreading placement, and the job keeper that
+    /// re-activates coordinators lost with their silo.
     /// </summary>
     public static IServiceCollection AddDistributedGrains(this IServiceCollection services, MessageLimits limits, DistributedGrainOptions options)
     {
@@ -21,6 +23,7 @@ public static class DistributedGrainsServiceCollectionExtensions
         services.AddSingleton(_ => new ComputeScheduler(options.ComputeSlots));
         services.TryAddSingleton<IShardWorkGate, OpenShardWorkGate>();
         services.AddPlacementDirector<ShardSpreadPlacement, ShardSpreadPlacementDirector>();
+        services.AddHostedService<JobKeeper>();
         return services;
     }
 }

@@ -147,8 +147,9 @@ public sealed record ImageReportMessage
 }
 
 /// <summary>
-/// A shard's answer to <see cref="IImageShardGrain.WaitAsync"/>: done (with the reply), still working, or
-/// <see cref="Lost"/>: this activation never started that ticket (the one that did is gone), so start it again.
+/// A shard's answer to <see cref="IImageShardGrain.WaitAsync"/>: done (with the reply), still working, or lost: this
+/// activation never had the ticket (the shard was re-activated, e.g. on another silo after its own died), so the
+/// caller starts the command again.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("distributed.shard-wait")]
 public sealed record ShardWaitResult

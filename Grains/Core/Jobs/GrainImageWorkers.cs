@@ -22,9 +22,12 @@ internal sealed class GrainImageWorkers : IImageWorkers
     private readonly MessageLimits _limits;
     private readonly JobTracing _tracing;
     private readonly IImageShardGrain[] _shards;
+    private readonly DistributedGrainOptions _options;
 
-    public GrainImageWorkers(IGrainFactory grains, string job, TrainingSpec spec, IReadOnlyList<IReadOnlyList<int>> shards, int inputPlanes, MessageLimits limits, JobTracing tracing)
+    public GrainImageWorkers(IGrainFactory grains, string job, TrainingSpec spec, IReadOnlyList<IReadOnlyList<int>> shards, int inputPlanes, MessageLimits limits, JobTracing tracing,
+        DistributedGrainOptions? options = null)
     {
+        _options = options ?? new DistributedGrainOptions();
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(shards);
@@ -53,7 +56,11 @@ internal sealed class GrainImageWorkers : IImageWorkers
             Header = header,
             Frozen = await FrozenAsync(shard, header, request.Frozen, budget, cancellationToken),
         }, cancellationToken);
-        if (request.Layer == 0) InputPlanes = replies.Where(r => r.Images > 0).Select(r => r.Planes).FirstOrDefault();
+        int[] planes = [.. replies.Where(r => r.Images > 0).Select(r => r.Planes).Distinct().Order()];
+        // Each shard checks its own images; only here do the shards' answers meet.
+        if (planes.Length > 1)
+            throw new SpecException($"layer {request.Layer + 1}: the images have {string.Join(" and ", planes)} planes on different shards; one job needs one kind: convert all to grey or all to RGB.", "images");
+        if (request.Layer == 0) InputPlanes = planes.FirstOrDefault();
         return [.. replies.Select(r => new LayerInputSummary(r.Shard, r.Images, r.SumSquares, r.Values, r.Planes))];
     }
 
@@ -165,47 +172,43 @@ internal sealed class GrainImageWorkers : IImageWorkers
         }
     }
 
-    /// <summary>Commands restarted on a shard whose activation was lost (its silo died, it was deactivated) before giving up.</summary>
-    private const int Restarts = 3;
-
+    /// <summary>
+    /// One command on one shard. When the shard's silo is unreachable or the shard answers from a new activation (its
+    /// silo died and it came back elsewhere, reloading its stored images), the command is built and started again —
+    /// for up to <see cref="DistributedGrainOptions.FailoverPatience"/> of consecutive failures.
+    /// </summary>
     private async Task<TReply> RunOnShardAsync<TReply>(int shard, MessageHeader header, Func<int, InlineBudget, Task<ShardCommand>> build, CancellationToken cancellationToken)
         where TReply : ShardReply
     {
         IImageShardGrain grain = _shards[shard];
-        for (int attempt = 0; ; attempt++)
+        long failingSince = 0;
+        while (true)
         {
-            // Built per attempt: chunks staged on a lost activation went with it.
-            ShardCommand command = await build(shard, new InlineBudget(_limits));
-            ShardWaitResult wait;
             try
             {
+                ShardCommand command = await build(shard, new InlineBudget(_limits));
                 Guid ticket = await grain.StartAsync(command);
-                do
+                while (true)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    wait = await grain.WaitAsync(header, ticket);
+                    ShardWaitResult wait = await grain.WaitAsync(header, ticket);
+                    if (wait.Lost) break;
+                    failingSince = 0;
+                    if (!wait.Done) continue;
+                    return wait.Reply as TReply
+                        ?? throw new InvalidDataException($"shard {shard} of job {_job} answered {wait.Reply?.GetType().Name ?? "nothing"} to {command.GetType().Name}.");
                 }
-                while (!wait.Done && !wait.Lost);
             }
-            catch (Exception e) when (attempt < Restarts && IsActivationLoss(e))
+            catch (Exception e) when (TransientFaults.IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
-                Activity.Current?.AddEvent(new ActivityEvent("shard lost", tags: new ActivityTagsCollection { [TelemetryNames.Tags.Shard] = shard, ["exception.message"] = e.Message }));
-                continue;
+                if (failingSince != 0 && Stopwatch.GetElapsedTime(failingSince) > _options.FailoverPatience)
+                    throw new TimeoutException($"shard {shard} of job {_job} stayed unreachable for {_options.FailoverPatience.TotalSeconds:F0} s: {e.Message}", e);
             }
-            if (wait.Lost)
-            {
-                if (attempt >= Restarts) throw new InvalidOperationException($"shard {shard} of job {_job} lost its work {attempt + 1} times ({header}); giving up.");
-                Activity.Current?.AddEvent(new ActivityEvent("shard restarted", tags: new ActivityTagsCollection { [TelemetryNames.Tags.Shard] = shard }));
-                continue;
-            }
-            return wait.Reply as TReply
-                ?? throw new InvalidDataException($"shard {shard} of job {_job} answered {wait.Reply?.GetType().Name ?? "nothing"} to {command.GetType().Name}.");
+            if (failingSince == 0) failingSince = Stopwatch.GetTimestamp();
+            _tracing.Current?.AddEvent(new ActivityEvent("shard failover", tags: new ActivityTagsCollection { [TelemetryNames.Tags.Shard] = shard }));
+            await Task.Delay(_options.FailoverRetryDelay, cancellationToken);
         }
     }
-
-    /// <summary>Failures after which the shard's next activation (on any silo) can simply be asked again.</summary>
-    private static bool IsActivationLoss(Exception e) =>
-        e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or Orleans.Runtime.Messaging.ConnectionFailedException;
 
     private async Task<FrozenLayerMessage[]> FrozenAsync(int shard, MessageHeader header, IReadOnlyList<FrozenLayer> frozen, InlineBudget budget, CancellationToken cancellationToken)
     {

@@ -201,7 +201,7 @@ internal sealed class TrainingJobGrain(
             TrainingSpec spec = SpecWire.Deserialize(record.SpecJson);
             IImageShardGrain[] shards = [.. record.Shards.Select((_, s) => GrainFactory.GetGrain<IImageShardGrain>(ShardKey.Format(_job, s)))];
             if (!resume) await Task.WhenAll(shards.Select(s => s.SealAsync(header)));
-            var workers = new GrainImageWorkers(GrainFactory, _job, spec, record.Shards, record.InputPlanes, limits, tracing);
+            var workers = new GrainImageWorkers(GrainFactory, _job, spec, record.Shards, record.InputPlanes, limits, tracing, options);
             var observer = new Observer(this);
             TrainingCheckpoint? from = resume ? Resumption(record) : null;
             // Off the grain's turn: the loop's solves are CPU work, and status calls must not wait for them.
@@ -232,7 +232,7 @@ internal sealed class TrainingJobGrain(
         {
             record.State = JobState.Failed;
             record.Error = e.Message;
-            record.ErrorField = (e as SpecException)?.Field;
+            record.ErrorField = (e as SpecException)?.Field ?? (e as ShardInputException)?.Field;
             jobSpan?.SetStatus(ActivityStatusCode.Error, e.Message);
         }
         jobSpan?.SetTag("distributed.state", record.State.ToString());
@@ -362,7 +362,21 @@ internal sealed class TrainingJobGrain(
 
     private Task PersistAsync() => _store.WriteAsync(_job, serializer.SerializeToArray(_record!));
 
-    private Task PublishAsync() => GrainFactory.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).UpdateAsync(JobSummary.From(Status()));
+    /// <summary>
+    /// Tells the registry (what `list` shows). Best effort: the registry may be re-activating after its silo died,
+    /// and a job must not fail for that; the next change, or the <see cref="JobKeeper"/>, publishes again.
+    /// </summary>
+    private async Task PublishAsync()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).UpdateAsync(JobSummary.From(Status()));
+        }
+        catch (Exception e) when (TransientFaults.IsTransient(e))
+        {
+            _tracing?.Job?.AddEvent(new ActivityEvent("registry unreachable"));
+        }
+    }
 
     private void Changed()
     {

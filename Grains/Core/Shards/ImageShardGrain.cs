@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using ImageLoadException = Distributed.Compute.Imaging.ImageLoadException;
 using ImageLoadOptions = Distributed.Compute.Imaging.ImageLoadOptions;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
@@ -154,19 +155,32 @@ internal sealed class ImageShardGrain(
         return Task.FromResult(Describe(header));
     }
 
-    public Task<Guid> StartAsync(ShardCommand command)
+    public async Task<Guid> StartAsync(ShardCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
         CheckJob(command.Header);
         if (!_sealed) throw new InvalidOperationException($"shard {_shard} of job {_job} has not been sealed; upload its images first.");
-        if (_running is { IsCompleted: false })
-            throw new InvalidOperationException($"shard {_shard} of job {_job} is still working on an earlier command; one at a time.");
+        if (_running is { IsCompleted: false } previous)
+        {
+            // The job's one coordinator sends commands one at a time, so a new one while work runs means the sender
+            // lost track of it (it failed over, or was itself resumed elsewhere): nobody will collect that work.
+            // It stops and ends before the next begins, as both would use the same maps.
+            _cancel?.Cancel();
+            try
+            {
+                await previous;
+            }
+            catch (Exception)
+            {
+                // Abandoned work: its outcome, cancelled or failed, has no reader.
+            }
+        }
         _outbox.Clear();
         _cancel?.Dispose();
         _cancel = new CancellationTokenSource();
         _ticket = Guid.NewGuid();
         _running = RunAsync(command, _cancel.Token);
-        return Task.FromResult(_ticket);
+        return _ticket;
     }
 
     public async Task<ShardWaitResult> WaitAsync(MessageHeader header, Guid ticket)
@@ -215,17 +229,24 @@ internal sealed class ImageShardGrain(
         ImageShard? built = _compute;
         ShardImageRecord[] records = [.. _images.Values];
         long started = Stopwatch.GetTimestamp();
-        object result = await compute.RunAsync(ct =>
+        (ImageShard Shard, object Value) done;
+        try
         {
-            ImageShard shard = built ?? ShardWork.Build(_shard, SpecWire.Deserialize(setup.SpecJson), records,
-                ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
-                options.DataRoot, compute.Slots, ct);
-            return (shard, work(shard, ct));
-        }, cancellationToken) switch
+            done = await compute.RunAsync(ct =>
+            {
+                ImageShard shard = built ?? ShardWork.Build(_shard, SpecWire.Deserialize(setup.SpecJson), records,
+                    ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
+                    options.DataRoot, compute.Slots, ct);
+                return (shard, work(shard, ct));
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is SpecException or ImageLoadException)
         {
-            (ImageShard shard, object value) => Keep(shard, value),
-            _ => throw new InvalidOperationException("shard work returned nothing."),
-        };
+            // The input is at fault, not this silo: tell the coordinator in a form that crosses silos (no inner
+            // exception, which would not).
+            throw new ShardInputException(e.Message, (e as SpecException)?.Field ?? "images");
+        }
+        object result = Keep(done.Shard, done.Value);
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return Reply(header, result, seconds, span);
     }

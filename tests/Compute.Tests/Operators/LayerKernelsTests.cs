@@ -17,6 +17,7 @@ public class LayerKernelsTests
     [
         (1, 1, 1), (1, 1, 5), (2, 3, 11), (3, 17, 4), (5, 33, 3), (7, 40, 8), (9, 16, 2), (4, 64, 5), (6, 67, 7),
         (3, 100, 1), (11, 79, 11), (40, 37, 6), (13, 31, 9), (17, 20, 10), (2, 96, 3), (1, 65, 2),
+        (3, 301, 4), (5, 257, 2), // several column tiles, the last one ragged
     ];
 
     /// <summary>Vector width in bits (0: scalar), as a public type xunit can show in a test name.</summary>

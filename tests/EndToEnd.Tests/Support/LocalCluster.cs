@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Distributed.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Distributed.EndToEnd.Tests.Support;
+
+/// <summary>
+/// A cluster of real Silo processes on loopback ports: Redis membership and Redis grain storage when
+/// <c>redis-server</c> is installed (a private Redis on a free port), localhost clustering with memory storage
+/// otherwise. Disposing it kills every process it started.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(120);
+
+    private readonly List<ChildProcess> _processes = [];
+    private readonly string _logs;
+    private readonly string _id = $"e2e-{Guid.NewGuid():N}"[..16];
+    private IHost? _client;
+
+    private LocalCluster(string logs, bool redis)
+    {
+        _logs = logs;
+        UsesRedis = redis;
+    }
+
+    /// <summary>Redis membership and storage (durable across a silo's death); false: localhost and memory.</summary>
+    public bool UsesRedis { get; }
+
+    public IReadOnlyList<Silo> Silos { get; private set; } = [];
+
+    /// <summary>The <c>--cluster</c> value (and ids) a Client process passes.</summary>
+    public IReadOnlyList<string> ClientArguments { get; private set; } = [];
+
+    public string Description => UsesRedis ? $"{Silos.Count} silos, Redis membership and storage ({ClientArguments[1]})" : $"{Silos.Count} silos, localhost clustering";
+
+    public sealed record Silo(int Index, int SiloPort, int GatewayPort, ChildProcess Process);
+
+    public static async Task<LocalCluster> StartAsync(int silos, string logs)
+    {
+        var cluster = new LocalCluster(logs, Programs.RedisServer is not null);
+        try
+        {
+            await cluster.StartProcessesAsync(silos);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>An Orleans client of this cluster in the test process, to watch jobs (connected once, on first use).</summary>
+    public async Task<IClusterClient> ClientAsync()
+    {
+        if (_client is null)
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Logging.ClearProviders();
+            builder.UseOrleansClient(c => c.UseDistributedClient(ClientOptions()));
+            IHost host = builder.Build();
+            await host.StartAsync();
+            _client = host;
+        }
+        return _client.Services.GetRequiredService<IClusterClient>();
+    }
+
+    /// <summary>The silo whose silo-to-silo port is <paramref name="port"/>.</summary>
+    public Silo ByPort(int port) => Silos.Single(s => s.SiloPort == port);
+
+    public string Logs(int lines = 30) => string.Join("\n", _processes.Select(p => p.Tail(lines)));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _client.StopAsync(stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // The silos are about to be killed anyway.
+            }
+            _client.Dispose();
+        }
+        // Silos first, Redis last; each is killed with its process tree.
+        for (int i = _processes.Count - 1; i >= 0; i--) _processes[i].Dispose();
+    }
+
+    private async Task StartProcessesAsync(int count)
+    {
+        int[] ports = FreePorts(2 * count + 1);
+        string redis = $"127.0.0.1:{ports[^1]}";
+        string[] membership;
+        if (UsesRedis)
+        {
+            ChildProcess server = Track(ChildProcess.Start("redis", Programs.RedisServer!,
+                ["--port", ports[^1].ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], _logs));
+            await WaitListeningAsync(server, ports[^1]);
+            membership = ["--cluster", $"redis://{redis}", "--storage", "redis", "--advertise", "127.0.0.1"];
+            ClientArguments = ["--cluster", $"redis://{redis}", "--cluster-id", _id, "--service-id", _id];
+        }
+        else
+        {
+            membership = ["--cluster", "localhost", "--primary-silo-port", ports[0].ToString()];
+            ClientArguments = ["--cluster", $"localhost:{ports[1]}", "--cluster-id", _id, "--service-id", _id];
+        }
+
+        var silos = new List<Silo>();
+        for (int i = 0; i < count; i++)
+        {
+            int siloPort = ports[2 * i], gatewayPort = ports[2 * i + 1];
+            ChildProcess process = Track(ChildProcess.Start($"silo-{i}", Programs.DotNet,
+            [
+                "exec", Programs.Silo, .. membership,
+                "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(),
+                "--cluster-id", _id, "--service-id", _id, "--instance-id", $"silo-{i}",
+                // Three silos share this machine's cores with the client.
+                "--compute-slots", "1",
+            ], _logs));
+            silos.Add(new Silo(i, siloPort, gatewayPort, process));
+            // Localhost clustering: the others join through silo 0, so it must be up first.
+            if (i == 0 && !UsesRedis) await WaitListeningAsync(process, gatewayPort);
+        }
+        Silos = silos;
+        foreach (Silo silo in silos) await WaitListeningAsync(silo.Process, silo.GatewayPort);
+    }
+
+    private DistributedHostOptions ClientOptions() => new()
+    {
+        Clustering = UsesRedis ? ClusteringMode.Redis : ClusteringMode.Localhost,
+        Redis = UsesRedis ? ClientArguments[1]["redis://".Length..] : null,
+        GatewayPort = UsesRedis ? 30000 : Silos[0].GatewayPort,
+        ClusterId = _id,
+        ServiceId = _id,
+        ConnectAttempts = 10,
+    };
+
+    private ChildProcess Track(ChildProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    /// <summary>Polls until the process accepts TCP connections on <paramref name="port"/>; fails if it exits or takes too long.</summary>
+    private static async Task WaitListeningAsync(ChildProcess process, int port)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"{process.Name} exited ({process.ExitCode}) before listening on {port}.\n{process.Tail()}");
+            using (var probe = new TcpClient())
+            {
+                try
+                {
+                    await probe.ConnectAsync(IPAddress.Loopback, port);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    // Not yet.
+                }
+            }
+            if (clock.Elapsed > StartPatience) throw new TimeoutException($"{process.Name} did not listen on {port} within {StartPatience.TotalSeconds} s.\n{process.Tail()}");
+            await Task.Delay(250);
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (TcpListener l in listeners) l.Start();
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (TcpListener l in listeners) l.Stop();
+        }
+    }
+}
