@@ -1,6 +1,6 @@
 # Build from the repository root:  docker build -f deploy/docker/Client.Dockerfile -t distributed-client .
 # Run against a cluster:  docker run --rm -v $PWD/photos:/images -v $PWD/runs:/runs distributed-client \
-#     train --cluster redis://redis:6379 --images /images --out /runs/first
+#     train --engine distributed --cluster redis://redis:6379 --images /images --out /runs/first
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .

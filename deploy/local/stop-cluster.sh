@@ -27,6 +27,8 @@ stop_all() {
     if [[ $pid =~ ^[0-9]+$ ]] && ours "$pid" "$program"; then
       kill -TERM "$pid" 2>/dev/null || true
       pids+=("$pid"); names+=("$(basename "$pidfile" .pid)")
+    else
+      say "$(basename "$pidfile" .pid) (pid $pid) was not running"
     fi
     rm -f "$pidfile"
   done
