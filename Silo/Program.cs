@@ -16,6 +16,11 @@ root.SetAction(async (ParseResult result, CancellationToken cancellationToken) =
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;
     }
+    catch (SiloStartException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
 });
 // The generic host handles SIGTERM itself and needs longer than System.CommandLine's default grace to leave the cluster.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

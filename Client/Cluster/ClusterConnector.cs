@@ -89,8 +89,7 @@ internal static class ClusterConnector
 
     private static Exception Innermost(Exception e)
     {
-        while (e is AggregateException { InnerExceptions.Count: 1 } or { InnerException: not null })
-            e = e.InnerException!;
+        while (e.InnerException is { } inner) e = inner;
         return e;
     }
 

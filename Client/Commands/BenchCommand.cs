@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Distributed.Client.Bench;
+using Distributed.Client.Engines;
+using Distributed.Compute.Imaging;
+using Distributed.Compute.Training;
 
 namespace Distributed.Client.Commands;
 
@@ -51,6 +54,44 @@ internal static class BenchCommand
         });
         var bench = new Command("bench", "Benchmarks against reference problems.");
         bench.Subcommands.Add(b1);
+        bench.Subcommands.Add(Engines());
         return bench;
+    }
+
+    /// <summary>`bench engines`: the same job on the serial engine and on the distributed one, overhead ratio and bytes.</summary>
+    private static Command Engines()
+    {
+        var spec = new SpecOptions();
+        var images = new Option<string[]>("--images") { Description = "Images (default: the bundled samples).", AllowMultipleArgumentsPerToken = true };
+        var repeat = new Option<int>("--repeat") { Description = "Runs of each engine, alternating; medians are reported.", DefaultValueFactory = _ => 3 };
+        var engineOptions = new EngineOptions();
+        var command = new Command("engines", "Time one job on the serial engine and on the distributed engine (embedded silo, or --cluster), alternating; report the overhead ratio and bytes sent per epoch.");
+        command.Options.Add(images);
+        command.Options.Add(repeat);
+        engineOptions.AddTo(command);
+        spec.AddTo(command);
+        command.SetAction(async (r, ct) =>
+        {
+            TextWriter output = r.InvocationConfiguration.Output;
+            TrainingSpec trainingSpec = spec.Build(r);
+            var input = new ImageInput(TrainCommand.ResolveImages(r.GetValue(images)), ImageLoadOptions.Default, 0);
+            var serial = new List<EngineOverhead.Measurement>();
+            var distributed = new List<EngineOverhead.Measurement>();
+            await using ITrainingEngine cluster = await engineOptions.CreateAsync(r, "distributed", ct);
+            await using ITrainingEngine local = await engineOptions.CreateAsync(r, "serial", ct);
+            for (int run = 0; run < Math.Max(1, r.GetValue(repeat)); run++)
+            {
+                serial.Add(await EngineOverhead.MeasureAsync(local, trainingSpec, input, ct));
+                distributed.Add(await EngineOverhead.MeasureAsync(cluster, trainingSpec, input, ct));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"run {run + 1}: serial {serial[^1].Seconds:F2} s, distributed {distributed[^1].Seconds:F2} s, {distributed[^1].BytesSent / (double)distributed[^1].Epochs / 1e6:F2} MB sent per epoch, objectives {serial[^1].FinalObjective:G8} vs {distributed[^1].FinalObjective:G8}"));
+            }
+            double Median(IEnumerable<double> xs) => xs.Order().ElementAt(xs.Count() / 2);
+            double s = Median(serial.Select(m => m.Seconds)), d = Median(distributed.Select(m => m.Seconds));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"engines: serial {s:F2} s, distributed {d:F2} s (median of {serial.Count}); overhead ratio {d / s:F3}; {Median(distributed.Select(m => m.BytesSent / (double)m.Epochs)) / 1e6:F2} MB sent per epoch"));
+            return 0;
+        });
+        return command;
     }
 }

@@ -21,6 +21,7 @@ internal static class CommandCatalog
         yield return CancelCommand.Create();
         yield return ListCommand.Create();
         yield return FetchCommand.Create();
+        yield return VisualizeCommand.Create();
         yield return SummaryCommand.Create();
         yield return BenchCommand.Create();
     }

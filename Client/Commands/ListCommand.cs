@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Distributed.Client.Cluster;
 using Distributed.Grains.Abstractions.Jobs;
-using Spectre.Console;
 
 namespace Distributed.Client.Commands;
 
@@ -20,17 +19,24 @@ internal static class ListCommand
                 r.InvocationConfiguration.Output.WriteLine("no jobs");
                 return 0;
             }
-            var table = new Table().AddColumns("job", "state", "submitted (UTC)", "images", "layer", "epoch", "objective");
-            foreach (JobSummary j in jobs)
-                table.AddRow(
-                    Markup.Escape(j.Job),
+            // Plain columns: a job id must stay copyable whatever the terminal width, and pipes get the same text.
+            string[][] rows =
+            [
+                ["job", "state", "submitted (UTC)", "images", "layer", "epoch", "objective"],
+                .. jobs.Select(j => new[]
+                {
+                    j.Job,
                     j.State.ToString().ToLowerInvariant(),
                     j.SubmittedUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     j.Images.ToString(CultureInfo.InvariantCulture),
                     j.Layer > 0 ? $"{j.Layer}/{j.Layers}" : "-",
                     j.Epoch > 0 ? $"{j.Epoch}/{j.Epochs}" : "-",
-                    j.Objective is { } e ? e.ToString("G6", CultureInfo.InvariantCulture) : "-");
-            AnsiConsole.Write(table);
+                    j.Objective is { } e ? e.ToString("G6", CultureInfo.InvariantCulture) : "-",
+                }),
+            ];
+            int[] widths = [.. Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length))];
+            foreach (string[] row in rows)
+                r.InvocationConfiguration.Output.WriteLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
             return 0;
         });
         return command;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Distributed.Client.Cluster;
 using Distributed.Client.Console;
 using Distributed.Client.Engines;
 using Distributed.Client.Output;
@@ -21,9 +22,10 @@ internal static class TrainCommand
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable images with a warning instead of failing." };
         var maxPixels = new Option<long>("--max-pixels") { Description = "Largest image accepted, in pixels.", DefaultValueFactory = _ => ImageLoadOptions.Default.MaxPixels };
         var reconstructions = new Option<int>("--reconstructions") { Description = "Images written as reconstruction-*.png.", DefaultValueFactory = _ => 4 };
+        var detach = new Option<bool>("--detach") { Description = "Submit to the --cluster, print the job id and return; follow with `watch`, collect with `fetch`." };
 
         var command = new Command("train", "Learn a Deconvolutional Network (Zeiler et al. 2010) layer by layer and write filters, reconstructions, metrics and model.json.");
-        foreach (Option o in new Option[] { images, output, engine, skipBad, maxPixels, reconstructions }) command.Options.Add(o);
+        foreach (Option o in new Option[] { images, output, engine, skipBad, maxPixels, reconstructions, detach }) command.Options.Add(o);
         engineOptions.AddTo(command);
         spec.AddTo(command);
         command.SetAction(async (r, ct) =>
@@ -37,8 +39,17 @@ internal static class TrainCommand
                     ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad), MaxPixels = r.GetValue(maxPixels) },
                     Math.Max(0, r.GetValue(reconstructions)));
                 string outDir = r.GetValue(output)!;
-                await using ITrainingEngine trainingEngine = await engineOptions.CreateAsync(r, r.GetValue(engine)!, ct);
-                EngineRun run = await TrainingProgressBar.RunAsync($"training ({trainingEngine.Name})", observer => trainingEngine.TrainAsync(trainingSpec, input, observer, ct));
+                if (r.GetValue(detach) && engineOptions.Cluster.Flags.ClusterAddress(r) is null or { Embedded: true })
+                    throw new UserException("--detach needs --cluster: a job on the in-process silo ends with this process.");
+                await using ITrainingEngine trainingEngine = await engineOptions.CreateAsync(r, r.GetValue(detach) ? "distributed" : r.GetValue(engine)!, ct);
+                if (r.GetValue(detach))
+                {
+                    var submitted = await ((DistributedEngine)trainingEngine).SubmitAsync(trainingSpec, input, ct);
+                    foreach (string warning in submitted.Warnings) error.WriteLine($"warning: {warning}");
+                    r.InvocationConfiguration.Output.WriteLine(submitted.Id);
+                    return 0;
+                }
+                EngineRun run = await TrainingProgressBar.RunAsync(r.InvocationConfiguration.Output, $"training ({trainingEngine.Name})", observer => trainingEngine.TrainAsync(trainingSpec, input, observer, ct));
                 foreach (string warning in run.Warnings) error.WriteLine($"warning: {warning}");
                 RunFolder.Write(outDir, run, trainingEngine.Name);
                 PrintSummary(r.InvocationConfiguration.Output, run, outDir);

@@ -16,7 +16,7 @@ internal static class WatchCommand
         JobCommandRunner.SetAction(command, new ClusterFlags(), async (r, session, ct) =>
         {
             string id = r.GetValue(job)!;
-            JobStatus final = await TrainingProgressBar.RunAsync($"job {id}", observer =>
+            JobStatus final = await TrainingProgressBar.RunAsync(r.InvocationConfiguration.Output, $"job {id}", observer =>
                 JobWatcher.FollowAsync(session.Grains, id, s => observer.OnProgress(JobWatcher.ToProgress(s)), ct));
             r.InvocationConfiguration.Output.WriteLine($"job {id}: {JobWatcher.Describe(final)}");
             return final.State == JobState.Completed ? 0 : 1;

@@ -12,10 +12,14 @@ internal sealed class TrainingProgressBar : ITrainingObserver
 {
     private ProgressTask? _task;
 
-    public static async Task<T> RunAsync<T>(string title, Func<ITrainingObserver, Task<T>> work)
+    /// <summary>Runs <paramref name="work"/> under a progress bar drawn on <paramref name="output"/> (the command's stdout).</summary>
+    public static async Task<T> RunAsync<T>(TextWriter output, string title, Func<ITrainingObserver, Task<T>> work)
     {
         var bar = new TrainingProgressBar();
-        return await AnsiConsole.Progress()
+        // A console of this command's own: the global AnsiConsole allows one live display per process, and a test
+        // host (or any embedding) may run several commands at once.
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        return await console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())

@@ -7,7 +7,7 @@ namespace Distributed.Client.Engines;
 /// <summary>The flags that choose and configure an engine, shared by `train` and `infer`.</summary>
 internal sealed class EngineOptions
 {
-    public const string DefaultEngine = "serial";
+    public const string DefaultEngine = "distributed";
 
     public Option<int> Threads { get; } = new("--threads") { Description = "Images inferred in parallel in this process (0: all cores).", DefaultValueFactory = _ => 0 };
 

@@ -12,9 +12,6 @@ public sealed record PoolSize(int Rows, int Cols, int Maps)
     /// <summary>The largest extent accepted along any axis.</summary>
     public const int MaxExtent = 64;
 
-    /// <summary>Positions in one full block.</summary>
-    public int Volume => Rows * Cols * Maps;
-
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Rows}x{Cols}x{Maps}");
 
     /// <summary>Throws a <see cref="SpecException"/> on the field <c>pool</c> unless every extent is in 1..<see cref="MaxExtent"/>.</summary>

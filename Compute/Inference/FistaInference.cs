@@ -54,9 +54,8 @@ public static class FistaInference
 
     /// <summary>
     /// An upper estimate of ‖FᵀF‖ (largest eigenvalue). Single-plane layers use the filters' frequency responses
-    /// (<see cref="SpectralBound"/>). Otherwise power iteration, times 1.02 so the step stays safe although it
-    /// approaches from below: 30 iterations from a fixed start the first time, then 8 from the previous filters'
-    /// eigenvector. Cached in the workspace per filter version.
+    /// (<see cref="SpectralBound"/>). Otherwise 30 power iterations from a fixed start, times 1.02 so the step stays
+    /// safe although power iteration approaches from below. Cached in the workspace per filter version.
     /// </summary>
     public static double NormalOperatorNorm(InferenceWorkspace ws, FilterBank f, long filterVersion)
     {
@@ -67,15 +66,11 @@ public static class FistaInference
             return exact * 1.001;
         }
         Tensor3 v = ws.Maps4, u = ws.Maps5;
-        int iterations = 8;
-        if (ws.PowerVector is null)
-        {
-            var rng = new Random(12345);
-            for (int i = 0; i < v.Length; i++) v.Data[i] = (float)(rng.NextDouble() - 0.5);
-            ws.PowerVector = ws.Geometry.NewMaps();
-            iterations = 30;
-        }
-        else ws.PowerVector.Data.CopyTo(v.Data, 0);
+        // Always from the same start: a warm start would make the estimate depend on which images (and so which
+        // filter versions) this workspace saw before, and results on how images are split over shards and threads.
+        var rng = new Random(12345);
+        for (int i = 0; i < v.Length; i++) v.Data[i] = (float)(rng.NextDouble() - 0.5);
+        const int iterations = 30;
         double estimate = 0;
         for (int it = 0; it < iterations; it++)
         {
@@ -88,7 +83,6 @@ public static class FistaInference
             u.Data.CopyTo(v.Data, 0);
         }
         double value = estimate * 1.02;
-        v.Data.CopyTo(ws.PowerVector.Data, 0);
         ws.Lipschitz = (filterVersion, value);
         return value;
     }

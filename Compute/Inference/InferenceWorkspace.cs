@@ -36,7 +36,4 @@ public sealed class InferenceWorkspace
 
     /// <summary>Cached Lipschitz bound ‖FᵀF‖ for the filter version it was computed for.</summary>
     internal (long Version, double Value)? Lipschitz { get; set; }
-
-    /// <summary>The last power-iteration vector: filters change little between versions, so it is a good warm start.</summary>
-    internal Tensor3? PowerVector { get; set; }
 }

@@ -182,7 +182,10 @@ public sealed record TrainingSpec
     /// <summary>Projected-gradient filter update: constrain each filter to zero mean as well (SPORCO's problem).</summary>
     public bool ZeroMeanFilters { get; init; }
 
-    /// <summary>Explicit A (shipped once an epoch) or matrix-free A·d products (a round trip per solver step).</summary>
+    /// <summary>
+    /// Explicit A (shipped once an epoch) or matrix-free A·d products (a round trip per solver step). The adaptive
+    /// model's layers above the first are always matrix-free: their A runs through the layers below.
+    /// </summary>
     public FilterSystemKind FilterSystem { get; init; } = FilterSystemKind.Auto;
 
     /// <summary>Auto: the largest A shipped explicitly (16 MiB: 9 maps of 7×7 need 0.8 MB, 64 of 8×8 need 34 MB).</summary>

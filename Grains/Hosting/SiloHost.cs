@@ -29,7 +29,8 @@ public static class SiloHost
         builder.Logging.SetMinimumLevel(quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Logging.AddFilter("Orleans", quiet ? LogLevel.Error : LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // Orleans retries placements through Polly, which logs each retry (e.g. while the last silo shuts down).
+        builder.Logging.AddFilter("Polly", LogLevel.Error);
         builder.UseOrleans(silo =>
         {
             silo.UseDistributedSilo(options);
@@ -39,11 +40,31 @@ public static class SiloHost
         return builder.Build();
     }
 
-    /// <summary>Runs a silo until SIGTERM or Ctrl+C.</summary>
+    /// <summary>
+    /// Runs a silo until SIGTERM or Ctrl+C. A silo that cannot start (port in use, Redis unreachable) is a
+    /// <see cref="SiloStartException"/> with the cause in one line.
+    /// </summary>
     public static async Task<int> RunAsync(DistributedHostOptions options, CancellationToken cancellationToken = default)
     {
         using IHost host = Build(options);
-        await host.RunAsync(cancellationToken);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Exception cause = e;
+            while (cause.InnerException is { } inner) cause = inner;
+            string reason = cause.Message.ReplaceLineEndings(" ");
+            // Redis appends advice about its own client options, which is no use to the operator of a silo.
+            int advice = reason.IndexOf(" To allow this multiplexer", StringComparison.Ordinal);
+            if (advice > 0) reason = reason[..advice];
+            throw new SiloStartException($"the silo could not start (silo port {options.SiloPort}, gateway port {options.GatewayPort}): {reason}", e);
+        }
+        await host.WaitForShutdownAsync(cancellationToken);
         return 0;
     }
 }
+
+/// <summary>A silo failed to start; the message is one line for the operator.</summary>
+public sealed class SiloStartException(string message, Exception inner) : Exception(message, inner);

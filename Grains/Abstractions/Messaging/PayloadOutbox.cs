@@ -9,8 +9,8 @@ namespace Distributed.Grains.Abstractions.Messaging;
 /// </summary>
 public sealed class PayloadOutbox
 {
-    /// <summary>Offered transfers kept at once; the oldest goes first (its caller has moved on).</summary>
-    public const int MaxHeldTransfers = 16;
+    /// <summary>Offered transfers kept at once (a reply may hold many); beyond it the oldest goes (its caller has moved on).</summary>
+    public const int MaxHeldTransfers = 1024;
 
     private readonly Dictionary<Guid, (Payload Reference, byte[] Bytes)> _held = [];
     private readonly Queue<Guid> _order = new();

@@ -31,7 +31,6 @@ public static class TelemetryNames
         public const string UpdateFilters = "update filters";
         public const string Checkpoint = "checkpoint";
         public const string Upload = "upload images";
-        public const string LoadImages = "load images";
         public const string Report = "report images";
         public const string SendChunks = "send chunks";
         public const string FetchChunks = "fetch chunks";

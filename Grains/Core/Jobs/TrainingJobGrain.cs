@@ -31,6 +31,7 @@ internal sealed class TrainingJobGrain(
     private TaskCompletionSource _changed = NewSignal();
     private TaskScheduler _scheduler = TaskScheduler.Default;
     private JobRecord? _record;
+    private TrainingSpec? _spec;
     private TrainingProgress? _progress;
     private string _job = "";
     private long _revision;
@@ -151,7 +152,7 @@ internal sealed class TrainingJobGrain(
     public Task<JobResult?> GetResultAsync()
     {
         if (_record is not { State: JobState.Completed } record) return Task.FromResult<JobResult?>(null);
-        _outbox.Clear();
+        // No clearing: another client may be fetching the same result; the outbox drops transfers once taken.
         var budget = new InlineBudget(limits);
         Payload Pack(byte[] bytes) => _outbox.Offer(bytes, limits, budget);
         // Stored tensors are inline; re-offer each so the reply as a whole stays under the limit.
@@ -283,7 +284,7 @@ internal sealed class TrainingJobGrain(
     private JobStatus Status()
     {
         if (_record is null) return JobStatus.Unknown(_job);
-        TrainingSpec? spec = TryParse(_record.SpecJson);
+        TrainingSpec? spec = _spec ??= TryParse(_record.SpecJson);
         TrainingProgress? p = _progress;
         bool done = _record.State == JobState.Completed;
         return new JobStatus

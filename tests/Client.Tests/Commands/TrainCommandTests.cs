@@ -86,6 +86,7 @@ public class TrainCommandTests
     [InlineData(new[] { "--solver", "admm" }, "--solver: 'admm'")]
     [InlineData(new[] { "--maps", "9,45", "--epochs", "1,2,3" }, "--epochs: 3 values for 2 layers")]
     [InlineData(new[] { "--images", "/nonexistent/folder" }, "/nonexistent/folder")]
+    [InlineData(new[] { "--detach" }, "--detach needs --cluster")]
     public async Task Train_BadInput_FailsWithOneLineNamingTheProblem(string[] flags, string expected)
     {
         using var temp = new TempFolder();

@@ -19,8 +19,8 @@ public class AdaptiveTrainingTests
         Solver = InferenceSolver.Fista,
         Layers =
         [
-            new LayerSpec { Maps = 6, FilterSize = 5, P = 1, Epochs = 2, Pool = new PoolSize(2, 2, 2) },
-            new LayerSpec { Maps = 12, FilterSize = 5, P = 1, Epochs = 2, Connectivity = ConnectivityKind.RandomDoubles },
+            new LayerSpec { Maps = 6, FilterSize = 5, P = 1, Lambda = 1, Epochs = 2, Pool = new PoolSize(2, 2, 2) },
+            new LayerSpec { Maps = 12, FilterSize = 5, P = 1, Lambda = 1, Epochs = 2, Connectivity = ConnectivityKind.RandomDoubles },
         ],
         Seed = 3,
     };

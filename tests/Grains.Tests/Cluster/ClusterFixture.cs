@@ -22,6 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         MaxMessageBytes = MaxMessageBytes,
         ComputeSlots = 1,
+        DataRoot = TestImages.Root,
         Storage = StorageMode.Memory,
     };
 

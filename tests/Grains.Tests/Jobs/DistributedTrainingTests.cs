@@ -60,6 +60,21 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         Assert.Equal(2, reports.Count);
     }
 
+    [Theory]
+    [InlineData(FilterUpdateSchedule.Online, FilterSystemKind.Auto)]
+    [InlineData(FilterUpdateSchedule.Batch, FilterSystemKind.MatrixFree)]
+    public async Task TrainAsync_OnlineUpdatesOrMatrixFreeSolve_MatchesSerial(FilterUpdateSchedule update, FilterSystemKind system)
+    {
+        string job = $"equal-{update}-{system}".ToLowerInvariant();
+        string[] files = TestImages.Write("modes", count: 5, size: 16, seed: 91);
+        TrainingSpec spec = OneLayer(seed: 15, epochs: 2) with { Update = update, FilterSystem = system };
+
+        EngineRun run = await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None)
+            .WaitAsync(Patience);
+
+        AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), run.Result, job);
+    }
+
     [Fact]
     public async Task TrainAsync_TwoJobsAtOnce_EachMatchesItsSerialRun()
     {
@@ -145,6 +160,30 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), result, job);
     }
 
+    [Fact]
+    public async Task Shard_DeactivatedMidEpoch_RestartedFromStoredImagesAndJobCompletes()
+    {
+        const string job = "shard-lost";
+        string[] files = TestImages.Write("shard-lost", count: 6, size: 16, seed: 81);
+        TrainingSpec spec = OneLayer(seed: 14, epochs: 3);
+        TestShardGate.Hold hold = TestShardGate.Instance.HoldInference(job, layer: 0, epoch: 1);
+        IImageShardGrain shard = fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, 1));
+
+        await Engine(job).SubmitAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), CancellationToken.None);
+        await hold.Reached.WaitAsync(Patience);
+        await fixture.Cluster.DeactivateAsync(shard).WaitAsync(Patience);
+        hold.Release();
+        JobStatus final = await JobWatcher.FollowAsync(fixture.Grains, job, _ => { }, CancellationToken.None).WaitAsync(Patience);
+        TrainingResult serial = await Oracle.TrainAsync(spec, files, shards: 3);
+
+        Assert.True(final.State == JobState.Completed, $"phase: shard 1 lost in epoch 2; expected Completed, got {final.State} ({final.Error})");
+        Assert.Equal(3, final.History.Length);
+        // Epoch 1 matches exactly; shard 1's images then restart from z = 0 instead of their warm start.
+        Assert.Equal(serial.Metrics[0].Objective, final.History[0].Objective, 6);
+        double rel = Math.Abs(final.History[^1].Objective - serial.Metrics[^1].Objective) / serial.Metrics[^1].Objective;
+        Assert.True(rel <= 0.01, $"after the fault the final objective is {rel:P2} off the no-fault run");
+    }
+
     [Theory]
     [InlineData("maps")]
     [InlineData("p")]
@@ -172,6 +211,48 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         Assert.Equal(field, plan.Field);
         Assert.False(string.IsNullOrWhiteSpace(plan.Error));
         Assert.Equal(JobState.Unknown, (await fixture.Grains.GetGrain<ITrainingJobGrain>(job).GetStatusAsync()).State);
+    }
+
+    [Fact]
+    public async Task StartAsync_ImagesReadFromDataRoot_MatchesSerial()
+    {
+        const string job = "data-root";
+        string[] files = TestImages.Write("data-root", count: 4, size: 16, seed: 71);
+        TrainingSpec spec = OneLayer(seed: 13, epochs: 2);
+        ITrainingJobGrain grain = fixture.Grains.GetGrain<ITrainingJobGrain>(job);
+
+        JobPlan plan = await grain.SubmitAsync(new JobSubmission
+        {
+            Header = MessageHeader.ForJob(job),
+            SpecJson = SpecWire.Serialize(spec),
+            DataPath = TestImages.FolderOf("data-root"),
+            Shards = 2,
+        });
+        await grain.StartAsync(MessageHeader.ForJob(job));
+        JobStatus final = await JobWatcher.FollowAsync(fixture.Grains, job, _ => { }, CancellationToken.None).WaitAsync(Patience);
+        var (result, names, _) = await JobWatcher.ResultAsync(fixture.Grains, job);
+
+        Assert.True(plan.Accepted, plan.Error);
+        Assert.True(final.State == JobState.Completed, $"{final.State}: {final.Error}");
+        Assert.Equal(files.Select(Path.GetFileName), names);
+        AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 2), result, job);
+    }
+
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData("/etc")]
+    public async Task SubmitAsync_DataPathOutsideDataRoot_RejectedNamingDataPath(string path)
+    {
+        string job = $"escape-{(path.StartsWith('/') ? "absolute" : "parent")}";
+        JobPlan plan = await fixture.Grains.GetGrain<ITrainingJobGrain>(job).SubmitAsync(new JobSubmission
+        {
+            Header = MessageHeader.ForJob(job),
+            SpecJson = SpecWire.Serialize(OneLayer(1, 1)),
+            DataPath = path,
+        });
+        Assert.False(plan.Accepted, $"'{path}' outside the data root was accepted");
+        Assert.Equal("data-path", plan.Field);
+        Assert.Contains("outside the data root", plan.Error);
     }
 
     [Fact]

@@ -5,10 +5,16 @@ namespace Distributed.Grains.Tests.Support;
 /// <summary>Small deterministic grey images (PGM) with structure worth coding: a few oriented waves plus noise.</summary>
 internal static class TestImages
 {
+    /// <summary>The folder every test's images go under: the silos' data root in the cluster fixture.</summary>
+    public static string Root { get; } = Path.Combine(Path.GetTempPath(), "distributed-tests");
+
+    /// <summary>The folder (relative to <see cref="Root"/>) <see cref="Write"/> uses for <paramref name="name"/>.</summary>
+    public static string FolderOf(string name) => $"{name}-{Environment.ProcessId}";
+
     /// <summary>Writes <paramref name="count"/> images of <paramref name="size"/>² to a new temp folder; returns the files.</summary>
     public static string[] Write(string name, int count, int size, int seed)
     {
-        string folder = Path.Combine(Path.GetTempPath(), "distributed-tests", $"{name}-{Environment.ProcessId}");
+        string folder = Path.Combine(Root, FolderOf(name));
         Directory.CreateDirectory(folder);
         var rng = new Random(seed);
         var files = new string[count];
