@@ -9,9 +9,10 @@ using Xunit.Abstractions;
 namespace Distributed.EndToEnd.Tests;
 
 /// <summary>
-/// Real processes: a Redis server, three Silo processes and the Client program, trained on the bundled photos. The
-/// silo that hosts the job's coordinator (and one of its shards) is killed with SIGKILL in the middle of layer 2; the
-/// job must resume on the survivors, finish, and write a valid output folder close to an undisturbed run's.
+/// Real processes: a Redis server, three Silo processes and the Client program (`train --detach`, `watch`, `fetch`),
+/// trained on the bundled photos. The silo that hosts the job's coordinator (and one of its shards) is killed with
+/// SIGKILL in the middle of layer 2; the job must resume on the survivors, `watch` must follow it to the end, and
+/// `fetch` must write a valid output folder close to an undisturbed run's.
 /// Without redis-server the cluster uses localhost clustering and memory storage, which a killed silo takes with it,
 /// so that variant trains on the cluster without the kill (and says so).
 /// </summary>
@@ -65,20 +66,23 @@ public sealed class SiloLossTests(ITestOutputHelper output)
             await using LocalCluster cluster = await LocalCluster.StartAsync(Silos, work);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cluster up in {clock.Elapsed.TotalSeconds:F1} s: {cluster.Description}"));
             clock.Restart();
-            using ChildProcess client = ChildProcess.Start("client-distributed", Programs.DotNet,
-                ["exec", Programs.Client, "train", "--engine", "distributed", .. cluster.ClientArguments, "--images", images, .. Spec, "--out", Path.Combine(work, "faulted")], work);
-            IClusterClient grains = await cluster.ClientAsync();
 
+            // The user's path: submit and return, follow with `watch` (through the kill), collect with `fetch`.
+            string job = await RunClientAsync("client-submit", cluster, work, ["train", "--detach", "--images", images, .. Spec]);
+            using ChildProcess watch = StartClient("client-watch", cluster, work, ["watch", job]);
+            IClusterClient grains = await cluster.ClientAsync();
             if (cluster.UsesRedis)
-                await KillCoordinatorSiloMidJobAsync(cluster, grains, client);
+                await KillCoordinatorSiloMidJobAsync(cluster, grains, watch, job);
             else
                 output.WriteLine("redis-server is not installed: localhost clustering keeps grain state in memory, which a killed silo takes with it; the job runs without the kill.");
 
-            Assert.True(await client.WaitForExitAsync(Patience), $"the distributed run did not finish in {Patience}.\n{client.Tail()}\n{cluster.Logs()}");
-            Assert.True(client.ExitCode == 0, $"the distributed run failed ({client.ExitCode}).\n{client.Tail()}\n{cluster.Logs()}");
-            Assert.DoesNotContain("Unhandled exception", client.Log());
+            Assert.True(await watch.WaitForExitAsync(Patience), $"`watch {job}` did not end in {Patience}.\n{watch.Tail()}\n{cluster.Logs()}");
+            Assert.True(watch.ExitCode == 0, $"`watch {job}` ended with {watch.ExitCode}.\n{watch.Tail()}\n{cluster.Logs()}");
+            Assert.Contains($"job {job}: completed", watch.OutputLines);
+            Assert.DoesNotContain("Unhandled exception", watch.Log());
+            await RunClientAsync("client-fetch", cluster, work, ["fetch", job, "--out", Path.Combine(work, "faulted")]);
             IReadOnlyList<OutputFolderCheck.MetricsRow> faultedRows = OutputFolderCheck.AssertValid(Path.Combine(work, "faulted"), shapes, Epochs, imageCount);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"distributed run: {clock.Elapsed.TotalSeconds:F1} s"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"distributed run (submit, watch, fetch): {clock.Elapsed.TotalSeconds:F1} s"));
 
             string label = cluster.UsesRedis ? "faulted" : "cluster";
             output.WriteLine($"layer epoch  objective(serial)  objective({label})  relative difference");
@@ -101,9 +105,9 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     /// Waits (polling status) until <see cref="KillAfterEpochs"/> epochs are done, SIGKILLs the silo hosting the
     /// coordinator, and measures how long until another epoch completes.
     /// </summary>
-    private async Task KillCoordinatorSiloMidJobAsync(LocalCluster cluster, IClusterClient grains, ChildProcess client)
+    private async Task KillCoordinatorSiloMidJobAsync(LocalCluster cluster, IClusterClient grains, ChildProcess watch, string job)
     {
-        (string job, JobStatus before) = await PollAsync(grains, client, cluster, null, s => s.History.Length >= KillAfterEpochs, "waiting for layer 2 to start");
+        JobStatus before = await PollAsync(grains, watch, cluster, job, s => s.History.Length >= KillAfterEpochs, "waiting for layer 2 to start");
         Assert.True(before.State == JobState.Running, $"job {job} was {before.State} at epoch {before.History.Length}; expected Running (make the job longer).");
         ITrainingJobGrain coordinator = grains.GetGrain<ITrainingJobGrain>(job);
         SiloAddress coordinatorSilo = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(coordinator)
@@ -118,7 +122,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         victim.Process.KillHard();
         output.WriteLine($"SIGKILL silo {victim.Index} (pid {victim.Process.Id}) after {done} epochs (layer {before.Layer}, epoch {before.Epoch})");
 
-        (_, JobStatus after) = await PollAsync(grains, client, cluster, job, s => s.History.Length > done || s.IsTerminal, "waiting for progress after the kill");
+        JobStatus after = await PollAsync(grains, watch, cluster, job, s => s.History.Length > done || s.IsTerminal, "waiting for progress after the kill");
         double seconds = sinceKill.Elapsed.TotalSeconds;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kill → progress: {seconds:F1} s (epoch {after.History.Length} done, state {after.State})"));
         Assert.True(after.History.Length > done, $"job {job} ended {after.State} ({after.Error}) without progressing after the kill.\n{cluster.Logs()}");
@@ -129,34 +133,41 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Polls the job's status (finding the job in the registry first when <paramref name="job"/> is null) until
-    /// <paramref name="until"/> holds; calls that fail because a silo is gone are retried. Bounded by <see cref="Patience"/>.
+    /// Polls the job's status until <paramref name="until"/> holds or the job ends; calls that fail because a silo is
+    /// gone are retried. Bounded by <see cref="Patience"/>.
     /// </summary>
-    private static async Task<(string Job, JobStatus Status)> PollAsync(IClusterClient grains, ChildProcess client, LocalCluster cluster, string? job, Func<JobStatus, bool> until, string phase)
+    private static async Task<JobStatus> PollAsync(IClusterClient grains, ChildProcess watch, LocalCluster cluster, string job, Func<JobStatus, bool> until, string phase)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            if (client.HasExited && job is null) throw new InvalidOperationException($"{phase}: the client exited ({client.ExitCode}).\n{client.Tail()}");
             try
             {
                 // A call routed to the killed silo hangs until the response timeout (30 s); a short wait per poll keeps
                 // the measured kill → progress time honest.
-                job ??= (await grains.GetGrain<IJobRegistryGrain>(IJobRegistryGrain.Key).ListAsync().WaitAsync(CallPatience)).SingleOrDefault()?.Job;
-                if (job is not null)
-                {
-                    JobStatus status = await grains.GetGrain<ITrainingJobGrain>(job).GetStatusAsync().WaitAsync(CallPatience);
-                    if (until(status) || status.IsTerminal) return (job, status);
-                }
+                JobStatus status = await grains.GetGrain<ITrainingJobGrain>(job).GetStatusAsync().WaitAsync(CallPatience);
+                if (until(status) || status.IsTerminal) return status;
             }
             catch (Exception e) when (TransientFaults.IsTransient(e))
             {
                 // The killed silo's calls fail until membership declares it dead.
             }
-            if (clock.Elapsed > Patience) throw new TimeoutException($"{phase}: no change in {Patience}.\n{client.Tail()}\n{cluster.Logs()}");
+            if (clock.Elapsed > Patience) throw new TimeoutException($"{phase}: no change in {Patience}.\n{watch.Tail()}\n{cluster.Logs()}");
             await Task.Delay(200);
         }
     }
+
+    /// <summary>Runs one Client command against the cluster to completion; asserts exit code 0 and returns its last stdout line.</summary>
+    private static async Task<string> RunClientAsync(string name, LocalCluster cluster, string work, string[] arguments)
+    {
+        using ChildProcess client = StartClient(name, cluster, work, arguments);
+        Assert.True(await client.WaitForExitAsync(Patience), $"`{string.Join(' ', arguments.Take(2))}` did not finish in {Patience}.\n{client.Tail()}");
+        Assert.True(client.ExitCode == 0, $"`{string.Join(' ', arguments.Take(2))}` exited {client.ExitCode}.\n{client.Tail()}\n{cluster.Logs()}");
+        return client.OutputLines.LastOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
+    }
+
+    private static ChildProcess StartClient(string name, LocalCluster cluster, string work, string[] arguments) =>
+        ChildProcess.Start(name, Programs.DotNet, ["exec", Programs.Client, .. arguments, .. cluster.ClientArguments], work);
 
     private static async Task<int[]> ShardSiloPortsAsync(IClusterClient grains, string job, int shards)
     {

@@ -12,6 +12,7 @@ public sealed class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly object _gate = new();
+    private readonly List<string> _output = [];
 
     private ChildProcess(string name, Process process, string logPath)
     {
@@ -19,7 +20,7 @@ public sealed class ChildProcess : IDisposable
         _process = process;
         LogPath = logPath;
         _log = new StreamWriter(logPath, append: false, Encoding.UTF8) { AutoFlush = true };
-        _process.OutputDataReceived += (_, e) => Write(e.Data);
+        _process.OutputDataReceived += (_, e) => Write(e.Data, stdout: true);
         _process.ErrorDataReceived += (_, e) => Write(e.Data);
     }
 
@@ -85,6 +86,15 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>What it wrote to stdout so far, line by line (the log interleaves stderr too).</summary>
+    public IReadOnlyList<string> OutputLines
+    {
+        get
+        {
+            lock (_gate) return [.. _output];
+        }
+    }
+
     public string Log()
     {
         lock (_gate)
@@ -109,11 +119,12 @@ public sealed class ChildProcess : IDisposable
         _process.Dispose();
     }
 
-    private void Write(string? line)
+    private void Write(string? line, bool stdout = false)
     {
         if (line is null) return;
         lock (_gate)
         {
+            if (stdout) _output.Add(line);
             try
             {
                 _log.WriteLine(line);
