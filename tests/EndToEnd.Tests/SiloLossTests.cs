@@ -33,6 +33,15 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     /// <summary>Without a fault the cluster differs from the serial engine only in the order partial sums are added.</summary>
     private const double UndisturbedTolerance = 1e-4;
 
+    /// <summary>The layer (0-based) in training when the silo dies: <see cref="KillAfterEpochs"/> is inside layer 2.</summary>
+    private const int FaultedLayer = 1;
+
+    /// <summary>Filters of layers the fault did not touch: the distributed-equals-serial tolerance.</summary>
+    private const double UndisturbedFilterTolerance = 1e-4;
+
+    /// <summary>Filters of the layer trained across the fault, as ‖Δ‖/‖f‖ against the serial run (measured ≈ 2 %).</summary>
+    private const double FaultedFilterTolerance = 0.1;
+
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
     private static readonly TimeSpan CallPatience = TimeSpan.FromSeconds(2);
@@ -89,6 +98,20 @@ public sealed class SiloLossTests(ITestOutputHelper output)
             for (int i = 0; i < cleanRows.Count; i++)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{cleanRows[i].Layer,5} {cleanRows[i].Epoch,5}  {cleanRows[i].Objective,16:G8}  {faultedRows[i].Objective,18:G8}  {Relative(faultedRows[i].Objective, cleanRows[i].Objective),19:E2}"));
+            for (int l = 0; l < shapes.Length; l++)
+            {
+                float[] a = OutputFolderCheck.ReadNpy(Path.Combine(work, "clean", $"filters-L{l + 1}.npy")).Data;
+                float[] b = OutputFolderCheck.ReadNpy(Path.Combine(work, "faulted", $"filters-L{l + 1}.npy")).Data;
+                double maxAbs = a.Zip(b).Max(p => Math.Abs(p.First - p.Second));
+                double relative = Math.Sqrt(a.Zip(b).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second)) / a.Sum(v => (double)v * v));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filters L{l + 1}: max |Δ| {maxAbs:E2}, ‖Δ‖/‖f‖ {relative:E2} ({label} vs serial)"));
+                // A layer finished before the kill comes back from the checkpoint exactly; the one being trained
+                // continues from its checkpointed filters with re-inferred maps.
+                if (!cluster.UsesRedis || l < FaultedLayer)
+                    Assert.True(maxAbs <= UndisturbedFilterTolerance, $"filters of layer {l + 1}: max |Δ| {maxAbs:E2} vs serial > {UndisturbedFilterTolerance}");
+                else
+                    Assert.True(relative <= FaultedFilterTolerance, $"filters of layer {l + 1}: ‖Δ‖/‖f‖ {relative:E2} vs serial > {FaultedFilterTolerance}");
+            }
             double final = Relative(faultedRows[^1].Objective, cleanRows[^1].Objective);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final objective: relative difference {label} vs serial {final:E2}"));
             double tolerance = cluster.UsesRedis ? ObjectiveTolerance : UndisturbedTolerance;
