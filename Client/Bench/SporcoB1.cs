@@ -49,24 +49,29 @@ internal static class SporcoB1
         return new Anchor(list, f, target, seconds);
     }
 
-    public static TrainingSpec Spec(int epochs, int fistaIterations, int filterSteps) => new()
+    /// <summary>How each epoch is spent: the inference solver and its budget, and the projected-gradient filter steps.</summary>
+    public sealed record Settings(InferenceSolver Solver, int FistaIterations, int FilterSteps, int CdSweeps, double CdTolerance);
+
+    public static TrainingSpec Spec(int epochs, Settings settings) => new()
     {
         Layers = [new LayerSpec { Maps = 64, FilterSize = 8, Lambda = 1 / SporcoLambda, P = 1, Epochs = epochs }],
-        Solver = InferenceSolver.Fista,
-        FistaIterations = fistaIterations,
+        Solver = settings.Solver,
+        FistaIterations = settings.FistaIterations,
         FistaTolerance = 0,
+        CdSweeps = settings.CdSweeps,
+        CdTolerance = settings.CdTolerance,
         FilterSolver = FilterSolver.ProjectedGradient,
         ZeroMeanFilters = true,
-        FilterSteps = filterSteps,
+        FilterSteps = settings.FilterSteps,
         FilterSystem = FilterSystemKind.MatrixFree,
         Boundary = Boundary.Circular,
         Preprocessing = Preprocessing.None,
     };
 
     /// <summary>Learns from SPORCO's start until the SPORCO-scaled objective reaches the target or time runs out.</summary>
-    public static async Task<Outcome> RunAsync(Anchor anchor, int fistaIterations, int filterSteps, double maxSeconds, int parallelism, CancellationToken cancellationToken)
+    public static async Task<Outcome> RunAsync(Anchor anchor, Settings settings, double maxSeconds, int parallelism, CancellationToken cancellationToken)
     {
-        var spec = Spec(100_000, fistaIterations, filterSteps);
+        var spec = Spec(100_000, settings);
         var clock = Stopwatch.StartNew();
         var workers = new LocalImageWorkers(spec, anchor.Images.Select((t, i) => ($"b128-{i}", t)).ToArray(), shards: 1, maxParallelism: parallelism);
         var observer = new TargetObserver(anchor.TargetObjective * (1 + 1e-9), clock, maxSeconds);

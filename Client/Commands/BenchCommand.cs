@@ -19,9 +19,12 @@ internal static class BenchCommand
         var repeat = new Option<int>("--repeat") { Description = "Runs; the median time is reported.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Images inferred in parallel (0: all cores).", DefaultValueFactory = _ => 0 };
         var trace = new Option<bool>("--trace") { Description = "Print the objective after every epoch." };
+        var solver = new Option<string>("--solver") { Description = "Inference: fista or cd (coordinate descent).", DefaultValueFactory = _ => "cd" };
+        var cdSweeps = new Option<int>("--cd-sweeps") { Description = "Coordinate descent: most sweeps per image and epoch.", DefaultValueFactory = _ => 100 };
+        var cdTolerance = new Option<double>("--cd-tolerance") { Description = "Coordinate descent: relative stopping tolerance.", DefaultValueFactory = _ => 1e-3 };
 
         var b1 = new Command("sporco-b1", "Learn SPORCO's B1 problem from its own start and report the time to reach SPORCO's final objective.");
-        foreach (Option o in new Option[] { data, fista, filterSteps, maxSeconds, repeat, threads, trace }) b1.Options.Add(o);
+        foreach (Option o in new Option[] { data, solver, fista, cdSweeps, cdTolerance, filterSteps, maxSeconds, repeat, threads, trace }) b1.Options.Add(o);
         b1.SetAction(async (r, ct) =>
         {
             TextWriter output = r.InvocationConfiguration.Output;
@@ -36,10 +39,20 @@ internal static class BenchCommand
                 return 2;
             }
             int threadCount = r.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
+            InferenceSolver inference;
+            switch (r.GetValue(solver))
+            {
+                case "fista": inference = InferenceSolver.Fista; break;
+                case "cd": inference = InferenceSolver.CoordinateDescent; break;
+                case var other:
+                    r.InvocationConfiguration.Error.WriteLine($"bench: --solver '{other}'; allowed fista, cd.");
+                    return 2;
+            }
+            var settings = new SporcoB1.Settings(inference, r.GetValue(fista), r.GetValue(filterSteps), r.GetValue(cdSweeps), r.GetValue(cdTolerance));
             var outcomes = new List<SporcoB1.Outcome>();
             for (int run = 0; run < Math.Max(1, r.GetValue(repeat)); run++)
             {
-                SporcoB1.Outcome outcome = await SporcoB1.RunAsync(anchor, r.GetValue(fista), r.GetValue(filterSteps), r.GetValue(maxSeconds), threadCount, ct);
+                SporcoB1.Outcome outcome = await SporcoB1.RunAsync(anchor, settings, r.GetValue(maxSeconds), threadCount, ct);
                 outcomes.Add(outcome);
                 if (r.GetValue(trace))
                     foreach (var (seconds, objective) in outcome.Trace)

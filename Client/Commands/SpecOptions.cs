@@ -20,7 +20,7 @@ internal sealed class SpecOptions
     public Option<string> P { get; } = new("--p") { Description = "p of the sparsity term Σ|z|^p, in (0, 1], per layer.", DefaultValueFactory = _ => "0.8" };
     public Option<string> Epochs { get; } = new("--epochs") { Description = "Epochs per layer.", DefaultValueFactory = _ => "5" };
     public Option<string> Connectivity { get; } = new("--connectivity") { Description = "Per layer: full, sad (singles and all doubles), random (random doubles). Default: full, then sad.", DefaultValueFactory = _ => "full,sad" };
-    public Option<string> Solver { get; } = new("--solver") { Description = "Inference: zeiler (any p) or fista (p = 1).", DefaultValueFactory = _ => "zeiler" };
+    public Option<string> Solver { get; } = new("--solver") { Description = "Inference: zeiler (any p), fista (p = 1) or cd (coordinate descent: p = 1, circular boundary).", DefaultValueFactory = _ => "zeiler" };
     public Option<string> Update { get; } = new("--update") { Description = "Filter updates: batch (once per epoch) or online (after every image).", DefaultValueFactory = _ => "batch" };
     public Option<string> FilterSolver { get; } = new("--filter-solver") { Description = "cg (CG then normalise, Zeiler) or projected (exact ‖f‖ ≤ 1, SPORCO).", DefaultValueFactory = _ => "cg" };
     public Option<string> Boundary { get; } = new("--boundary") { Description = "valid (maps larger than the image, Zeiler) or circular (wrap-around, SPORCO).", DefaultValueFactory = _ => "valid" };
@@ -33,13 +33,15 @@ internal sealed class SpecOptions
     public Option<int> ZCgSteps { get; } = new("--z-cg-steps") { Description = "Zeiler: CG steps per z-step.", DefaultValueFactory = _ => Defaults.ZCgSteps };
     public Option<int> FistaIterations { get; } = new("--fista-iterations") { Description = "FISTA: most iterations per image.", DefaultValueFactory = _ => Defaults.FistaIterations };
     public Option<double> FistaTolerance { get; } = new("--fista-tolerance") { Description = "FISTA: relative-change stopping tolerance.", DefaultValueFactory = _ => Defaults.FistaTolerance };
+    public Option<int> CdSweeps { get; } = new("--cd-sweeps") { Description = "Coordinate descent: most sweeps per image.", DefaultValueFactory = _ => Defaults.CdSweeps };
+    public Option<double> CdTolerance { get; } = new("--cd-tolerance") { Description = "Coordinate descent: stop when no coefficient moves by more than this times max|z|.", DefaultValueFactory = _ => Defaults.CdTolerance };
     public Option<int> FilterSteps { get; } = new("--filter-steps") { Description = "CG steps (cg) or iterations (projected) per filter update.", DefaultValueFactory = _ => Defaults.FilterSteps };
     public Option<bool> ZeroMean { get; } = new("--zero-mean") { Description = "Projected filter update: zero-mean filters too." };
     public Option<string> Model { get; } = new("--model") { Description = "deconv (Zeiler 2010) or adaptive (2011: 3-D max pooling between layers, every layer inferred against the pixels; defaults then fista, p 1, λ 0.3, random doubles above layer 1).", DefaultValueFactory = _ => "deconv" };
     public Option<string> Pool { get; } = new("--pool") { Description = "Adaptive: 3-D max pooling of each layer's maps for the next, rows x cols x maps or none; one value, or one per pair of layers.", DefaultValueFactory = _ => "3x3x2" };
 
     public IEnumerable<Option> All => [Maps, Filter, Lambda, P, Epochs, Connectivity, Solver, Update, FilterSolver, Boundary, Preprocess, Rgb, Seed,
-        Beta0, BetaIncrease, BetaSteps, ZCgSteps, FistaIterations, FistaTolerance, FilterSteps, ZeroMean, Model, Pool];
+        Beta0, BetaIncrease, BetaSteps, ZCgSteps, FistaIterations, FistaTolerance, CdSweeps, CdTolerance, FilterSteps, ZeroMean, Model, Pool];
 
     public void AddTo(Command command)
     {
@@ -75,7 +77,7 @@ internal sealed class SpecOptions
                     var other => throw new SpecException($"--connectivity: '{other}' for layer {l + 1}; allowed full, sad, random.", "connectivity"),
                 },
             }).ToArray(),
-            Solver = Choice(r.GetValue(Solver)!, "solver", ("zeiler", InferenceSolver.Zeiler), ("fista", InferenceSolver.Fista)),
+            Solver = Choice(r.GetValue(Solver)!, "solver", ("zeiler", InferenceSolver.Zeiler), ("fista", InferenceSolver.Fista), ("cd", InferenceSolver.CoordinateDescent)),
             Update = Choice(r.GetValue(Update)!, "update", ("batch", FilterUpdateSchedule.Batch), ("online", FilterUpdateSchedule.Online)),
             FilterSolver = Choice(r.GetValue(FilterSolver)!, "filter-solver", ("cg", Compute.Training.FilterSolver.ConjugateGradientNormalize), ("projected", Compute.Training.FilterSolver.ProjectedGradient)),
             Boundary = Choice(r.GetValue(Boundary)!, "boundary", ("valid", Compute.Operators.Boundary.Valid), ("circular", Compute.Operators.Boundary.Circular)),
@@ -88,6 +90,8 @@ internal sealed class SpecOptions
             ZCgSteps = r.GetValue(ZCgSteps),
             FistaIterations = r.GetValue(FistaIterations),
             FistaTolerance = r.GetValue(FistaTolerance),
+            CdSweeps = r.GetValue(CdSweeps),
+            CdTolerance = r.GetValue(CdTolerance),
             FilterSteps = r.GetValue(FilterSteps),
             ZeroMeanFilters = r.GetValue(ZeroMean),
         };

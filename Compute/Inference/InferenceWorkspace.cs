@@ -36,4 +36,20 @@ public sealed class InferenceWorkspace
 
     /// <summary>Cached Lipschitz bound ‖FᵀF‖ for the filter version it was computed for.</summary>
     internal (long Version, double Value)? Lipschitz { get; set; }
+
+    private float[]? _mapLastMaps, _mapLastCorrelation;
+
+    /// <summary>Coordinate descent's map-last copies of z and c, at least <paramref name="length"/> floats each, kept for reuse.</summary>
+    internal (float[] Maps, float[] Correlation) MapLastBuffers(int length)
+    {
+        if (_mapLastMaps is null || _mapLastMaps.Length < length)
+        {
+            _mapLastMaps = new float[length];
+            _mapLastCorrelation = new float[length];
+        }
+        return (_mapLastMaps, _mapLastCorrelation!);
+    }
+
+    /// <summary>Cached FᵀF stencil for the filter version it was computed for (coordinate descent).</summary>
+    internal (long Version, FilterGram Gram)? Gram { get; set; }
 }

@@ -49,6 +49,13 @@ public sealed partial class ImageShard
         int s = _spec.Layers[0].FilterSize;
         if (s > preprocessed.Rows || s > preprocessed.Cols)
             throw new SpecException($"{name}: filter size {s} is larger than the image ({preprocessed.Cols}×{preprocessed.Rows}).", "filter");
+        if (_spec.Solver == InferenceSolver.CoordinateDescent)
+        {
+            // Circular maps keep the image's size on every layer; the FᵀF stencil needs 2s−1 of them per side.
+            int need = _spec.Layers.Max(l => 2 * l.FilterSize - 1);
+            if (need > preprocessed.Rows || need > preprocessed.Cols)
+                throw new SpecException($"{name}: the cd solver needs images of at least {need}×{need} (2s−1 for filter size {(need + 1) / 2}); it is {preprocessed.Cols}×{preprocessed.Rows}.", "solver");
+        }
         _images.Add(globalIndex, new ShardImage(name, preprocessed));
     }
 
@@ -220,6 +227,7 @@ public sealed partial class ImageShard
         return _spec.Solver switch
         {
             InferenceSolver.Fista => FistaInference.Run(ws, f, version, y, z, l.Lambda, new FistaOptions(_spec.FistaIterations, _spec.FistaTolerance)),
+            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, new CoordinateDescentOptions(_spec.CdSweeps, _spec.CdTolerance)),
             _ => ZeilerInference.Run(ws, f, y, z, l.Lambda, l.P,
                 new ZeilerOptions(_spec.Beta0, _spec.BetaIncrease, _spec.BetaSteps, _spec.RoundsPerBeta, _spec.ZCgSteps)),
         };

@@ -19,11 +19,14 @@ public class TrainerTests
         Seed = 3,
     };
 
-    [Fact]
-    public async Task RunAsync_PlantedDictionary_RecoversEveryFilter()
+    [Theory]
+    [InlineData(InferenceSolver.Fista)]
+    [InlineData(InferenceSolver.CoordinateDescent)]
+    public async Task RunAsync_PlantedDictionary_RecoversEveryFilter(InferenceSolver solver)
     {
         var (images, truth) = PlantedImages(Planted.Boundary, count: 6, size: 28, seed: 100);
-        TrainingResult result = await new Trainer(Planted, new LocalImageWorkers(Planted, images)).RunAsync();
+        TrainingSpec spec = Planted with { Solver = solver };
+        TrainingResult result = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync();
         FilterBank learned = result.Layers[0].Filters;
         for (int k = 0; k < truth.Maps; k++)
         {

@@ -1,0 +1,127 @@
+using Distributed.Compute.Inference;
+using Distributed.Compute.Learning;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+using Distributed.Compute.Tests.Fixtures;
+
+namespace Distributed.Compute.Tests.Inference;
+
+public class CoordinateDescentTests
+{
+    [Theory]
+    [InlineData(4, 1, 5, 16, 18)]
+    [InlineData(9, 3, 3, 12, 12)]   // several planes, K not a multiple of 8
+    public void CoordinateDescent_Converged_MeetsTheOptimalityConditions(int maps, int inputs, int s, int rows, int cols)
+    {
+        // min λ/2‖Fz − y‖² + ‖z‖₁ is solved when every coefficient is at its 1-D minimiser ST(c + n z, 1/λ)/n with
+        // c = Fᵀ(y − Fz) computed afresh; equivalently g = λc has g = sign(z) on the support and |g| ≤ 1 off it.
+        var (ws, f, y) = SolverTests.Problem(Boundary.Circular, maps, inputs, s, rows, cols, seed: 31);
+        const double lambda = 4;
+        var z = ws.Geometry.NewMaps();
+        var stats = CoordinateDescentInference.Run(ws, f, 1, y, z, lambda, new CoordinateDescentOptions(100_000, 1e-6));
+        Assert.True(stats.Nonzeros > 0 && stats.Nonzeros < z.Length, $"a degenerate test problem: {stats.Nonzeros} of {z.Length} nonzero.");
+        var r = ws.Geometry.NewImage();
+        ws.Operator.Synthesize(z, f, r);
+        for (int i = 0; i < r.Length; i++) r.Data[i] = y.Data[i] - r.Data[i];
+        var c = ws.Geometry.NewMaps();
+        ws.Operator.Adjoint(r, f, c);
+        var gram = new FilterGram(f, ws.Operator.Connectivity);
+        double largest = z.Data.Max(MathF.Abs), worstMove = 0, worstSign = 0, worstBound = 0;
+        for (int i = 0; i < z.Length; i++)
+        {
+            double n = gram.Norms[i / z.PlaneLength], beta = c.Data[i] + n * z.Data[i];
+            double target = Math.Sign(beta) * Math.Max(Math.Abs(beta) - 1 / lambda, 0) / n;
+            worstMove = Math.Max(worstMove, Math.Abs(target - z.Data[i]) / largest);
+            double g = lambda * c.Data[i];
+            if (z.Data[i] == 0) worstBound = Math.Max(worstBound, Math.Abs(g) - 1);
+            else if (Math.Abs(z.Data[i]) > 1e-3 * largest) worstSign = Math.Max(worstSign, Math.Abs(g - Math.Sign(z.Data[i])));
+        }
+        Assert.True(worstMove < 1e-5, $"a coefficient is {worstMove:E2} · max|z| from its 1-D minimiser.");
+        Assert.True(worstSign < 1e-3, $"on the support, |λc − sign z| reaches {worstSign:E2}.");
+        Assert.True(worstBound < 1e-3, $"off the support, |λc| exceeds 1 by {worstBound:E2}.");
+    }
+
+    [Fact]
+    public void CoordinateDescent_MoreSweeps_NeverRaiseTheObjective_AndMatchFista()
+    {
+        // Every move minimises E exactly along one coordinate, so E falls sweep by sweep (the solve is deterministic, so
+        // n sweeps are a prefix of n + 1), and it ends at the optimum FISTA reaches.
+        var (ws, f, y) = SolverTests.Problem(Boundary.Circular, 6, 1, 4, 20, 20, seed: 32);
+        const double lambda = 3;
+        var values = new List<double>();
+        foreach (int sweeps in new[] { 1, 2, 3, 5, 10, 40 })
+        {
+            var z = ws.Geometry.NewMaps();
+            values.Add(CoordinateDescentInference.Run(ws, f, 1, y, z, lambda, new CoordinateDescentOptions(sweeps, 0)).Objective);
+        }
+        for (int i = 1; i < values.Count; i++)
+            Assert.True(values[i] <= values[i - 1] * (1 + 1e-6), $"E rose with more sweeps: {string.Join(", ", values)}.");
+        var zc = ws.Geometry.NewMaps();
+        double converged = CoordinateDescentInference.Run(ws, f, 1, y, zc, lambda, new CoordinateDescentOptions(100_000, 1e-6)).Objective;
+        var zf = ws.Geometry.NewMaps();
+        double fista = FistaInference.Run(ws, f, 1, y, zf, lambda, new FistaOptions(20_000, 1e-9)).Objective;
+        Assert.True(converged <= values[^1] * (1 + 1e-6), $"converged {converged} above 40 sweeps' {values[^1]}.");
+        Assert.True(Math.Abs(converged - fista) <= 1e-5 * fista, $"coordinate descent {converged}, FISTA {fista}.");
+    }
+
+    [Fact]
+    public void CoordinateDescent_LambdaBelowCriticalValue_GivesExactlyZero()
+    {
+        var (ws, f, y) = SolverTests.Problem(Boundary.Circular, 3, 1, 4, 12, 12, seed: 33);
+        var fty = ws.Geometry.NewMaps();
+        ws.Operator.Adjoint(y, f, fty);
+        double critical = 1 / fty.Data.Max(MathF.Abs);
+        var z = ws.Geometry.NewMaps();
+        CoordinateDescentInference.Run(ws, f, 1, y, z, critical * 0.999, new CoordinateDescentOptions());
+        Assert.All(z.Data, v => Assert.Equal(0f, v));
+        CoordinateDescentInference.Run(ws, f, 1, y, z, critical * 1.5, new CoordinateDescentOptions());
+        Assert.Contains(z.Data, v => v != 0);
+    }
+
+    [Fact]
+    public void CoordinateDescent_PlantedSparseMaps_ReconstructsTheImage()
+    {
+        var geometry = new LayerGeometry(1, 4, 5, 24, 24, Boundary.Circular);
+        var g = Connectivity.Full(4, 1);
+        var f = FilterInitializer.Gaussian(g, 5, 21);
+        var planted = Synthetic.SparseMaps(geometry, 0.03, 22);
+        var ws = new InferenceWorkspace(new LayerOperator(geometry, g));
+        var y = geometry.NewImage();
+        ws.Operator.Synthesize(planted, f, y);
+        var z = geometry.NewMaps();
+        CoordinateDescentInference.Run(ws, f, 1, y, z, 20000, new CoordinateDescentOptions(100_000, 1e-9));
+        var yhat = geometry.NewImage();
+        ws.Operator.Synthesize(z, f, yhat);
+        double err = 0;
+        for (int i = 0; i < y.Length; i++) err += Math.Pow((double)yhat.Data[i] - y.Data[i], 2);
+        double relative = Math.Sqrt(err) / Synthetic.Norm(y.Data);
+        Assert.True(relative <= 1e-3, $"relative reconstruction residual {relative:E3} > 1e-3.");
+    }
+
+    [Fact]
+    public void CoordinateDescent_WarmStartAndDeadFilter_SameBitsTwice_DeadMapCleared()
+    {
+        // A map whose filter is all zero cannot lower the data term, so its coefficients must go to 0 even from a
+        // nonzero warm start; and the solve is deterministic.
+        var (ws, f, y) = SolverTests.Problem(Boundary.Circular, 5, 1, 3, 14, 14, seed: 34);
+        f.Plane(2, 0).Clear();
+        var start = Synthetic.SparseMaps(ws.Geometry, 0.05, 35);
+        var a = start.Clone();
+        var b = start.Clone();
+        CoordinateDescentInference.Run(ws, f, 7, y, a, 2, new CoordinateDescentOptions());
+        CoordinateDescentInference.Run(ws, f, 7, y, b, 2, new CoordinateDescentOptions());
+        Assert.Equal(a.Data, b.Data);
+        Assert.All(a.ReadPlane(2).ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [InlineData(Boundary.Valid, 16)]
+    [InlineData(Boundary.Circular, 8)]
+    public void CoordinateDescent_ValidBoundaryOrMapsBelowTwiceTheFilter_AreRejected(Boundary boundary, int size)
+    {
+        var (ws, f, y) = SolverTests.Problem(boundary, 2, 1, 5, size, size, seed: 36);
+        var z = ws.Geometry.NewMaps();
+        var e = Assert.Throws<ArgumentException>(() => CoordinateDescentInference.Run(ws, f, 1, y, z, 1, new CoordinateDescentOptions()));
+        Assert.Contains(boundary == Boundary.Valid ? "circular" : "9×9", e.Message);
+    }
+}

@@ -1,0 +1,54 @@
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+using Distributed.Compute.Training;
+
+namespace Distributed.Compute.Tests.Training;
+
+public class TrainingSpecTests
+{
+    private static readonly TrainingSpec CoordinateDescent = new()
+    {
+        Layers = [new LayerSpec { Maps = 4, FilterSize = 5, Lambda = 2, P = 1, Epochs = 1 }],
+        Solver = InferenceSolver.CoordinateDescent,
+        Boundary = Boundary.Circular,
+    };
+
+    [Fact]
+    public void Validate_CoordinateDescentWithValidBoundary_NamesTheSolverAndTheFix()
+    {
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { Boundary = Boundary.Valid }).Validate());
+        Assert.Equal("solver", e.Field);
+        Assert.Contains("--boundary circular", e.Message);
+    }
+
+    [Fact]
+    public void Validate_CoordinateDescentWithPBelowOne_NamesP()
+    {
+        var spec = CoordinateDescent with { Layers = [CoordinateDescent.Layers[0] with { P = 0.8 }] };
+        var e = Assert.Throws<SpecException>(spec.Validate);
+        Assert.Equal("p", e.Field);
+        Assert.Contains("cd solver needs p = 1", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 1e-3)]
+    [InlineData(100, -1)]
+    [InlineData(100, double.PositiveInfinity)]
+    public void Validate_CoordinateDescentBudgetOutOfRange_NamesTheFlag(int sweeps, double tolerance)
+    {
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { CdSweeps = sweeps, CdTolerance = tolerance }).Validate());
+        Assert.Equal(sweeps < 1 ? "cd-sweeps" : "cd-tolerance", e.Field);
+    }
+
+    [Fact]
+    public void ImageShardAdd_ImageBelowTheCoordinateDescentStencil_NamesTheImageAndTheSize()
+    {
+        // Filters of 5 need maps of at least 9×9 for the FᵀF stencil; an 8-row image is refused when added, not mid-epoch.
+        var shard = new ImageShard(0, CoordinateDescent);
+        var e = Assert.Throws<SpecException>(() => shard.Add(0, "thin.png", new Tensor3(1, 8, 20)));
+        Assert.Contains("thin.png", e.Message);
+        Assert.Contains("9×9", e.Message);
+        shard.Add(1, "square.png", new Tensor3(1, 9, 9));
+        Assert.Equal(1, shard.Count);
+    }
+}
