@@ -90,12 +90,14 @@ public sealed partial class ImageShard
         FilterNormalEquations? sum = request.Statistics == FilterStatistics.NormalEquations ? new FilterNormalEquations(g, request.Filters.Size) : null;
         FilterBank? rhs = request.Statistics == FilterStatistics.RightHandSide ? new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size) : null;
         var totals = default(InferenceTotals);
-        // Chunks of MaxParallelism images run in parallel; their results are then added in image order, so the sums
-        // do not depend on scheduling (and per-image A blocks in flight stay bounded).
-        for (int start = 0; start < mine.Length; start += MaxParallelism)
+        // Images run in parallel and their results are then added in image order, so the sums do not depend on
+        // scheduling. Per-image A blocks are large, so with those only MaxParallelism images are in flight at a time;
+        // otherwise the whole shard is one batch, which keeps every core busy to the end.
+        int batch = request.Statistics == FilterStatistics.NormalEquations ? MaxParallelism : Math.Max(1, mine.Length);
+        for (int start = 0; start < mine.Length; start += batch)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(MaxParallelism, mine.Length - start);
+            int count = Math.Min(batch, mine.Length - start);
             var results = new (InferenceTotals Totals, FilterNormalEquations? Stats, FilterBank? Rhs)[count];
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
                 results[i] = InferOne(mine[start + i], request, g));
@@ -118,31 +120,28 @@ public sealed partial class ImageShard
         int[] mine = _images.Where(p => p.Value.MapsOf(request.Layer) is not null).Select(p => p.Key).ToArray();
         if (mine.Length != _images.Count)
             throw new InvalidOperationException($"shard {Index} holds no layer-{request.Layer + 1} maps for {_images.Count - mine.Length} images; run an inference pass first.");
-        var total = new FilterBank(d.Maps, d.Inputs, d.Size);
-        for (int start = 0; start < mine.Length; start += MaxParallelism)
+        cancellationToken.ThrowIfCancellationRequested();
+        // One product per image (a filter bank each, small), computed in parallel and added in image order.
+        var products = new FilterBank[mine.Length];
+        Parallel.For(0, mine.Length, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(MaxParallelism, mine.Length - start);
-            var products = new FilterBank[count];
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
+            ShardImage image = _images[mine[i]];
+            Tensor3 y = image.Inputs[request.Layer];
+            InferenceWorkspace ws = Rent(request.Layer, y, d);
+            try
             {
-                ShardImage image = _images[mine[start + i]];
-                Tensor3 y = image.Inputs[request.Layer];
-                InferenceWorkspace ws = Rent(request.Layer, y, d);
-                try
-                {
-                    Tensor3 z = image.MapsOf(request.Layer)!;
-                    ws.Operator.Synthesize(z, d, ws.Residual);
-                    products[i] = new FilterBank(d.Maps, d.Inputs, d.Size);
-                    ws.Operator.FilterGradient(z, ws.Residual, products[i]);
-                }
-                finally
-                {
-                    Return(request.Layer, y, ws);
-                }
-            });
-            foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
-        }
+                Tensor3 z = image.MapsOf(request.Layer)!;
+                ws.Operator.Synthesize(z, d, ws.Residual);
+                products[i] = new FilterBank(d.Maps, d.Inputs, d.Size);
+                ws.Operator.FilterGradient(z, ws.Residual, products[i]);
+            }
+            finally
+            {
+                Return(request.Layer, y, ws);
+            }
+        });
+        var total = new FilterBank(d.Maps, d.Inputs, d.Size);
+        foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
         return new FilterProduct(Index, total);
     }
 
