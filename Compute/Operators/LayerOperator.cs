@@ -27,10 +27,12 @@ public sealed class LayerOperator
 {
     /// <summary>
     /// The largest fraction of nonzero map values at which the sparse kernels run. Measured (bench/README.md, "Sparse
-    /// maps"): for 128², K = 64, s = 8, circular, the sparse synthesis and filter gradient beat the dense ones below
-    /// this density on one thread, with margin for the gather's scan.
+    /// maps") for 128², K = 64, s = 8, C = 1, circular, one thread, gather included: sparse synthesis is 1.3–1.8× faster
+    /// than dense at 20 % and slower from about 30 %; the sparse filter gradient still wins at 50 %. One threshold
+    /// serves both, set by the synthesis. Dense maps pay a partial scan that stops at the limit (~0.1 ms, 2–3 % of a
+    /// dense call, on that shape).
     /// </summary>
-    public const double SparseDensityThreshold = 0.05;
+    public const double SparseDensityThreshold = 0.2;
 
     private readonly Tensor3? _padded;   // circular only: wrap-padded maps [K, H+s−1, W+s−1]
     private readonly Tensor3 _residual;  // valid: r framed by s−1 zeros [C, H+2s−2, W+2s−2]; circular: r wrap-extended [C, H+s−1, W+s−1]; also the sparse synthesis' full-convolution frame

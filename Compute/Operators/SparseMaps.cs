@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Numerics;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Operators;
@@ -69,7 +71,7 @@ public sealed class SparseMaps
     /// <summary>
     /// Gathers the nonzeros of <paramref name="z"/> if there are at most <paramref name="maxNonzeros"/>; otherwise stops
     /// as soon as that many are exceeded (so a dense tensor costs only a partial scan), leaves the instance empty and
-    /// returns false. Buffers grow only up to <paramref name="maxNonzeros"/>.
+    /// returns false. Buffers grow only up to <paramref name="maxNonzeros"/> plus 32 entries of slack.
     /// </summary>
     public bool TryGather(Tensor3 z, int maxNonzeros)
     {
@@ -105,24 +107,40 @@ public sealed class SparseMaps
             _rowStart[row] = count;
             ref float line = ref Unsafe.Add(ref data, (nint)row * cols);
             int j = 0;
-            if (Vector256.IsHardwareAccelerated)
+            if (Avx2.IsSupported)
             {
-                for (; j <= cols - Vector256<float>.Count; j += Vector256<float>.Count)
+                // Runs of 32 that are all zero (the common case in sparse maps) cost one test; others are compacted
+                // 8 at a time without a branch per value: every lane is written, nonzeros first, and the count
+                // advances by their number, so the buffers keep 32 entries of slack.
+                for (; j <= cols - 32; j += 32)
                 {
-                    // −0 compares equal to 0 and is skipped: it adds nothing to any sum.
-                    uint mask = ~Vector256.Equals(Vector256.LoadUnsafe(ref line, (nuint)j), Vector256<float>.Zero).ExtractMostSignificantBits() & 0xFFu;
-                    while (mask != 0)
-                    {
-                        int lane = System.Numerics.BitOperations.TrailingZeroCount(mask);
-                        mask &= mask - 1;
-                        if (!Append(ref count, maxNonzeros, j + lane, Unsafe.Add(ref line, j + lane))) return Abandon();
-                    }
+                    ref float at = ref Unsafe.Add(ref line, j);
+                    Vector256<float> v0 = Vector256.LoadUnsafe(ref at), v1 = Vector256.LoadUnsafe(ref at, 8);
+                    Vector256<float> v2 = Vector256.LoadUnsafe(ref at, 16), v3 = Vector256.LoadUnsafe(ref at, 24);
+                    if (((v0 | v1) | (v2 | v3)).AsUInt32() == Vector256<uint>.Zero) continue;
+                    if (count > _values.Length - 32) Grow(count, maxNonzeros);
+                    count = Compact(v0, j, count);
+                    count = Compact(v1, j + 8, count);
+                    count = Compact(v2, j + 16, count);
+                    count = Compact(v3, j + 24, count);
+                    if (count > maxNonzeros) return Abandon();
+                }
+                for (; j <= cols - 8; j += 8)
+                {
+                    if (count > _values.Length - 32) Grow(count, maxNonzeros);
+                    count = Compact(Vector256.LoadUnsafe(ref line, (nuint)j), j, count);
+                    if (count > maxNonzeros) return Abandon();
                 }
             }
             for (; j < cols; j++)
             {
                 float v = Unsafe.Add(ref line, j);
-                if (v != 0 && !Append(ref count, maxNonzeros, j, v)) return Abandon();
+                if (v == 0) continue;
+                if (count == maxNonzeros) return Abandon();
+                if (count > _values.Length - 32) Grow(count, maxNonzeros);
+                _cols[count] = j;
+                _values[count] = v;
+                count++;
             }
         }
         _rowStart[rows] = count;
@@ -130,23 +148,44 @@ public sealed class SparseMaps
         return true;
     }
 
+    /// <summary>Appends the nonzero lanes of v (columns col + lane) at count, writing all 8 lanes; returns the new count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Append(ref int count, int maxNonzeros, int col, float value)
+    private int Compact(Vector256<float> v, int col, int count)
     {
-        if (count == maxNonzeros) return false;
-        if (count == _values.Length) Grow(maxNonzeros);
-        _cols[count] = col;
-        _values[count] = value;
-        count++;
-        return true;
+        // −0 compares equal to 0 and is skipped: it adds nothing to any sum.
+        uint mask = ~Vector256.Equals(v, Vector256<float>.Zero).ExtractMostSignificantBits() & 0xFFu;
+        Vector256<int> lanes = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Compaction), (nint)mask);
+        Avx2.PermuteVar8x32(v, lanes).StoreUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), (nint)count));
+        (lanes + Vector256.Create(col)).StoreUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_cols), (nint)count));
+        return count + BitOperations.PopCount(mask);
     }
 
+    /// <summary>Room for at least count + 32 entries (the compaction's slack), doubling, capped at the limit plus that slack.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Grow(int maxNonzeros)
+    private void Grow(int count, int maxNonzeros)
     {
-        int size = (int)Math.Min(Math.Min((long)maxNonzeros, Array.MaxLength), Math.Max(1024L, 2L * _values.Length));
-        Array.Resize(ref _cols, size);
-        Array.Resize(ref _values, size);
+        long size = Math.Min((long)maxNonzeros + 32, Math.Max(1024L, 2L * _values.Length));
+        size = Math.Min(Math.Max(size, count + 32L), Array.MaxLength);
+        Array.Resize(ref _cols, (int)size);
+        Array.Resize(ref _values, (int)size);
+    }
+
+    /// <summary>For each 8-bit mask, the lanes of its set bits in ascending order (unused lanes 0).</summary>
+    private static readonly Vector256<int>[] Compaction = BuildCompaction();
+
+    private static Vector256<int>[] BuildCompaction()
+    {
+        var table = new Vector256<int>[256];
+        Span<int> lanes = stackalloc int[8];
+        for (int mask = 0; mask < 256; mask++)
+        {
+            lanes.Clear();
+            int n = 0;
+            for (int lane = 0; lane < 8; lane++)
+                if ((mask >> lane & 1) != 0) lanes[n++] = lane;
+            table[mask] = Vector256.Create((ReadOnlySpan<int>)lanes);
+        }
+        return table;
     }
 
     private bool Abandon()

@@ -215,7 +215,7 @@ public class SparseKernelsTests
         var maps = new SparseMaps();
         Assert.False(maps.TryGather(z, z.Length - 1));
         Assert.Equal(0, maps.Count);
-        Assert.True(maps.Capacity <= z.Length - 1, $"capacity {maps.Capacity} grew past the limit");
+        Assert.True(maps.Capacity <= z.Length - 1 + 32, $"capacity {maps.Capacity} grew past the limit and its slack");
         Assert.True(maps.TryGather(z, z.Length));
         Assert.Equal(z.Length, maps.Count);
     }
