@@ -24,29 +24,22 @@ public static class FistaInference
         double lipschitz = lambda * NormalOperatorNorm(ws, f, filterVersion);
         if (!(lipschitz > 0)) lipschitz = lambda;   // all-zero filters: any step works, the gradient is zero
         float step = (float)(1 / lipschitz);
-        Tensor3 w = ws.Maps1, grad = ws.Maps2, next = ws.Maps3, r = ws.Residual;
+        Tensor3 w = ws.Maps1, grad = ws.Maps2, r = ws.Residual;
         z.Data.CopyTo(w.Data, 0);
         double t = 1;
         int it = 0;
         while (it < options.MaxIterations)
         {
             it++;
-            // ∇ = λ Fᵀ(F w − y)
+            // ∇ = λ Fᵀ(F w − y); w's support is z⁺'s and z's, so the synthesis runs sparse once the maps are.
             ws.Operator.Synthesize(w, f, r);
             TensorPrimitives.Subtract(r.Data, y.Data, r.Data);
             ws.Operator.Adjoint(r, f, grad);
-            TensorPrimitives.MultiplyAdd(grad.Data, -(float)(lambda / lipschitz), w.Data, next.Data);
-            Shrinkage.SoftThreshold(next.Data, step, next.Data);
-
             double tNext = (1 + Math.Sqrt(1 + 4 * t * t)) / 2;
             float momentum = (float)((t - 1) / tNext);
-            // change = z⁺ − z, kept in grad (free now); w = z⁺ + momentum · change
-            TensorPrimitives.Subtract(next.Data, z.Data, grad.Data);
-            double change = SparseCodingObjective.SumOfSquares(grad.Data);
-            TensorPrimitives.MultiplyAdd(grad.Data, momentum, next.Data, w.Data);
-            next.Data.CopyTo(z.Data, 0);
+            // z⁺ = shrink(w − ∇/L, 1/L); w = z⁺ + momentum · (z⁺ − z); z = z⁺: one pass (FistaStep).
+            var (change, norm) = FistaStep.Apply(grad.Data, (float)(lambda / lipschitz), step, momentum, w.Data, z.Data);
             t = tNext;
-            double norm = SparseCodingObjective.SumOfSquares(z.Data);
             if (change <= options.Tolerance * options.Tolerance * norm) break;
         }
         return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, it);

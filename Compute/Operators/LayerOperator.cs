@@ -15,14 +15,31 @@ namespace Distributed.Compute.Operators;
 /// Circular boundaries are an adapter around the same kernels: a map is wrap-padded to (H+s−1)×(W+s−1) before the
 /// valid kernel runs (<see cref="WrapPad"/>), and the adjoint, whose transpose would fold the padded borders back
 /// (<see cref="FoldWrapPadding"/>), instead correlates the residual extended by wrap-around, which is the same sum.
+/// <see cref="Synthesize"/> and <see cref="FilterGradient"/> read the maps; when at most
+/// <see cref="SparseDensityThreshold"/> of their values are nonzero they run from the gathered nonzeros
+/// (<see cref="SparseKernels"/>, cost O(nnz · C · s²)) instead of the dense kernels (K · C · Hz · Wz · s²). The choice
+/// depends only on the maps' values, so the same input takes the same path and gives the same bits on any engine and
+/// at any <see cref="DegreeOfParallelism"/>.
 /// One instance holds scratch space and is not thread-safe: use one per worker thread, or give it a
 /// <see cref="DegreeOfParallelism"/> to spread each call over several.
 /// </summary>
 public sealed class LayerOperator
 {
+    /// <summary>
+    /// The largest fraction of nonzero map values at which the sparse kernels run. Measured (bench/README.md, "Sparse
+    /// maps") for 128², K = 64, s = 8, C = 1, circular, one thread, gather included: sparse synthesis is 1.3–1.8× faster
+    /// than dense at 20 % and slower from about 30 %; the sparse filter gradient still wins at 50 %. One threshold
+    /// serves both, set by the synthesis. Dense maps pay a partial scan that stops at the limit (~0.1 ms, 2–3 % of a
+    /// dense call, on that shape).
+    /// </summary>
+    public const double SparseDensityThreshold = 0.2;
+
     private readonly Tensor3? _padded;   // circular only: wrap-padded maps [K, H+s−1, W+s−1]
-    private readonly Tensor3 _residual;  // valid: r framed by s−1 zeros [C, H+2s−2, W+2s−2]; circular: r wrap-extended [C, H+s−1, W+s−1]
+    private readonly Tensor3 _residual;  // valid: r framed by s−1 zeros [C, H+2s−2, W+2s−2]; circular: r wrap-extended [C, H+s−1, W+s−1]; also the sparse synthesis' full-convolution frame
     private readonly bool[] _mask;       // g as [K, C]
+    private readonly SparseMaps _sparse = new();   // grows on first sparse call, up to _sparseLimit nonzeros
+    private readonly int _sparseLimit;
+    private readonly double[] _gradientTotals;     // the sparse filter gradient's double sums, s² per worker
 
     public LayerOperator(LayerGeometry geometry, Connectivity connectivity)
         : this(geometry, connectivity, degreeOfParallelism: 1)
@@ -49,6 +66,8 @@ public sealed class LayerOperator
         Connectivity = connectivity;
         DegreeOfParallelism = degreeOfParallelism;
         _mask = connectivity.ToArray();
+        _sparseLimit = (int)Math.Floor(SparseDensityThreshold * geometry.Maps * geometry.MapRows * (double)geometry.MapCols);
+        _gradientTotals = new double[Math.Min(degreeOfParallelism, geometry.Maps * geometry.Inputs) * geometry.FilterSize * geometry.FilterSize];
         int m = geometry.FilterSize - 1;
         if (geometry.Boundary == Boundary.Circular)
         {
@@ -67,6 +86,15 @@ public sealed class LayerOperator
     /// <summary>Threads one operator call may use; 1 runs on the caller's thread.</summary>
     public int DegreeOfParallelism { get; }
 
+    /// <summary>Tests and benchmarks pin a path here; <see cref="MapsPath.Auto"/> (the default) chooses by density.</summary>
+    internal MapsPath Path { get; set; }
+
+    /// <summary>The path the last <see cref="Synthesize"/> or <see cref="FilterGradient"/> took.</summary>
+    internal MapsPath LastPath { get; private set; }
+
+    /// <summary>Nonzeros the last sparse call gathered.</summary>
+    internal int LastSparseCount => _sparse.Count;
+
     /// <summary>Effectively computes <c>destination = F(f) z</c>: destination[c] = Σ_k g_{k,c} valid(z_k ∗ f_{k,c}).</summary>
     public void Synthesize(Tensor3 z, FilterBank f, Tensor3 destination)
     {
@@ -74,6 +102,11 @@ public sealed class LayerOperator
         Geometry.CheckFilters(f, nameof(f));
         Geometry.CheckImage(destination, nameof(destination));
         CheckDistinct(z.Data, destination.Data, nameof(destination));
+        if (GatherSparse(z))
+        {
+            SparseKernels.Synthesize(_sparse, f, _mask, Geometry.Boundary, _residual, destination, DegreeOfParallelism);
+            return;
+        }
         Tensor3 zv = ValidMaps(z);
         LayerKernels.Synthesize(zv, f, _mask, destination, DegreeOfParallelism);
     }
@@ -85,9 +118,7 @@ public sealed class LayerOperator
         Geometry.CheckFilters(f, nameof(f));
         Geometry.CheckMaps(destination, nameof(destination));
         CheckDistinct(r.Data, destination.Data, nameof(destination));
-        int m = Geometry.FilterSize - 1;
-        if (Geometry.Boundary == Boundary.Valid) LayerKernels.ZeroPad(r, _residual, m);
-        else LayerKernels.WrapExtend(r, _residual, m);
+        ExtendResidual(r);
         LayerKernels.Adjoint(_residual, f, _mask, destination, DegreeOfParallelism);
     }
 
@@ -102,8 +133,37 @@ public sealed class LayerOperator
         Geometry.CheckFilters(destination, nameof(destination));
         CheckDistinct(z.Data, destination.Data, nameof(destination));
         CheckDistinct(r.Data, destination.Data, nameof(destination));
+        if (GatherSparse(z))
+        {
+            ExtendResidual(r);
+            SparseKernels.FilterGradient(_sparse, _residual, _mask, _gradientTotals, destination, DegreeOfParallelism);
+            return;
+        }
         Tensor3 zv = ValidMaps(z);
         LayerKernels.FilterGradient(zv, r, _mask, destination, accumulate: false, DegreeOfParallelism);
+    }
+
+    /// <summary>Gathers z's nonzeros when the sparse path is taken: by density under <see cref="MapsPath.Auto"/>.</summary>
+    private bool GatherSparse(Tensor3 z)
+    {
+        bool sparse;
+        if (Path == MapsPath.Dense) sparse = false;
+        else if (Path == MapsPath.Sparse)
+        {
+            _sparse.Gather(z);
+            sparse = true;
+        }
+        else sparse = _sparse.TryGather(z, _sparseLimit);
+        LastPath = sparse ? MapsPath.Sparse : MapsPath.Dense;
+        return sparse;
+    }
+
+    /// <summary>r framed by s−1 zeros (valid) or extended by wrap-around (circular), into the residual buffer.</summary>
+    private void ExtendResidual(Tensor3 r)
+    {
+        int m = Geometry.FilterSize - 1;
+        if (Geometry.Boundary == Boundary.Valid) LayerKernels.ZeroPad(r, _residual, m);
+        else LayerKernels.WrapExtend(r, _residual, m);
     }
 
     /// <summary>The [K, C] connectivity mask the kernels take.</summary>
@@ -164,4 +224,12 @@ public sealed class LayerOperator
     {
         if (ReferenceEquals(a, b)) throw new ArgumentException("destination must not alias an input.", name);
     }
+}
+
+/// <summary>Which kernels read the maps: chosen by density, or pinned (tests and benchmarks only).</summary>
+internal enum MapsPath
+{
+    Auto,
+    Dense,
+    Sparse,
 }

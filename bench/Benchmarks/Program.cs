@@ -18,7 +18,7 @@ IConfig config = DefaultConfig.Instance
     .AddFilter(new SimpleFilter(b => b.Descriptor.WorkloadMethod.Name != nameof(FmaPeakBenchmarks.Vector512Fma) || Vector512.IsHardwareAccelerated))
     .WithOptions(ConfigOptions.JoinSummary);
 
-Type[] benchmarks = [typeof(FmaPeakBenchmarks), typeof(LayerOperatorBenchmarks), typeof(NaiveLayerBenchmarks)];
+Type[] benchmarks = [typeof(FmaPeakBenchmarks), typeof(LayerOperatorBenchmarks), typeof(NaiveLayerBenchmarks), typeof(SparseMapsBenchmarks)];
 string[] arguments = args.Length == 0 ? ["--filter", "*"] : args;
 IEnumerable<Summary> summaries = BenchmarkSwitcher.FromTypes(benchmarks).Run(arguments, config);
 
@@ -27,6 +27,8 @@ Console.WriteLine($"Vector512 accelerated: {Vector512.IsHardwareAccelerated}; Ve
 foreach (Summary summary in summaries)
 {
     Console.WriteLine(Throughput.Table(summary));
+    string sparse = SparseMapsBenchmarks.Table(summary);
+    if (sparse.Length > 0) Console.WriteLine(sparse);
 }
 if (args.Length == 0)
 {

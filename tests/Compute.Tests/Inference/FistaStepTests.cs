@@ -1,0 +1,73 @@
+using Distributed.Compute.Inference;
+using Distributed.Compute.Tests.Reference;
+
+namespace Distributed.Compute.Tests.Inference;
+
+/// <summary>The fused FISTA update against the unfused formula it replaced, written out in double.</summary>
+public class FistaStepTests
+{
+    public static TheoryData<int> Lengths()
+    {
+        var data = new TheoryData<int>();
+        foreach (int n in new[] { 0, 1, 7, 8, 9, 15, 16, 17, 31, 1023, 1024, 1025, 2051, 4103 }) data.Add(n);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Apply_RandomVectors_MatchesUnfusedFormula(int n)
+    {
+        float[] grad = TestData.RandomArray(n, seed: n + 1), w = TestData.RandomArray(n, seed: n + 2), z = TestData.RandomArray(n, seed: n + 3);
+        for (int i = 0; i < n; i += 3) z[i] = 0;   // some entries start at zero, as sparse maps do
+        const float scale = 0.7f, threshold = 0.3f, momentum = 0.45f;
+
+        var expectedW = new float[n];
+        var expectedZ = new float[n];
+        double expectedChange = 0, expectedNorm = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double v = w[i] - (double)scale * grad[i];
+            double next = Math.Sign(v) * Math.Max(Math.Abs(v) - threshold, 0);
+            double d = next - z[i];
+            expectedChange += d * d;
+            expectedNorm += next * next;
+            expectedW[i] = (float)(next + momentum * d);
+            expectedZ[i] = (float)next;
+        }
+
+        var (change, norm) = FistaStep.Apply(grad, scale, threshold, momentum, w, z);
+        TestData.AssertClose(expectedZ, z, 1e-6, $"z⁺, n = {n}");
+        TestData.AssertClose(expectedW, w, 1e-6, $"w, n = {n}");
+        Assert.True(Math.Abs(change - expectedChange) <= 1e-5 * expectedChange + 1e-30, $"‖z⁺ − z‖² = {change}, expected {expectedChange} (n = {n}).");
+        Assert.True(Math.Abs(norm - expectedNorm) <= 1e-5 * expectedNorm + 1e-30, $"‖z⁺‖² = {norm}, expected {expectedNorm} (n = {n}).");
+        if (n >= 1000) Assert.True(z.Count(v => v == 0) > 0, "the threshold should zero some entries");
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Apply_VectorPathAndScalarPath_SameValuesAndTwiceSameBits(int n)
+    {
+        float[] grad = TestData.RandomArray(n, seed: 3 * n + 1), w0 = TestData.RandomArray(n, seed: 3 * n + 2), z0 = TestData.RandomArray(n, seed: 3 * n + 3);
+        float[] w1 = (float[])w0.Clone(), z1 = (float[])z0.Clone(), w2 = (float[])w0.Clone(), z2 = (float[])z0.Clone(), w3 = (float[])w0.Clone(), z3 = (float[])z0.Clone();
+        var first = FistaStep.Apply(grad, 0.5f, 0.2f, 0.8f, w1, z1);
+        var second = FistaStep.Apply(grad, 0.5f, 0.2f, 0.8f, w2, z2);
+        Assert.Equal(first, second);
+        Assert.Equal(w1, w2);
+        Assert.Equal(z1, z2);
+        // Every element is the same fused formula in lanes and tail; only the sums' grouping differs.
+        var scalar = FistaStep.Scalar(grad, 0.5f, 0.2f, 0.8f, w3, z3, 0);
+        Assert.Equal(z3, z1);
+        Assert.Equal(w3, w1);
+        Assert.Equal(scalar.Change, first.Change, 1e-5 * (scalar.Change + 1e-30));
+        Assert.Equal(scalar.Norm, first.Norm, 1e-5 * (scalar.Norm + 1e-30));
+    }
+
+    [Fact]
+    public void Apply_MismatchedOrOverlappingSpans_Throw()
+    {
+        var a = new float[16];
+        Assert.Throws<ArgumentException>(() => FistaStep.Apply(new float[16], 1, 1, 1, new float[15], new float[16]));
+        Assert.Throws<ArgumentException>(() => FistaStep.Apply(new float[16], 1, 1, 1, a, a));
+        Assert.Throws<ArgumentException>(() => FistaStep.Apply(a, 1, 1, 1, a, new float[16]));
+    }
+}

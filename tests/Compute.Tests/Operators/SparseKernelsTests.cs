@@ -1,0 +1,278 @@
+using Distributed.Compute.Convolution;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+using Distributed.Compute.Tests.Reference;
+
+namespace Distributed.Compute.Tests.Operators;
+
+/// <summary>
+/// The sparse-map paths of <see cref="LayerOperator"/> against the dense kernels and the naive loops: both boundaries,
+/// one plane and three planes under a sparse connectivity, s = 8 (the one-vector rows) and odd s, densities from all-zero
+/// maps to 30 %.
+/// </summary>
+public class SparseKernelsTests
+{
+    private const double Tolerance = 1e-5;
+
+    /// <summary>(boundary, layout, s, density): layout 1 is K = 3, C = 1; layout 3 is singles and all doubles of 3 planes.</summary>
+    public static TheoryData<Boundary, int, int, double> Cases()
+    {
+        var data = new TheoryData<Boundary, int, int, double>();
+        foreach (Boundary boundary in new[] { Boundary.Valid, Boundary.Circular })
+            foreach (int layout in new[] { 1, 3 })
+                foreach (int s in new[] { 8, 5, 11 })
+                    foreach (double density in new[] { 0, 0.002, 0.01, 0.05, 0.3 })
+                        data.Add(boundary, layout, s, density);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Synthesize_SparseMaps_MatchesDenseKernelsAndNaiveReference(Boundary boundary, int layout, int s, double density)
+    {
+        var (sparse, dense, z, f, _) = Setup(boundary, layout, s, density, seed: 1);
+        Tensor3 expected = dense.Geometry.NewImage(), actual = dense.Geometry.NewImage();
+        dense.Synthesize(z, f, expected);
+        TestData.Fill(actual.Data, seed: 77);   // stale contents must be overwritten
+        sparse.Synthesize(z, f, actual);
+        Assert.Equal(MapsPath.Sparse, sparse.LastPath);
+        string what = $"sparse synthesis {boundary} layout {layout} s={s} density {density}";
+        TestData.AssertClose(expected.Data, actual.Data, Tolerance, what);
+        Tensor3 maps = boundary == Boundary.Valid ? z : NaiveLayer.WrapPad(z, s);
+        TestData.AssertClose(NaiveLayer.Synthesize(maps, f, dense.Connectivity, Rows, Cols).Data, actual.Data, Tolerance, what + " vs naive");
+        if (density == 0) Assert.All(actual.Data, v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void FilterGradient_SparseMaps_MatchesDenseKernelsAndNaiveReference(Boundary boundary, int layout, int s, double density)
+    {
+        var (sparse, dense, z, _, r) = Setup(boundary, layout, s, density, seed: 2);
+        FilterBank expected = dense.Geometry.NewFilters(), actual = dense.Geometry.NewFilters();
+        dense.FilterGradient(z, r, expected);
+        TestData.Fill(actual.Data, seed: 78);
+        sparse.FilterGradient(z, r, actual);
+        Assert.Equal(MapsPath.Sparse, sparse.LastPath);
+        string what = $"sparse filter gradient {boundary} layout {layout} s={s} density {density}";
+        TestData.AssertClose(expected.Data, actual.Data, Tolerance, what);
+        Tensor3 maps = boundary == Boundary.Valid ? z : NaiveLayer.WrapPad(z, s);
+        TestData.AssertClose(NaiveLayer.FilterGradient(maps, r, dense.Connectivity, s).Data, actual.Data, Tolerance, what + " vs naive");
+        if (density == 0) Assert.All(actual.Data, v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Synthesize_SparseMaps_IsTransposeOfDenseAdjoint(Boundary boundary, int layout, int s, double density)
+    {
+        var (sparse, dense, z, f, r) = Setup(boundary, layout, s, density, seed: 3);
+        Tensor3 fz = sparse.Geometry.NewImage(), ftr = sparse.Geometry.NewMaps();
+        sparse.Synthesize(z, f, fz);
+        dense.Adjoint(r, f, ftr);
+        double lhs = TestData.Dot(fz.Data, r.Data), rhs = TestData.Dot(z.Data, ftr.Data);
+        double scale = Math.Sqrt(TestData.Dot(z.Data, z.Data) * TestData.Dot(ftr.Data, ftr.Data)) + 1e-30;
+        Assert.True(Math.Abs(lhs - rhs) <= 1e-5 * scale, $"⟨F z, r⟩ = {lhs}, ⟨z, Fᵀ r⟩ = {rhs} ({boundary}, layout {layout}, s={s}, density {density}).");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void FilterGradient_SparseMaps_IsTransposeOfFilterSide(Boundary boundary, int layout, int s, double density)
+    {
+        var (sparse, dense, z, f, r) = Setup(boundary, layout, s, density, seed: 4);
+        Tensor3 fz = dense.Geometry.NewImage();
+        dense.Synthesize(z, f, fz);                 // F(z) f, dense
+        FilterBank grad = sparse.Geometry.NewFilters();
+        sparse.FilterGradient(z, r, grad);          // F(z)ᵀ r, sparse
+        double lhs = TestData.Dot(fz.Data, r.Data), rhs = TestData.Dot(f.Data, grad.Data);
+        double scale = Math.Sqrt(TestData.Dot(f.Data, f.Data) * TestData.Dot(grad.Data, grad.Data)) + 1e-30;
+        Assert.True(Math.Abs(lhs - rhs) <= 1e-5 * scale, $"⟨F(z) f, r⟩ = {lhs}, ⟨f, ∇_f⟩ = {rhs} ({boundary}, layout {layout}, s={s}, density {density}).");
+    }
+
+    [Theory]
+    [InlineData(Boundary.Valid)]
+    [InlineData(Boundary.Circular)]
+    public void Operators_AutomaticPath_SparseBelowThresholdDenseAbove(Boundary boundary)
+    {
+        Connectivity g = LayerCases.Layout(3);
+        var geometry = new LayerGeometry(g.Inputs, g.Maps, 8, Rows, Cols, boundary);
+        var auto = new LayerOperator(geometry, g);
+        var dense = new LayerOperator(geometry, g) { Path = MapsPath.Dense };
+        FilterBank f = TestData.RandomFilters(g.Maps, g.Inputs, 8, seed: 5);
+        Tensor3 r = TestData.Random(g.Inputs, Rows, Cols, seed: 6);
+        foreach (double density in new[] { LayerOperator.SparseDensityThreshold / 2, Math.Min(1, LayerOperator.SparseDensityThreshold * 2) })
+        {
+            Tensor3 z = SparseRandom(geometry, density, seed: 7);
+            MapsPath expected = density <= LayerOperator.SparseDensityThreshold ? MapsPath.Sparse : MapsPath.Dense;
+            Tensor3 y1 = geometry.NewImage(), y2 = geometry.NewImage();
+            auto.Synthesize(z, f, y1);
+            Assert.Equal(expected, auto.LastPath);
+            dense.Synthesize(z, f, y2);
+            TestData.AssertClose(y2.Data, y1.Data, Tolerance, $"automatic synthesis at density {density}");
+            FilterBank g1 = geometry.NewFilters(), g2 = geometry.NewFilters();
+            auto.FilterGradient(z, r, g1);
+            Assert.Equal(expected, auto.LastPath);
+            dense.FilterGradient(z, r, g2);
+            TestData.AssertClose(g2.Data, g1.Data, Tolerance, $"automatic filter gradient at density {density}");
+        }
+    }
+
+    [Theory]
+    [InlineData(Boundary.Valid)]
+    [InlineData(Boundary.Circular)]
+    public void Operators_SparsePathSameInputTwiceAndAnyThreadCount_IdenticalBits(Boundary boundary)
+    {
+        // Large enough (≈ 2·10⁶ multiply-adds) that degrees above 1 really fork.
+        Connectivity g = Connectivity.RandomDoubles(8, 3, seed: 3);
+        var geometry = new LayerGeometry(3, 8, 8, 57, 61, boundary);
+        Tensor3 z = SparseRandom(geometry, 0.3, seed: 8);
+        FilterBank f = TestData.RandomFilters(8, 3, 8, seed: 9);
+        Tensor3 r = TestData.Random(3, 57, 61, seed: 10);
+        var serial = new LayerOperator(geometry, g) { Path = MapsPath.Sparse };
+        Tensor3 y0 = geometry.NewImage();
+        FilterBank g0 = geometry.NewFilters();
+        serial.Synthesize(z, f, y0);
+        serial.FilterGradient(z, r, g0);
+        Assert.True((long)serial.LastSparseCount * 3 * 64 >= SparseKernels.ParallelWork, "the case is too small to fork");
+        foreach (int degree in new[] { 1, 2, 3, 8 })
+        {
+            var op = new LayerOperator(geometry, g, degree) { Path = MapsPath.Sparse };
+            Tensor3 y = geometry.NewImage();
+            FilterBank grad = geometry.NewFilters();
+            op.Synthesize(z, f, y);
+            op.FilterGradient(z, r, grad);
+            Assert.Equal(y0.Data, y.Data);
+            Assert.Equal(g0.Data, grad.Data);
+        }
+    }
+
+    [Theory]
+    [InlineData(Boundary.Valid, 8)]
+    [InlineData(Boundary.Circular, 8)]
+    [InlineData(Boundary.Valid, 7)]
+    [InlineData(Boundary.Circular, 13)]
+    public void SparseKernels_ScalarAndVectorPaths_IdenticalBits(Boundary boundary, int s)
+    {
+        // Every product is a fused multiply-add in both paths, so the vector width cannot change a bit.
+        Connectivity g = LayerCases.Layout(3);
+        var geometry = new LayerGeometry(g.Inputs, g.Maps, s, Rows, Cols, boundary);
+        Tensor3 z = SparseRandom(geometry, 0.2, seed: 11);
+        FilterBank f = TestData.RandomFilters(g.Maps, g.Inputs, s, seed: 12);
+        var maps = new SparseMaps();
+        maps.Gather(z);
+        var extended = new Tensor3(g.Inputs, geometry.MapRows + s - 1, geometry.MapCols + s - 1);
+        Tensor3 yVector = geometry.NewImage(), yScalar = geometry.NewImage();
+        bool[] mask = g.ToArray();
+        SparseKernels.Synthesize(maps, f, mask, boundary, extended, yVector);
+        SparseKernels.Synthesize(maps, f, mask, boundary, extended, yScalar, path: SimdPath.Scalar);
+        Assert.Equal(yVector.Data, yScalar.Data);
+
+        TestData.Fill(extended.Data, seed: 13);   // stands in for the extended residual
+        var totals = new double[s * s];
+        FilterBank gVector = geometry.NewFilters(), gScalar = geometry.NewFilters();
+        SparseKernels.FilterGradient(maps, extended, mask, totals, gVector);
+        SparseKernels.FilterGradient(maps, extended, mask, totals, gScalar, path: SimdPath.Scalar);
+        Assert.Equal(gVector.Data, gScalar.Data);
+    }
+
+    [Fact]
+    public void SparseKernels_MisShapedArguments_Throw()
+    {
+        var maps = new SparseMaps();
+        maps.Gather(new Tensor3(3, 10, 12));
+        var f = new FilterBank(3, 2, 3);
+        bool[] mask = Connectivity.Full(3, 2).ToArray();
+        Assert.Throws<ArgumentException>(() => SparseKernels.SynthesizeExtended(maps, f, mask, new Tensor3(2, 12, 13)));
+        Assert.Throws<ArgumentException>(() => SparseKernels.SynthesizeExtended(maps, f, new bool[5], new Tensor3(2, 12, 14)));
+        Assert.Throws<ArgumentException>(() => SparseKernels.FilterGradient(maps, new Tensor3(2, 12, 14), mask, new double[8], new FilterBank(3, 2, 3)));
+        Assert.Throws<ArgumentException>(() => SparseKernels.FilterGradient(maps, new Tensor3(1, 12, 14), mask, new double[9], new FilterBank(3, 2, 3)));
+        Assert.Throws<ArgumentException>(() => SparseKernels.Crop(new Tensor3(2, 12, 14), 2, new Tensor3(2, 8, 9)));
+        Assert.Throws<ArgumentException>(() => SparseKernels.FoldWrapExtension(new Tensor3(2, 12, 14), new Tensor3(2, 10, 11)));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.01)]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void Gather_AnyDensity_ScatterRestoresTheMaps(double density)
+    {
+        var geometry = new LayerGeometry(1, 4, 3, 13, 21, Boundary.Valid);
+        Tensor3 z = SparseRandom(geometry, density, seed: 14);
+        var maps = new SparseMaps();
+        maps.Gather(z);
+        int expected = z.Data.Count(v => v != 0);
+        Assert.Equal(expected, maps.Count);
+        Assert.Equal(expected / (double)z.Length, maps.Density, 12);
+        var back = geometry.NewMaps();
+        TestData.Fill(back.Data, seed: 15);
+        maps.Scatter(back);
+        Assert.Equal(z.Data, back.Data);
+    }
+
+    [Fact]
+    public void TryGather_MoreNonzerosThanTheLimit_ReturnsFalseAndStaysEmpty()
+    {
+        Tensor3 z = TestData.Random(2, 9, 11, seed: 16);   // every value nonzero
+        var maps = new SparseMaps();
+        Assert.False(maps.TryGather(z, z.Length - 1));
+        Assert.Equal(0, maps.Count);
+        Assert.True(maps.Capacity <= z.Length - 1 + 32, $"capacity {maps.Capacity} grew past the limit and its slack");
+        Assert.True(maps.TryGather(z, z.Length));
+        Assert.Equal(z.Length, maps.Count);
+    }
+
+    [Fact]
+    public void Gather_NegativeZeroAndNaN_SkipsZeroKeepsNaN()
+    {
+        var z = new Tensor3(1, 2, 11);
+        z[0, 0, 3] = -0f;
+        z[0, 1, 9] = float.NaN;    // in the scalar tail of a Vector256 row
+        z[0, 1, 2] = float.NaN;    // in a vector block
+        var maps = new SparseMaps();
+        maps.Gather(z);
+        Assert.Equal(2, maps.Count);
+        Assert.Equal(new[] { 2, 9 }, maps.ColumnsOf.ToArray());
+        Assert.Equal(new[] { 0, 0, 2 }, maps.RowStart.ToArray());
+    }
+
+    [Fact]
+    public void Synthesize_CallsAfterGatherIsSized_AllocateNothing()
+    {
+        var (sparse, _, z, f, r) = Setup(Boundary.Circular, 1, 8, 0.01, seed: 17);
+        Tensor3 y = sparse.Geometry.NewImage();
+        FilterBank grad = sparse.Geometry.NewFilters();
+        sparse.Synthesize(z, f, y);
+        sparse.FilterGradient(z, r, grad);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        sparse.Synthesize(z, f, y);
+        sparse.FilterGradient(z, r, grad);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private const int Rows = 23, Cols = 29;
+
+    private static (LayerOperator Sparse, LayerOperator Dense, Tensor3 Z, FilterBank F, Tensor3 R) Setup(Boundary boundary, int layout, int s, double density, int seed)
+    {
+        Connectivity g = LayerCases.Layout(layout);
+        var geometry = new LayerGeometry(g.Inputs, g.Maps, s, Rows, Cols, boundary);
+        var sparse = new LayerOperator(geometry, g) { Path = MapsPath.Sparse };
+        var dense = new LayerOperator(geometry, g) { Path = MapsPath.Dense };
+        Tensor3 z = SparseRandom(geometry, density, seed);
+        FilterBank f = TestData.RandomFilters(g.Maps, g.Inputs, s, seed + 1000);
+        Tensor3 r = TestData.Random(g.Inputs, Rows, Cols, seed + 2000);
+        return (sparse, dense, z, f, r);
+    }
+
+    /// <summary>Maps whose values are uniform in [−1, 1) with probability <paramref name="density"/> and 0 otherwise.</summary>
+    internal static Tensor3 SparseRandom(LayerGeometry geometry, double density, int seed)
+    {
+        Tensor3 z = geometry.NewMaps();
+        var rng = new Random(seed);
+        for (int i = 0; i < z.Length; i++)
+        {
+            bool keep = rng.NextDouble() < density;
+            float v = rng.NextSingle() * 2f - 1f;
+            if (keep) z.Data[i] = v == 0 ? 0.5f : v;
+        }
+        return z;
+    }
+}
