@@ -105,10 +105,11 @@ internal static class SparseKernels
         CheckDistinct(rx.Data, fg.Data, nameof(fg));
         ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
         int pairs = fg.Maps * fg.Inputs;
+        long needed = (long)Math.Min(degreeOfParallelism, pairs) * fg.PlaneLength;
+        if (scratch.Length < needed)
+            throw new ArgumentException($"scratch has {scratch.Length} doubles; {Math.Min(degreeOfParallelism, pairs)} workers on {fg.Size}×{fg.Size} filters need {needed}.", nameof(scratch));
         long work = (long)z.Count * fg.Inputs * fg.PlaneLength;
         int workers = degreeOfParallelism == 1 || work < ParallelWork ? 1 : Math.Min(degreeOfParallelism, pairs);
-        if (scratch.Length < (long)workers * fg.PlaneLength)
-            throw new ArgumentException($"scratch has {scratch.Length} doubles; {workers} workers on {fg.Size}×{fg.Size} filters need {(long)workers * fg.PlaneLength}.", nameof(scratch));
         bool vectors = UseVectors(path);
         if (workers == 1)
         {

@@ -10,7 +10,7 @@ namespace Distributed.Compute.Operators;
 /// <summary>
 /// The nonzeros of a maps tensor z [K, Hz, Wz], gathered by one scan in storage order and grouped by map row: the
 /// nonzeros of row p of map k are entries <c>RowStart[k·Hz + p] .. RowStart[k·Hz + p + 1] − 1</c>, each a column
-/// (<see cref="ColumnsOf"/>) and a value (<see cref="ValuesOf"/>), columns ascending. The row index lets the sparse
+/// (<see cref="NonzeroColumns"/>) and a value (<see cref="NonzeroValues"/>), columns ascending. The row index lets the sparse
 /// kernels cut their work into row bands without searching.
 /// Reusable: buffers grow on demand and are kept, so once sized a gather allocates nothing. Not thread-safe.
 /// </summary>
@@ -53,9 +53,9 @@ public sealed class SparseMaps
     /// <summary>Offsets per map row, length Planes · Rows + 1.</summary>
     public ReadOnlySpan<int> RowStart => _rowStart.AsSpan(0, Planes * Rows + 1);
 
-    public ReadOnlySpan<int> ColumnsOf => _cols.AsSpan(0, Count);
+    public ReadOnlySpan<int> NonzeroColumns => _cols.AsSpan(0, Count);
 
-    public ReadOnlySpan<float> ValuesOf => _values.AsSpan(0, Count);
+    public ReadOnlySpan<float> NonzeroValues => _values.AsSpan(0, Count);
 
     internal int[] RowStartArray => _rowStart;
     internal int[] ColumnArray => _cols;

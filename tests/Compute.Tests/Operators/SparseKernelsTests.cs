@@ -195,7 +195,8 @@ public class SparseKernelsTests
     [InlineData(1.0)]
     public void Gather_AnyDensity_ScatterRestoresTheMaps(double density)
     {
-        var geometry = new LayerGeometry(1, 4, 3, 13, 21, Boundary.Valid);
+        // 79 map columns: two runs of 32, one block of 8 and a tail of 7 per row.
+        var geometry = new LayerGeometry(1, 4, 3, 13, 77, Boundary.Valid);
         Tensor3 z = SparseRandom(geometry, density, seed: 14);
         var maps = new SparseMaps();
         maps.Gather(z);
@@ -223,15 +224,21 @@ public class SparseKernelsTests
     [Fact]
     public void Gather_NegativeZeroAndNaN_SkipsZeroKeepsNaN()
     {
-        var z = new Tensor3(1, 2, 11);
-        z[0, 0, 3] = -0f;
-        z[0, 1, 9] = float.NaN;    // in the scalar tail of a Vector256 row
-        z[0, 1, 2] = float.NaN;    // in a vector block
+        // 75 columns: a run of 32, a second run of 32, one block of 8 and a scalar tail of 3, each path hit once.
+        var z = new Tensor3(1, 2, 75);
+        z[0, 0, 3] = -0f;          // alone in its run of 32: the run is not all-zero bits, yet it holds no nonzero
+        z[0, 0, 68] = -0f;         // in the block of 8
+        z[0, 0, 73] = -0f;         // in the tail
+        z[0, 1, 9] = float.NaN;
+        z[0, 1, 40] = 2f;
+        z[0, 1, 70] = float.NaN;
+        z[0, 1, 74] = float.NaN;
         var maps = new SparseMaps();
         maps.Gather(z);
-        Assert.Equal(2, maps.Count);
-        Assert.Equal(new[] { 2, 9 }, maps.ColumnsOf.ToArray());
-        Assert.Equal(new[] { 0, 0, 2 }, maps.RowStart.ToArray());
+        Assert.Equal(4, maps.Count);
+        Assert.Equal(new[] { 9, 40, 70, 74 }, maps.NonzeroColumns.ToArray());
+        Assert.Equal(new[] { 0, 0, 4 }, maps.RowStart.ToArray());
+        Assert.Equal(2f, maps.NonzeroValues[1]);
     }
 
     [Fact]
