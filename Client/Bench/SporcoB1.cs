@@ -10,7 +10,8 @@ namespace Distributed.Client.Bench;
 /// SPORCO's standard dictionary-learning problem ("B1", ../shared/anchors/sporco-b1): five 128×128 high-pass images,
 /// 64 filters 8×8 from SPORCO's normalised random start, λ = 0.2, circular boundary, ℓ1, zero-mean unit-norm filters.
 /// Posed here as the equivalent Zeiler-form problem λ_Z/2‖Fz − y‖² + ‖z‖₁ with λ_Z = 1/λ (so E_SPORCO = E / λ_Z),
-/// learned with FISTA inference and projected-gradient filter updates, timed to SPORCO's final objective.
+/// learned with coordinate-descent (or FISTA) inference and projected-gradient filter updates, timed to SPORCO's final
+/// objective.
 /// </summary>
 internal static class SporcoB1
 {

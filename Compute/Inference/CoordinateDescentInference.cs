@@ -20,7 +20,7 @@ public sealed record CoordinateDescentOptions(int MaxSweeps = 100, double Tolera
 /// <para>
 /// It keeps the correlation c = Fᵀ(y − F z). Along one coefficient z_k(p) the objective is a 1-D lasso whose minimiser
 /// is <c>ST(c_k(p) + n_k z_k(p), 1/λ) / n_k</c> (n_k = ‖f_k‖², ST the soft threshold), so each coefficient's best move is
-/// known from c. The maps are cut into s×s segments; a sweep visits them in order and, in each, applies the single move
+/// known from c. The maps are cut into small square segments (<see cref="SegmentSize"/>); a sweep visits them in order and, in each, applies the single move
 /// of largest magnitude over all maps, then subtracts Δ·G (<see cref="FilterGram"/>) from c around it, which costs
 /// K·(2s−1)² whatever the image size. A segment is rescanned only when a move near it changed its part of c, so once
 /// the maps are nearly optimal a sweep costs little more than the moves it makes.
@@ -83,6 +83,13 @@ public static class CoordinateDescentInference
     /// chase noise forever instead of ending the solve.
     /// </summary>
     public const double ToleranceFloor = 1e-6;
+
+    /// <summary>
+    /// The side of a segment for filters of size s: ⌈s/2⌉. Smaller segments make more moves per sweep and rescan less
+    /// after each (a move dirties the segments its (2s−1)² window meets); on SPORCO's 64 filters of 8×8, segments of 4
+    /// and 2 ran an epoch in half the time of segments of 8 and reached the same objective.
+    /// </summary>
+    public static int SegmentSize(int filterSize) => (filterSize + 1) / 2;
 
     /// <summary>c = Fᵀ(y − F z).</summary>
     private static void Correlation(InferenceWorkspace ws, FilterBank f, Tensor3 y, Tensor3 z, Tensor3 c)
@@ -171,7 +178,7 @@ public static class CoordinateDescentInference
             }
             _rows = rows;
             _cols = cols;
-            _segment = gram.Size;
+            _segment = SegmentSize(gram.Size);
             _margin = gram.Size - 1;
             _segmentRows = (rows + _segment - 1) / _segment;
             _segmentCols = (cols + _segment - 1) / _segment;

@@ -143,6 +143,45 @@ public sealed class LayerOperator
         LayerKernels.FilterGradient(zv, r, _mask, destination, accumulate: false, DegreeOfParallelism);
     }
 
+    /// <summary>
+    /// The nonzeros of <paramref name="z"/> in a new <see cref="SparseMaps"/> when the sparse kernels would run on it (at
+    /// most <see cref="SparseDensityThreshold"/> nonzero), else null. A caller that applies the operator to the same maps
+    /// many times (the matrix-free filter update) gathers once and passes the result to the overloads below.
+    /// </summary>
+    public SparseMaps? TryGather(Tensor3 z)
+    {
+        Geometry.CheckMaps(z, nameof(z));
+        var sparse = new SparseMaps();
+        return sparse.TryGather(z, _sparseLimit) ? sparse : null;
+    }
+
+    /// <summary><see cref="Synthesize(Tensor3, FilterBank, Tensor3)"/> from maps already gathered by <see cref="TryGather"/>.</summary>
+    public void Synthesize(SparseMaps z, FilterBank f, Tensor3 destination)
+    {
+        CheckGathered(z);
+        Geometry.CheckFilters(f, nameof(f));
+        Geometry.CheckImage(destination, nameof(destination));
+        SparseKernels.Synthesize(z, f, _mask, Geometry.Boundary, _residual, destination, DegreeOfParallelism);
+    }
+
+    /// <summary><see cref="FilterGradient(Tensor3, Tensor3, FilterBank)"/> from maps already gathered by <see cref="TryGather"/>.</summary>
+    public void FilterGradient(SparseMaps z, Tensor3 r, FilterBank destination)
+    {
+        CheckGathered(z);
+        Geometry.CheckImage(r, nameof(r));
+        Geometry.CheckFilters(destination, nameof(destination));
+        CheckDistinct(r.Data, destination.Data, nameof(destination));
+        ExtendResidual(r);
+        SparseKernels.FilterGradient(z, _residual, _mask, _gradientTotals, destination, DegreeOfParallelism);
+    }
+
+    private void CheckGathered(SparseMaps z)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        if (z.Planes != Geometry.Maps || z.Rows != Geometry.MapRows || z.Cols != Geometry.MapCols)
+            throw new ArgumentException($"gathered maps are [{z.Planes}, {z.Rows}, {z.Cols}]; this layer's are [{Geometry.Maps}, {Geometry.MapRows}, {Geometry.MapCols}].", nameof(z));
+    }
+
     /// <summary>Gathers z's nonzeros when the sparse path is taken: by density under <see cref="MapsPath.Auto"/>.</summary>
     private bool GatherSparse(Tensor3 z)
     {

@@ -130,10 +130,18 @@ public sealed partial class ImageShard
             InferenceWorkspace ws = Rent(request.Layer, y, d);
             try
             {
-                Tensor3 z = image.MapsOf(request.Layer)!;
-                ws.Operator.Synthesize(z, d, ws.Residual);
                 products[i] = new FilterBank(d.Maps, d.Inputs, d.Size);
-                ws.Operator.FilterGradient(z, ws.Residual, products[i]);
+                if (image.GatheredOf(request.Layer) is { } gathered)
+                {
+                    ws.Operator.Synthesize(gathered, d, ws.Residual);
+                    ws.Operator.FilterGradient(gathered, ws.Residual, products[i]);
+                }
+                else
+                {
+                    Tensor3 z = image.MapsOf(request.Layer)!;
+                    ws.Operator.Synthesize(z, d, ws.Residual);
+                    ws.Operator.FilterGradient(z, ws.Residual, products[i]);
+                }
             }
             finally
             {
@@ -197,6 +205,7 @@ public sealed partial class ImageShard
         try
         {
             Tensor3 z = image.EnsureMaps(layer, ws.Geometry.NewMaps);
+            image.SetGathered(layer, null);   // the maps are about to change
             if (request.ColdStart) z.Clear();
             long started = Stopwatch.GetTimestamp();
             InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion, y, z, layer);
@@ -209,8 +218,12 @@ public sealed partial class ImageShard
             }
             else if (request.Statistics == FilterStatistics.RightHandSide)
             {
+                // A·d products follow, each a synthesis and a filter gradient from these same maps: gather them once.
+                SparseMaps? gathered = ws.Operator.TryGather(z);
+                image.SetGathered(layer, gathered);
                 rhs = new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size);
-                ws.Operator.FilterGradient(z, y, rhs);
+                if (gathered is null) ws.Operator.FilterGradient(z, y, rhs);
+                else ws.Operator.FilterGradient(gathered, y, rhs);
             }
             return (stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs);
         }
@@ -287,6 +300,7 @@ public sealed partial class ImageShard
     private sealed class ShardImage(string name, Tensor3 input)
     {
         private readonly Dictionary<int, (float Scale, Tensor3 Scaled)> _scaled = new();
+        private readonly Dictionary<int, SparseMaps> _gathered = new();
 
         public string Name { get; } = name;
         public Tensor3 Input { get; } = input;
@@ -294,6 +308,18 @@ public sealed partial class ImageShard
         private List<Tensor3?> Maps { get; } = [];
 
         public Tensor3? MapsOf(int layer) => layer < Maps.Count ? Maps[layer] : null;
+
+        /// <summary>The nonzeros of the layer's maps as the last inference left them, when it gathered them (else null).</summary>
+        public SparseMaps? GatheredOf(int layer) => _gathered.GetValueOrDefault(layer);
+
+        public void SetGathered(int layer, SparseMaps? gathered)
+        {
+            lock (_gathered)
+            {
+                if (gathered is null) _gathered.Remove(layer);
+                else _gathered[layer] = gathered;
+            }
+        }
 
         public Tensor3 EnsureMaps(int layer, Func<Tensor3> create)
         {
@@ -324,6 +350,7 @@ public sealed partial class ImageShard
             Inputs.RemoveRange(1, Inputs.Count - 1);
             Maps.Clear();
             _scaled.Clear();
+            _gathered.Clear();
         }
     }
 }
