@@ -1,6 +1,7 @@
 using Distributed.Client.Cluster;
 using Distributed.Client.Engines;
 using Distributed.Compute.Imaging;
+using Distributed.Compute.Operators;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
@@ -73,6 +74,30 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
             .WaitAsync(Patience);
 
         AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), run.Result, job);
+    }
+
+    [Fact]
+    public async Task TrainAsync_CoordinateDescentWithSparseMatrixFreeUpdates_MatchesSerial()
+    {
+        // The cd solver, circular boundary, and the projected filter solve from A·d products on each shard's gathered maps.
+        const string job = "equal-cd";
+        string[] files = TestImages.Write("cd", count: 5, size: 16, seed: 93);
+        TrainingSpec spec = OneLayer(seed: 17, epochs: 3) with
+        {
+            Layers = [new LayerSpec { Maps = 4, FilterSize = 5, Epochs = 3, P = 1, Lambda = 1 }],
+            Solver = InferenceSolver.CoordinateDescent,
+            Boundary = Boundary.Circular,
+            FilterSolver = FilterSolver.ProjectedGradient,
+            ZeroMeanFilters = true,
+            FilterSystem = FilterSystemKind.MatrixFree,
+            FilterSteps = 10,
+        };
+
+        EngineRun run = await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None)
+            .WaitAsync(Patience);
+
+        AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), run.Result, job);
+        Assert.All(run.Result.Metrics, m => Assert.InRange(m.NonzeroFraction, 1e-6, 0.2));
     }
 
     [Fact]
