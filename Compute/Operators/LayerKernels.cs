@@ -157,7 +157,7 @@ internal static class LayerKernels
         });
     }
 
-    private static void CheckMask(bool[] g, FilterBank f)
+    internal static void CheckMask(bool[] g, FilterBank f)
     {
         ArgumentNullException.ThrowIfNull(g);
         if (g.Length != f.Maps * f.Inputs)
@@ -165,7 +165,7 @@ internal static class LayerKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CheckDistinct(float[] a, float[] b, string name)
+    internal static void CheckDistinct(float[] a, float[] b, string name)
     {
         if (ReferenceEquals(a, b)) throw new ArgumentException("destination must not alias an input.", name);
     }

@@ -38,7 +38,7 @@ internal static class SparseKernels
         ArgumentNullException.ThrowIfNull(z);
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(extended);
-        CheckMask(g, f);
+        LayerKernels.CheckMask(g, f);
         int m = f.Size - 1;
         if (z.Planes != f.Maps || extended.Planes != f.Inputs || extended.Rows != z.Rows + m || extended.Cols != z.Cols + m)
             throw new ArgumentException($"sparse synthesis of filters {f} reads maps [{f.Maps}, Hz, Wz] into [{f.Inputs}, Hz+{m}, Wz+{m}]; got maps [{z.Planes}, {z.Rows}, {z.Cols}] and destination {extended}.", nameof(extended));
@@ -78,7 +78,7 @@ internal static class SparseKernels
     {
         ArgumentNullException.ThrowIfNull(extended);
         ArgumentNullException.ThrowIfNull(y);
-        CheckDistinct(extended.Data, y.Data, nameof(y));
+        LayerKernels.CheckDistinct(extended.Data, y.Data, nameof(y));
         SynthesizeExtended(z, f, g, extended, degreeOfParallelism, path);
         if (boundary == Boundary.Valid) Crop(extended, f.Size - 1, y);
         else FoldWrapExtension(extended, y);
@@ -98,11 +98,11 @@ internal static class SparseKernels
         ArgumentNullException.ThrowIfNull(rx);
         ArgumentNullException.ThrowIfNull(scratch);
         ArgumentNullException.ThrowIfNull(fg);
-        CheckMask(g, fg);
+        LayerKernels.CheckMask(g, fg);
         int m = fg.Size - 1;
         if (z.Planes != fg.Maps || rx.Planes != fg.Inputs || rx.Rows != z.Rows + m || rx.Cols != z.Cols + m)
             throw new ArgumentException($"the sparse filter gradient {fg} reads maps [{fg.Maps}, Hz, Wz] and extended residuals [{fg.Inputs}, Hz+{m}, Wz+{m}]; got maps [{z.Planes}, {z.Rows}, {z.Cols}] and {rx}.", nameof(fg));
-        CheckDistinct(rx.Data, fg.Data, nameof(fg));
+        LayerKernels.CheckDistinct(rx.Data, fg.Data, nameof(fg));
         ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
         int pairs = fg.Maps * fg.Inputs;
         long needed = (long)Math.Min(degreeOfParallelism, pairs) * fg.PlaneLength;
@@ -140,7 +140,7 @@ internal static class SparseKernels
         ArgumentNullException.ThrowIfNull(y);
         if (extended.Planes != y.Planes || extended.Rows != y.Rows + 2 * margin || extended.Cols != y.Cols + 2 * margin)
             throw new ArgumentException($"cropping {extended} by {margin} gives [{extended.Planes}, {extended.Rows - 2 * margin}, {extended.Cols - 2 * margin}]; got {y}.", nameof(y));
-        CheckDistinct(extended.Data, y.Data, nameof(y));
+        LayerKernels.CheckDistinct(extended.Data, y.Data, nameof(y));
         for (int c = 0; c < y.Planes; c++)
             for (int i = 0; i < y.Rows; i++)
                 extended.ReadPlane(c).Slice((i + margin) * extended.Cols + margin, y.Cols).CopyTo(y.Plane(c).Slice(i * y.Cols, y.Cols));
@@ -158,7 +158,7 @@ internal static class SparseKernels
         int h = y.Rows, w = y.Cols, mr = extended.Rows - h, mc = extended.Cols - w;
         if (extended.Planes != y.Planes || mr < 0 || mc < 0 || mr > h || mc > w || mr != mc)
             throw new ArgumentException($"folding {extended} onto {y} needs the same planes and one margin of at most the image's size on both axes.", nameof(y));
-        CheckDistinct(extended.Data, y.Data, nameof(y));
+        LayerKernels.CheckDistinct(extended.Data, y.Data, nameof(y));
         int ew = extended.Cols;
         for (int c = 0; c < y.Planes; c++)
         {
@@ -359,16 +359,4 @@ internal static class SparseKernels
 
     private static bool UseVectors(SimdPath path) => path != SimdPath.Scalar && (path != SimdPath.Auto || Vector256.IsHardwareAccelerated);
 
-    private static void CheckMask(bool[] g, FilterBank f)
-    {
-        ArgumentNullException.ThrowIfNull(g);
-        if (g.Length != f.Maps * f.Inputs)
-            throw new ArgumentException($"the connectivity mask has {g.Length} entries; filters {f} need {f.Maps * f.Inputs}.", nameof(g));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CheckDistinct(float[] a, float[] b, string name)
-    {
-        if (ReferenceEquals(a, b)) throw new ArgumentException("destination must not alias an input.", name);
-    }
 }

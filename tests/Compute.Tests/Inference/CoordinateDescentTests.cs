@@ -1,5 +1,4 @@
 using Distributed.Compute.Inference;
-using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
@@ -76,26 +75,6 @@ public class CoordinateDescentTests
         Assert.All(z.Data, v => Assert.Equal(0f, v));
         CoordinateDescentInference.Run(ws, f, 1, y, z, critical * 1.5, new CoordinateDescentOptions());
         Assert.Contains(z.Data, v => v != 0);
-    }
-
-    [Fact]
-    public void CoordinateDescent_PlantedSparseMaps_ReconstructsTheImage()
-    {
-        var geometry = new LayerGeometry(1, 4, 5, 24, 24, Boundary.Circular);
-        var g = Connectivity.Full(4, 1);
-        var f = FilterInitializer.Gaussian(g, 5, 21);
-        var planted = Synthetic.SparseMaps(geometry, 0.03, 22);
-        var ws = new InferenceWorkspace(new LayerOperator(geometry, g));
-        var y = geometry.NewImage();
-        ws.Operator.Synthesize(planted, f, y);
-        var z = geometry.NewMaps();
-        CoordinateDescentInference.Run(ws, f, 1, y, z, 20000, new CoordinateDescentOptions(100_000, 1e-9));
-        var yhat = geometry.NewImage();
-        ws.Operator.Synthesize(z, f, yhat);
-        double err = 0;
-        for (int i = 0; i < y.Length; i++) err += Math.Pow((double)yhat.Data[i] - y.Data[i], 2);
-        double relative = Math.Sqrt(err) / Synthetic.Norm(y.Data);
-        Assert.True(relative <= 1e-3, $"relative reconstruction residual {relative:E3} > 1e-3.");
     }
 
     [Fact]

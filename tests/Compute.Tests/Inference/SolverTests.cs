@@ -3,6 +3,7 @@ using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
+using Distributed.Compute.Training;
 
 namespace Distributed.Compute.Tests.Inference;
 
@@ -72,9 +73,10 @@ public class SolverTests
     }
 
     [Theory]
-    [InlineData(Boundary.Valid)]
-    [InlineData(Boundary.Circular)]
-    public void FistaInference_PlantedSparseMaps_ReconstructsTheImage(Boundary boundary)
+    [InlineData(Boundary.Valid, InferenceSolver.Fista)]
+    [InlineData(Boundary.Circular, InferenceSolver.Fista)]
+    [InlineData(Boundary.Circular, InferenceSolver.CoordinateDescent)]
+    public void PlantedSparseMaps_EitherL1Solver_ReconstructsTheImage(Boundary boundary, InferenceSolver solver)
     {
         // y = F z* with known unit-norm filters and sparse z*; with a small sparsity weight the reconstruction is exact.
         var geometry = new LayerGeometry(1, 4, 5, 24, 24, boundary);
@@ -85,13 +87,14 @@ public class SolverTests
         var y = geometry.NewImage();
         ws.Operator.Synthesize(planted, f, y);
         var z = geometry.NewMaps();
-        FistaInference.Run(ws, f, 1, y, z, 20000, new FistaOptions(5000, 1e-10));
+        if (solver == InferenceSolver.Fista) FistaInference.Run(ws, f, 1, y, z, 20000, new FistaOptions(5000, 1e-10));
+        else CoordinateDescentInference.Run(ws, f, 1, y, z, 20000, new CoordinateDescentOptions(100_000, 1e-9));
         var yhat = geometry.NewImage();
         ws.Operator.Synthesize(z, f, yhat);
         double err = 0;
         for (int i = 0; i < y.Length; i++) err += Math.Pow((double)yhat.Data[i] - y.Data[i], 2);
         double relative = Math.Sqrt(err) / Synthetic.Norm(y.Data);
-        Assert.True(relative <= 1e-3, $"relative reconstruction residual {relative:E3} > 1e-3.");
+        Assert.True(relative <= 1e-3, $"{solver}: relative reconstruction residual {relative:E3} > 1e-3.");
     }
 
     [Fact]
