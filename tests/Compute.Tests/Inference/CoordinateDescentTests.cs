@@ -1,6 +1,5 @@
 using Distributed.Compute.Inference;
 using Distributed.Compute.Operators;
-using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
 
 namespace Distributed.Compute.Tests.Inference;
