@@ -20,8 +20,9 @@ public sealed record CoordinateDescentOptions(int MaxSweeps = 100, double Tolera
 /// <para>
 /// It keeps the correlation c = Fᵀ(y − F z). Along one coefficient z_k(p) the objective is a 1-D lasso whose minimiser
 /// is <c>ST(c_k(p) + n_k z_k(p), 1/λ) / n_k</c> (n_k = ‖f_k‖², ST the soft threshold), so each coefficient's best move is
-/// known from c. The maps are cut into small square segments (<see cref="SegmentSize"/>); a sweep visits them in order and, in each, applies the single move
-/// of largest magnitude over all maps, then subtracts Δ·G (<see cref="FilterGram"/>) from c around it, which costs
+/// known from c. The maps are cut into small square segments (<see cref="SegmentSize"/>); a sweep visits them in order
+/// and, in each, applies the single move of largest magnitude over all maps, then subtracts Δ·G (<see cref="FilterGram"/>)
+/// from c around it, which costs
 /// K·(2s−1)² whatever the image size. A segment is rescanned only when a move near it changed its part of c, so once
 /// the maps are nearly optimal a sweep costs little more than the moves it makes.
 /// </para>
