@@ -312,13 +312,11 @@ public sealed partial class ImageShard
         /// <summary>The nonzeros of the layer's maps as the last inference left them, when it gathered them (else null).</summary>
         public SparseMaps? GatheredOf(int layer) => _gathered.GetValueOrDefault(layer);
 
+        /// <summary>Called by the one thread that works on this image in a pass (passes parallelise across images).</summary>
         public void SetGathered(int layer, SparseMaps? gathered)
         {
-            lock (_gathered)
-            {
-                if (gathered is null) _gathered.Remove(layer);
-                else _gathered[layer] = gathered;
-            }
+            if (gathered is null) _gathered.Remove(layer);
+            else _gathered[layer] = gathered;
         }
 
         public Tensor3 EnsureMaps(int layer, Func<Tensor3> create)
