@@ -16,15 +16,16 @@ public sealed record CoordinateDescentOptions(int MaxSweeps = 100, double Tolera
 
 /// <summary>
 /// Locally greedy coordinate descent (LGCD; Moreau, Oudre and Vayatis 2018, the inner solver of DiCoDiLe) for one image,
-/// p = 1, circular boundary: <c>min_z λ/2 ‖F z − y‖² + ‖z‖₁</c>.
+/// p = 1, either boundary: <c>min_z λ/2 ‖F z − y‖² + ‖z‖₁</c>.
 /// <para>
 /// It keeps the correlation c = Fᵀ(y − F z). Along one coefficient z_k(p) the objective is a 1-D lasso whose minimiser
-/// is <c>ST(c_k(p) + n_k z_k(p), 1/λ) / n_k</c> (n_k = ‖f_k‖², ST the soft threshold), so each coefficient's best move is
-/// known from c. The maps are cut into small square segments (<see cref="SegmentSize"/>); a sweep visits them in order
-/// and, in each, applies the single move of largest magnitude over all maps, then subtracts Δ·G (<see cref="FilterGram"/>)
-/// from c around it, which costs
-/// K·(2s−1)² whatever the image size. A segment is rescanned only when a move near it changed its part of c, so once
-/// the maps are nearly optimal a sweep costs little more than the moves it makes.
+/// is <c>ST(c_k(p) + n_k z_k(p), 1/λ) / n_k</c> (n_k = ‖F e_{k,p}‖², ST the soft threshold; with the valid boundary n_k
+/// depends on how much of the atom the image crops), so each coefficient's best move is known from c. The maps are cut
+/// into small square segments (<see cref="SegmentSize"/>); a sweep visits them in order and, in each, applies the single
+/// move of largest magnitude over all maps, then subtracts Δ·G (<see cref="FilterGram"/>) from c around it, which costs
+/// K·(2s−1)² whatever the image size. With the valid boundary a move whose atom crosses the image's edge also adds back
+/// what the stencil counted outside the image. A segment is rescanned only when a move near it changed its part of c,
+/// so once the maps are nearly optimal a sweep costs little more than the moves it makes.
 /// </para>
 /// With sparse maps this is far cheaper than a proximal-gradient iteration, whose adjoint costs K·C·H·W·s²; it starts
 /// with one such adjoint to form c. The order is fixed, so the result is deterministic.
@@ -49,10 +50,10 @@ public static class CoordinateDescentInference
 
         // The sweeps run on map-last copies [H, W, K̄] of z and c: a segment's coefficients and a move's stencil are then
         // contiguous runs over the maps instead of K strided planes.
-        int plane = geometry.Rows * geometry.Cols, kp = gram.PaddedMaps;
+        int plane = geometry.MapRows * geometry.MapCols, kp = gram.PaddedMaps;
         (float[] zt, float[] ct) = ws.MapLastBuffers(plane * kp);
         ToMapLast(z.Data, zt, geometry.Maps, plane, kp);
-        var solver = new Sweeper(gram, ct, zt, (float)(1 / lambda), geometry.Rows, geometry.Cols);
+        var solver = new Sweeper(gram, ct, zt, (float)(1 / lambda), geometry);
         int sweeps = 0;
         bool fresh = false;
         while (sweeps < options.MaxSweeps)
@@ -132,15 +133,14 @@ public static class CoordinateDescentInference
 
     private const int TransposeBlock = 64;
 
-    /// <summary>The stencil is exact only for circular maps of at least 2s−1 rows and columns.</summary>
+    /// <summary>Circular maps must be at least 2s−1 on each side, or an atom would meet itself around the torus.</summary>
     public static void Check(LayerGeometry geometry)
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        if (geometry.Boundary != Boundary.Circular)
-            throw new ArgumentException("coordinate descent needs the circular boundary (its FᵀF stencil is shift-invariant only there).", nameof(geometry));
+        if (geometry.Boundary != Boundary.Circular) return;
         int need = 2 * geometry.FilterSize - 1;
         if (geometry.Rows < need || geometry.Cols < need)
-            throw new ArgumentException($"coordinate descent needs maps of at least {need}×{need} (2s−1) for filters of {geometry.FilterSize}; got {geometry.Cols}×{geometry.Rows}.", nameof(geometry));
+            throw new ArgumentException($"coordinate descent with the circular boundary needs maps of at least {need}×{need} (2s−1) for filters of {geometry.FilterSize}; got {geometry.Cols}×{geometry.Rows}.", nameof(geometry));
     }
 
     private static FilterGram GramFor(InferenceWorkspace ws, FilterBank f, long version)
@@ -155,38 +155,96 @@ public static class CoordinateDescentInference
     private sealed class Sweeper
     {
         private readonly FilterGram _gram;
-        private readonly float[] _c, _z;        // map-last [H, W, K̄]
-        private readonly float[] _norms, _inverses;   // n_k and 1/n_k (0 for a dead filter, whose coefficients go to 0), padded to K̄
+        private readonly float[] _c, _z;        // map-last [Hz, Wz, K̄]
         private readonly float _tau;
         private readonly int _maps, _rows, _cols, _segment, _segmentRows, _segmentCols, _margin;
+        private readonly bool _valid;
+        private readonly int _imageRows, _imageCols;
+        // n_k(p) = ‖F e_{k,p}‖² and its inverse (0 for a dead filter, whose coefficients go to 0), per class of positions
+        // whose atoms the image crops alike: [row class, column class, K̄]. Circular maps have one class of each.
+        private readonly int[] _rowClass, _colClass;
+        private readonly int _colClasses;
+        private readonly float[] _norms, _inverses;
         private readonly bool[] _dirty;
         private readonly int[] _touchedRows, _touchedCols;
         private float _scale;   // max|z| at the start, raised by every larger value a move sets: the tolerance's unit
 
-        public Sweeper(FilterGram gram, float[] c, float[] z, float tau, int rows, int cols)
+        public Sweeper(FilterGram gram, float[] c, float[] z, float tau, LayerGeometry geometry)
         {
             _gram = gram;
             _c = c;
             _z = z;
             _tau = tau;
             _maps = gram.PaddedMaps;
-            _norms = new float[_maps];
-            _inverses = new float[_maps];
-            for (int k = 0; k < gram.Maps; k++)
-            {
-                _norms[k] = gram.Norms[k];
-                _inverses[k] = gram.Norms[k] > 0 ? 1 / gram.Norms[k] : 0;
-            }
-            _rows = rows;
-            _cols = cols;
+            _valid = geometry.Boundary == Boundary.Valid;
+            _rows = geometry.MapRows;
+            _cols = geometry.MapCols;
+            _imageRows = geometry.Rows;
+            _imageCols = geometry.Cols;
             _segment = SegmentSize(gram.Size);
             _margin = gram.Size - 1;
-            _segmentRows = (rows + _segment - 1) / _segment;
-            _segmentCols = (cols + _segment - 1) / _segment;
+            _segmentRows = (_rows + _segment - 1) / _segment;
+            _segmentCols = (_cols + _segment - 1) / _segment;
             _dirty = new bool[_segmentRows * _segmentCols];
             _touchedRows = new int[_segmentRows];
             _touchedCols = new int[_segmentCols];
+            (_rowClass, var rowRanges) = CropClasses(_rows, _imageRows);
+            (_colClass, var colRanges) = CropClasses(_cols, _imageCols);
+            _colClasses = colRanges.Count;
+            (_norms, _inverses) = ClassNorms(gram, rowRanges, colRanges);
         }
+
+        /// <summary>
+        /// Per map row (or column) index, which taps u of an atom there land inside the image: valid maps start s−1
+        /// before the image, so an atom at i covers image rows i − (s−1) + u; circular atoms are never cropped.
+        /// </summary>
+        private (int[] Class, List<(int Low, int High)> Ranges) CropClasses(int mapLength, int imageLength)
+        {
+            int m = _margin;
+            var index = new int[mapLength];
+            var ranges = new List<(int, int)>();
+            for (int i = 0; i < mapLength; i++)
+            {
+                (int, int) range = _valid ? (Math.Max(0, m - i), Math.Min(m, imageLength - 1 + m - i)) : (0, m);
+                int found = ranges.IndexOf(range);
+                if (found < 0)
+                {
+                    found = ranges.Count;
+                    ranges.Add(range);
+                }
+                index[i] = found;
+            }
+            return (index, ranges);
+        }
+
+        /// <summary>Σ_c Σ_{u in the class's rectangle of taps} (g f_{k,c}[u])² for every class pair and map.</summary>
+        private static (float[] Norms, float[] Inverses) ClassNorms(FilterGram gram, List<(int Low, int High)> rows, List<(int Low, int High)> cols)
+        {
+            int s = gram.Size, kp = gram.PaddedMaps;
+            var norms = new float[rows.Count * cols.Count * kp];
+            var inverses = new float[norms.Length];
+            for (int a = 0; a < rows.Count; a++)
+                for (int b = 0; b < cols.Count; b++)
+                {
+                    int at = (a * cols.Count + b) * kp;
+                    for (int k = 0; k < gram.Maps; k++)
+                    {
+                        double sum = 0;
+                        for (int c = 0; c < gram.Inputs; c++)
+                            for (int ur = rows[a].Low; ur <= rows[a].High; ur++)
+                                for (int uc = cols[b].Low; uc <= cols[b].High; uc++)
+                                {
+                                    double tap = gram.Taps[((c * s + ur) * s + uc) * kp + k];
+                                    sum += tap * tap;
+                                }
+                        norms[at + k] = (float)sum;
+                        inverses[at + k] = sum > 0 ? (float)(1 / sum) : 0;
+                    }
+                }
+            return (norms, inverses);
+        }
+
+        private int ClassOffset(int i, int j) => (_rowClass[i] * _colClasses + _colClass[j]) * _maps;
 
         /// <summary>Moves made since the last <see cref="Restart"/>.</summary>
         public int MovesSinceRestart { get; private set; }
@@ -228,19 +286,19 @@ public static class CoordinateDescentInference
         {
             float best = 0;
             int bestIndex = -1;
-            ref float c = ref MemoryMarshal.GetArrayDataReference(_c);
-            ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
             if (!Vector256.IsHardwareAccelerated)
             {
                 for (int i = r0; i < r1; i++)
                     for (int j = c0; j < c1; j++)
-                        for (int k = 0, at = (i * _cols + j) * _maps; k < _maps; k++, at++)
+                        for (int k = 0, at = (i * _cols + j) * _maps, n = ClassOffset(i, j); k < _maps; k++, at++, n++)
                         {
-                            float move = MathF.Abs(Target(_c[at], _z[at], _norms[k], _inverses[k], _tau) - _z[at]);
+                            float move = MathF.Abs(Target(_c[at], _z[at], _norms[n], _inverses[n], _tau) - _z[at]);
                             if (move > best) (best, bestIndex) = (move, at);
                         }
                 return (best, bestIndex);
             }
+            ref float c = ref MemoryMarshal.GetArrayDataReference(_c);
+            ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
             ref float norms = ref MemoryMarshal.GetArrayDataReference(_norms);
             ref float inverses = ref MemoryMarshal.GetArrayDataReference(_inverses);
             int lanes = Vector256<float>.Count;
@@ -251,12 +309,12 @@ public static class CoordinateDescentInference
             for (int i = r0; i < r1; i++)
                 for (int j = c0; j < c1; j++)
                 {
-                    int start = (i * _cols + j) * _maps;
+                    int start = (i * _cols + j) * _maps, cls = ClassOffset(i, j);
                     for (int k = 0; k < _maps; k += lanes)
                     {
-                        nuint at = (nuint)(start + k);
+                        nuint at = (nuint)(start + k), n = (nuint)(cls + k);
                         var zv = Vector256.LoadUnsafe(ref z, at);
-                        var target = Target(Vector256.LoadUnsafe(ref c, at), zv, Vector256.LoadUnsafe(ref norms, (nuint)k), Vector256.LoadUnsafe(ref inverses, (nuint)k), tau);
+                        var target = Target(Vector256.LoadUnsafe(ref c, at), zv, Vector256.LoadUnsafe(ref norms, n), Vector256.LoadUnsafe(ref inverses, n), tau);
                         var move = Vector256.Abs(target - zv);
                         var better = Vector256.GreaterThan(move, bestVector);
                         bestVector = Vector256.Max(move, bestVector);
@@ -276,43 +334,94 @@ public static class CoordinateDescentInference
         private void Move(int index)
         {
             int k = index % _maps, p = index / _maps, i = p / _cols, j = p % _cols;
-            float updated = Target(_c[index], _z[index], _norms[k], _inverses[k], _tau);
+            int cls = ClassOffset(i, j) + k;
+            float updated = Target(_c[index], _z[index], _norms[cls], _inverses[cls], _tau);
             float delta = updated - _z[index];
             _z[index] = updated;
             _scale = MathF.Max(_scale, MathF.Abs(updated));
             if (delta == 0) return;
 
             int m = _margin, width = _gram.Width, kp = _maps;
-            ref float c = ref MemoryMarshal.GetArrayDataReference(_c);
             ref float block = ref MemoryMarshal.GetReference(_gram.Block(k));
-            var minusDelta = Vector256.Create(-delta);
             for (int a = 0; a < width; a++)
             {
                 int row = i + a - m;
-                if (row < 0) row += _rows;
-                else if (row >= _rows) row -= _rows;
+                if (!Wrap(ref row, _rows)) continue;
                 for (int b = 0; b < width; b++)
                 {
                     int col = j + b - m;
-                    if (col < 0) col += _cols;
-                    else if (col >= _cols) col -= _cols;
-                    ref float g = ref Unsafe.Add(ref block, (a * width + b) * kp);
-                    ref float target = ref Unsafe.Add(ref c, (row * _cols + col) * kp);
-                    if (Vector256.IsHardwareAccelerated)
-                    {
-                        for (nuint t = 0; t < (nuint)kp; t += (nuint)Vector256<float>.Count)
-                            Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref g, t), minusDelta, Vector256.LoadUnsafe(ref target, t)).StoreUnsafe(ref target, t);
-                    }
-                    else
-                    {
-                        for (int t = 0; t < kp; t++) Unsafe.Add(ref target, t) = MathF.FusedMultiplyAdd(Unsafe.Add(ref g, t), -delta, Unsafe.Add(ref target, t));
-                    }
+                    if (!Wrap(ref col, _cols)) continue;
+                    AddScaled(ref Unsafe.Add(ref block, (a * width + b) * kp), -delta, (row * _cols + col) * kp);
                 }
             }
+            if (_valid) TakeOutsideBack(k, i, j, delta);
             MarkDirty(i, j);
         }
 
-        /// <summary>Marks every segment that holds a cell within s−1 of (i, j), around the torus.</summary>
+        /// <summary>
+        /// With the valid boundary the stencil counted the whole atom, but the data term sees only its part inside the
+        /// image: for every tap u of the atom at (i, j) that falls outside, add back Δ·Σ_c tap_k(u)·tap_k'(u') to the
+        /// coefficients (k', q) whose atoms cover that pixel with their tap u'.
+        /// </summary>
+        private void TakeOutsideBack(int k, int i, int j, float delta)
+        {
+            int s = _gram.Size, m = _margin, kp = _maps;
+            float[] taps = _gram.Taps;
+            for (int ur = 0; ur < s; ur++)
+            {
+                int xr = i - m + ur;
+                bool rowOutside = xr < 0 || xr >= _imageRows;
+                for (int uc = 0; uc < s; uc++)
+                {
+                    int xc = j - m + uc;
+                    if (!rowOutside && xc >= 0 && xc < _imageCols) continue;
+                    for (int c = 0; c < _gram.Inputs; c++)
+                    {
+                        float tap = taps[((c * s + ur) * s + uc) * kp + k];
+                        if (tap == 0) continue;
+                        ref float others = ref taps[c * s * s * kp];
+                        for (int vr = 0; vr < s; vr++)
+                        {
+                            int qr = xr + m - vr;
+                            if (qr < 0 || qr >= _rows) continue;
+                            for (int vc = 0; vc < s; vc++)
+                            {
+                                int qc = xc + m - vc;
+                                if (qc < 0 || qc >= _cols) continue;
+                                AddScaled(ref Unsafe.Add(ref others, (vr * s + vc) * kp), delta * tap, (qr * _cols + qc) * kp);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>c[at .. at + K̄) += scale · run[0 .. K̄).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void AddScaled(ref float run, float scale, int at)
+        {
+            ref float target = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_c), at);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var factor = Vector256.Create(scale);
+                for (nuint t = 0; t < (nuint)_maps; t += (nuint)Vector256<float>.Count)
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref run, t), factor, Vector256.LoadUnsafe(ref target, t)).StoreUnsafe(ref target, t);
+                return;
+            }
+            for (int t = 0; t < _maps; t++) Unsafe.Add(ref target, t) = MathF.FusedMultiplyAdd(Unsafe.Add(ref run, t), scale, Unsafe.Add(ref target, t));
+        }
+
+        /// <summary>Brings an index into [0, length): around the torus (circular), or reports it is off the maps (valid).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool Wrap(ref int at, int length)
+        {
+            if (at >= 0 && at < length) return true;
+            if (_valid) return false;
+            at += at < 0 ? length : -length;
+            return true;
+        }
+
+        /// <summary>Marks every segment that holds a cell within s−1 of (i, j) (around the torus when circular).</summary>
         private void MarkDirty(int i, int j)
         {
             int rowCount = Touched(i, _rows, _touchedRows), colCount = Touched(j, _cols, _touchedCols);
@@ -327,8 +436,7 @@ public static class CoordinateDescentInference
             for (int d = -_margin; d <= _margin; d++)
             {
                 int at = center + d;
-                if (at < 0) at += length;
-                else if (at >= length) at -= length;
+                if (!Wrap(ref at, length)) continue;
                 int segment = at / _segment;
                 bool seen = false;
                 for (int e = 0; e < count; e++) seen |= into[e] == segment;

@@ -30,7 +30,9 @@ public sealed class FilterGram
         PaddedMaps = PadMaps(f.Maps);
         Size = f.Size;
         Width = 2 * f.Size - 1;
+        Inputs = f.Inputs;
         _data = new float[Maps * Width * Width * PaddedMaps];
+        Taps = new float[f.Inputs * f.Size * f.Size * PaddedMaps];
         Norms = new float[Maps];
         Fill(f, g);
         for (int k = 0; k < Maps; k++) Norms[k] = Row(k, 0, 0)[k];
@@ -42,6 +44,15 @@ public sealed class FilterGram
     public int PaddedMaps { get; }
 
     public int Size { get; }
+
+    /// <summary>C: the input planes.</summary>
+    public int Inputs { get; }
+
+    /// <summary>
+    /// The filters map-last, <c>[C, s², K̄]</c>: Taps[c, u, k] = g_{k,c} f_{k,c}[u], zero past K. Coordinate descent with the
+    /// valid boundary takes the parts of an atom that fall outside the image back out of the stencil with them.
+    /// </summary>
+    public float[] Taps { get; }
 
     /// <summary>2s − 1: the stencil's extent in each direction.</summary>
     public int Width { get; }
@@ -73,7 +84,7 @@ public sealed class FilterGram
     private void Fill(FilterBank f, Connectivity g)
     {
         int s = f.Size, m = s - 1, kp = PaddedMaps, c = f.Inputs;
-        var transposed = new float[c * s * s * kp];   // [c, u, k'] with g applied: unconnected planes contribute nothing
+        float[] transposed = Taps;   // [c, u, k'] with g applied: unconnected planes contribute nothing
         for (int k2 = 0; k2 < Maps; k2++)
             for (int ci = 0; ci < c; ci++)
             {

@@ -49,12 +49,12 @@ public sealed partial class ImageShard
         int s = _spec.Layers[0].FilterSize;
         if (s > preprocessed.Rows || s > preprocessed.Cols)
             throw new SpecException($"{name}: filter size {s} is larger than the image ({preprocessed.Cols}×{preprocessed.Rows}).", "filter");
-        if (_spec.Solver == InferenceSolver.CoordinateDescent)
+        if (_spec.Solver == InferenceSolver.CoordinateDescent && _spec.Boundary == Boundary.Circular)
         {
             // Circular maps keep the image's size on every layer; the FᵀF stencil needs 2s−1 of them per side.
             int need = _spec.Layers.Max(l => 2 * l.FilterSize - 1);
             if (need > preprocessed.Rows || need > preprocessed.Cols)
-                throw new SpecException($"{name}: the cd solver needs images of at least {need}×{need} (2s−1 for filter size {(need + 1) / 2}); it is {preprocessed.Cols}×{preprocessed.Rows}.", "solver");
+                throw new SpecException($"{name}: the cd solver with the circular boundary needs images of at least {need}×{need} (2s−1 for filter size {(need + 1) / 2}); it is {preprocessed.Cols}×{preprocessed.Rows}.", "solver");
         }
         _images.Add(globalIndex, new ShardImage(name, preprocessed));
     }

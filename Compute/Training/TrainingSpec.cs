@@ -26,8 +26,8 @@ public enum InferenceSolver
     Fista,
 
     /// <summary>
-    /// Locally greedy coordinate descent for p = 1 with the circular boundary (DiCoDiLe's inner solver): exact 1-D moves
-    /// kept current through the FᵀF stencil; much cheaper than FISTA once the maps are sparse.
+    /// Locally greedy coordinate descent for p = 1 (DiCoDiLe's inner solver): exact 1-D moves kept current through the
+    /// FᵀF stencil; much cheaper than FISTA once the maps are sparse.
     /// </summary>
     CoordinateDescent,
 }
@@ -213,8 +213,6 @@ public sealed record TrainingSpec
         if (Solver is InferenceSolver.Fista or InferenceSolver.CoordinateDescent)
             for (int i = 0; i < Layers.Count; i++)
                 if (Layers[i].P != 1) throw new SpecException($"layer {i + 1}: p = {Layers[i].P}; the {SolverName} solver needs p = 1 (use --solver zeiler for p < 1).", "p");
-        if (Solver == InferenceSolver.CoordinateDescent && Boundary != Boundary.Circular)
-            throw new SpecException("the cd solver needs --boundary circular (its FᵀF stencil is exact only there); use fista or zeiler for valid.", "solver");
         if (CdSweeps < 1 || CdSweeps > 100_000) throw new SpecException($"cd-sweeps = {CdSweeps}; allowed 1..100000.", "cd-sweeps");
         if (!(CdTolerance >= 0) || double.IsInfinity(CdTolerance)) throw new SpecException($"cd-tolerance = {CdTolerance}; allowed: a finite number ≥ 0.", "cd-tolerance");
         if (!(Beta0 > 0) || double.IsInfinity(Beta0)) throw new SpecException($"beta0 = {Beta0}; allowed: a finite number > 0.", "beta0");

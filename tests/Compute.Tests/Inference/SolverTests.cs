@@ -76,6 +76,7 @@ public class SolverTests
     [InlineData(Boundary.Valid, InferenceSolver.Fista)]
     [InlineData(Boundary.Circular, InferenceSolver.Fista)]
     [InlineData(Boundary.Circular, InferenceSolver.CoordinateDescent)]
+    [InlineData(Boundary.Valid, InferenceSolver.CoordinateDescent)]
     public void PlantedSparseMaps_EitherL1Solver_ReconstructsTheImage(Boundary boundary, InferenceSolver solver)
     {
         // y = F z* with known unit-norm filters and sparse z*; with a small sparsity weight the reconstruction is exact.
