@@ -46,14 +46,14 @@ public static class CoordinateDescentInference
         Check(geometry);
         geometry.CheckImage(y, nameof(y));
         geometry.CheckMaps(z, nameof(z));
-        FilterGram gram = GramFor(ws, f, filterVersion);
+        (FilterGram gram, AtomNorms atoms) = GramFor(ws, f, filterVersion);
 
         // The sweeps run on map-last copies [H, W, K̄] of z and c: a segment's coefficients and a move's stencil are then
         // contiguous runs over the maps instead of K strided planes.
         int plane = geometry.MapRows * geometry.MapCols, kp = gram.PaddedMaps;
         (float[] zt, float[] ct) = ws.MapLastBuffers(plane * kp);
         ToMapLast(z.Data, zt, geometry.Maps, plane, kp);
-        var solver = new Sweeper(gram, ct, zt, (float)(1 / lambda), geometry);
+        var solver = new Sweeper(gram, atoms, ct, zt, (float)(1 / lambda), geometry);
         int sweeps = 0;
         bool fresh = false;
         while (sweeps < options.MaxSweeps)
@@ -143,12 +143,80 @@ public static class CoordinateDescentInference
             throw new ArgumentException($"coordinate descent with the circular boundary needs maps of at least {need}×{need} (2s−1) for filters of {geometry.FilterSize}; got {geometry.Cols}×{geometry.Rows}.", nameof(geometry));
     }
 
-    private static FilterGram GramFor(InferenceWorkspace ws, FilterBank f, long version)
+    /// <summary>The stencil and the atom norms for filter version <paramref name="version"/>, cached in the workspace (one geometry).</summary>
+    private static (FilterGram Gram, AtomNorms Norms) GramFor(InferenceWorkspace ws, FilterBank f, long version)
     {
-        if (ws.Gram is { } cached && cached.Version == version) return cached.Gram;
+        if (ws.Gram is { } cached && cached.Version == version) return (cached.Gram, cached.Norms);
         var gram = new FilterGram(f, ws.Operator.Connectivity);
-        ws.Gram = (version, gram);
-        return gram;
+        var norms = new AtomNorms(gram, ws.Geometry);
+        ws.Gram = (version, gram, norms);
+        return (gram, norms);
+    }
+
+    /// <summary>
+    /// n_k(p) = ‖F e_{k,p}‖² and its inverse (0 for a dead filter, whose coefficients go to 0), per class of positions whose
+    /// atoms the image crops alike, stored [row class, column class, K̄]. Circular maps have one class of each; valid
+    /// maps start s−1 before the image, so an atom at row i covers image rows i − (s−1) + u and loses the taps outside.
+    /// </summary>
+    internal sealed class AtomNorms
+    {
+        private readonly int[] _rowClass, _colClass;
+        private readonly int _colClasses, _paddedMaps;
+
+        public AtomNorms(FilterGram gram, LayerGeometry geometry)
+        {
+            bool valid = geometry.Boundary == Boundary.Valid;
+            _paddedMaps = gram.PaddedMaps;
+            (_rowClass, var rows) = CropClasses(geometry.MapRows, geometry.Rows, gram.Size - 1, valid);
+            (_colClass, var cols) = CropClasses(geometry.MapCols, geometry.Cols, gram.Size - 1, valid);
+            _colClasses = cols.Count;
+            int s = gram.Size, kp = gram.PaddedMaps;
+            Norms = new float[rows.Count * cols.Count * kp];
+            Inverses = new float[Norms.Length];
+            for (int a = 0; a < rows.Count; a++)
+                for (int b = 0; b < cols.Count; b++)
+                {
+                    int at = (a * cols.Count + b) * kp;
+                    for (int k = 0; k < gram.Maps; k++)
+                    {
+                        double sum = 0;
+                        for (int c = 0; c < gram.Inputs; c++)
+                            for (int ur = rows[a].Low; ur <= rows[a].High; ur++)
+                                for (int uc = cols[b].Low; uc <= cols[b].High; uc++)
+                                {
+                                    double tap = gram.Taps[((c * s + ur) * s + uc) * kp + k];
+                                    sum += tap * tap;
+                                }
+                        Norms[at + k] = (float)sum;
+                        Inverses[at + k] = sum > 0 ? (float)(1 / sum) : 0;
+                    }
+                }
+        }
+
+        public float[] Norms { get; }
+        public float[] Inverses { get; }
+
+        /// <summary>Where the K̄ norms of map position (i, j) start in <see cref="Norms"/> and <see cref="Inverses"/>.</summary>
+        public int Offset(int i, int j) => (_rowClass[i] * _colClasses + _colClass[j]) * _paddedMaps;
+
+        /// <summary>Per map row (or column), the class of taps u that land inside the image, and each class's range.</summary>
+        private static (int[] Class, List<(int Low, int High)> Ranges) CropClasses(int mapLength, int imageLength, int m, bool valid)
+        {
+            var index = new int[mapLength];
+            var ranges = new List<(int, int)>();
+            for (int i = 0; i < mapLength; i++)
+            {
+                (int, int) range = valid ? (Math.Max(0, m - i), Math.Min(m, imageLength - 1 + m - i)) : (0, m);
+                int found = ranges.IndexOf(range);
+                if (found < 0)
+                {
+                    found = ranges.Count;
+                    ranges.Add(range);
+                }
+                index[i] = found;
+            }
+            return (index, ranges);
+        }
     }
 
     /// <summary>The state of one solve: c, z, the segment grid and which segments a move has touched since their last scan.</summary>
@@ -160,16 +228,13 @@ public static class CoordinateDescentInference
         private readonly int _maps, _rows, _cols, _segment, _segmentRows, _segmentCols, _margin;
         private readonly bool _valid;
         private readonly int _imageRows, _imageCols;
-        // n_k(p) = ‖F e_{k,p}‖² and its inverse (0 for a dead filter, whose coefficients go to 0), per class of positions
-        // whose atoms the image crops alike: [row class, column class, K̄]. Circular maps have one class of each.
-        private readonly int[] _rowClass, _colClass;
-        private readonly int _colClasses;
+        private readonly AtomNorms _atoms;
         private readonly float[] _norms, _inverses;
         private readonly bool[] _dirty;
         private readonly int[] _touchedRows, _touchedCols;
         private float _scale;   // max|z| at the start, raised by every larger value a move sets: the tolerance's unit
 
-        public Sweeper(FilterGram gram, float[] c, float[] z, float tau, LayerGeometry geometry)
+        public Sweeper(FilterGram gram, AtomNorms atoms, float[] c, float[] z, float tau, LayerGeometry geometry)
         {
             _gram = gram;
             _c = c;
@@ -188,63 +253,12 @@ public static class CoordinateDescentInference
             _dirty = new bool[_segmentRows * _segmentCols];
             _touchedRows = new int[_segmentRows];
             _touchedCols = new int[_segmentCols];
-            (_rowClass, var rowRanges) = CropClasses(_rows, _imageRows);
-            (_colClass, var colRanges) = CropClasses(_cols, _imageCols);
-            _colClasses = colRanges.Count;
-            (_norms, _inverses) = ClassNorms(gram, rowRanges, colRanges);
+            _atoms = atoms;
+            _norms = atoms.Norms;
+            _inverses = atoms.Inverses;
         }
 
-        /// <summary>
-        /// Per map row (or column) index, which taps u of an atom there land inside the image: valid maps start s−1
-        /// before the image, so an atom at i covers image rows i − (s−1) + u; circular atoms are never cropped.
-        /// </summary>
-        private (int[] Class, List<(int Low, int High)> Ranges) CropClasses(int mapLength, int imageLength)
-        {
-            int m = _margin;
-            var index = new int[mapLength];
-            var ranges = new List<(int, int)>();
-            for (int i = 0; i < mapLength; i++)
-            {
-                (int, int) range = _valid ? (Math.Max(0, m - i), Math.Min(m, imageLength - 1 + m - i)) : (0, m);
-                int found = ranges.IndexOf(range);
-                if (found < 0)
-                {
-                    found = ranges.Count;
-                    ranges.Add(range);
-                }
-                index[i] = found;
-            }
-            return (index, ranges);
-        }
-
-        /// <summary>Σ_c Σ_{u in the class's rectangle of taps} (g f_{k,c}[u])² for every class pair and map.</summary>
-        private static (float[] Norms, float[] Inverses) ClassNorms(FilterGram gram, List<(int Low, int High)> rows, List<(int Low, int High)> cols)
-        {
-            int s = gram.Size, kp = gram.PaddedMaps;
-            var norms = new float[rows.Count * cols.Count * kp];
-            var inverses = new float[norms.Length];
-            for (int a = 0; a < rows.Count; a++)
-                for (int b = 0; b < cols.Count; b++)
-                {
-                    int at = (a * cols.Count + b) * kp;
-                    for (int k = 0; k < gram.Maps; k++)
-                    {
-                        double sum = 0;
-                        for (int c = 0; c < gram.Inputs; c++)
-                            for (int ur = rows[a].Low; ur <= rows[a].High; ur++)
-                                for (int uc = cols[b].Low; uc <= cols[b].High; uc++)
-                                {
-                                    double tap = gram.Taps[((c * s + ur) * s + uc) * kp + k];
-                                    sum += tap * tap;
-                                }
-                        norms[at + k] = (float)sum;
-                        inverses[at + k] = sum > 0 ? (float)(1 / sum) : 0;
-                    }
-                }
-            return (norms, inverses);
-        }
-
-        private int ClassOffset(int i, int j) => (_rowClass[i] * _colClasses + _colClass[j]) * _maps;
+        private int ClassOffset(int i, int j) => _atoms.Offset(i, j);
 
         /// <summary>Moves made since the last <see cref="Restart"/>.</summary>
         public int MovesSinceRestart { get; private set; }
@@ -398,18 +412,8 @@ public static class CoordinateDescentInference
 
         /// <summary>c[at .. at + K̄) += scale · run[0 .. K̄).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void AddScaled(ref float run, float scale, int at)
-        {
-            ref float target = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_c), at);
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var factor = Vector256.Create(scale);
-                for (nuint t = 0; t < (nuint)_maps; t += (nuint)Vector256<float>.Count)
-                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref run, t), factor, Vector256.LoadUnsafe(ref target, t)).StoreUnsafe(ref target, t);
-                return;
-            }
-            for (int t = 0; t < _maps; t++) Unsafe.Add(ref target, t) = MathF.FusedMultiplyAdd(Unsafe.Add(ref run, t), scale, Unsafe.Add(ref target, t));
-        }
+        private void AddScaled(ref float run, float scale, int at) =>
+            FilterGram.AddRun(MemoryMarshal.CreateReadOnlySpan(ref run, _maps), scale, _c.AsSpan(at, _maps));
 
         /// <summary>Brings an index into [0, length): around the torus (circular), or reports it is off the maps (valid).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

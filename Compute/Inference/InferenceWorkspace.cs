@@ -50,6 +50,6 @@ public sealed class InferenceWorkspace
         return (_mapLastMaps, _mapLastCorrelation!);
     }
 
-    /// <summary>Cached FᵀF stencil for the filter version it was computed for (coordinate descent).</summary>
-    internal (long Version, FilterGram Gram)? Gram { get; set; }
+    /// <summary>Cached FᵀF stencil and atom norms for the filter version they were computed for (coordinate descent).</summary>
+    internal (long Version, FilterGram Gram, CoordinateDescentInference.AtomNorms Norms)? Gram { get; set; }
 }

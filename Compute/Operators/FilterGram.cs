@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -107,23 +106,26 @@ public sealed class FilterGram
                             {
                                 Span<float> run = _data.AsSpan(Offset(k, ar - br + m, v - v2 + m), kp);
                                 ReadOnlySpan<float> other = transposed.AsSpan((ci * s * s + br * s + v2) * kp, kp);
-                                MultiplyAdd(other, tap, run);
+                                AddRun(other, tap, run);
                             }
                     }
             }
     }
 
+    /// <summary>
+    /// destination += a · x for runs of <see cref="PaddedMaps"/> floats (a multiple of 8: whole vectors, no tail), one
+    /// fused multiply-add per element: how the stencil is built and how coordinate descent applies it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAdd(ReadOnlySpan<float> x, float a, Span<float> destination)
+    internal static void AddRun(ReadOnlySpan<float> x, float a, Span<float> destination)
     {
-        if (!Vector256.IsHardwareAccelerated)
-        {
-            TensorPrimitives.MultiplyAdd(x, a, destination, destination);
-            return;
-        }
-        // Runs are a multiple of 8 long: whole vectors, no tail.
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float target = ref MemoryMarshal.GetReference(destination);
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < x.Length; i++) Unsafe.Add(ref target, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref source, i), a, Unsafe.Add(ref target, i));
+            return;
+        }
         var scale = Vector256.Create(a);
         for (nuint i = 0; i < (nuint)x.Length; i += (nuint)Vector256<float>.Count)
             Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref source, i), scale, Vector256.LoadUnsafe(ref target, i)).StoreUnsafe(ref target, i);
