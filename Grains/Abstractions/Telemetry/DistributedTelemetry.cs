@@ -50,7 +50,12 @@ public static class DistributedTelemetry
     /// <summary>Starts a span tagged with the job, layer and epoch (−1 where not applicable).</summary>
     public static Activity? StartSpan(string name, MessageHeader header, ActivityKind kind = ActivityKind.Internal)
     {
-        Activity? activity = Source.StartActivity(name, kind);
+        return Tag(Source.StartActivity(name, kind), header);
+    }
+
+    /// <summary>Tags a span (if one was started) with the job, and the layer, epoch and filter version where they apply.</summary>
+    public static Activity? Tag(Activity? activity, MessageHeader header)
+    {
         if (activity is null) return null;
         activity.SetTag(TelemetryNames.Tags.Job, header.Job);
         if (header.Layer >= 0) activity.SetTag(TelemetryNames.Tags.Layer, header.Layer);

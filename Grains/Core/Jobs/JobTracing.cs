@@ -96,11 +96,6 @@ internal sealed class JobTracing(string job, Activity? jobSpan) : IDisposable
     private static Activity? Start(string name, Activity? parent, MessageHeader header, DateTime? startUtc = null)
     {
         Activity? activity = DistributedTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent?.Context ?? default, startTime: startUtc ?? default);
-        if (activity is null) return null;
-        activity.SetTag(TelemetryNames.Tags.Job, header.Job);
-        if (header.Layer >= 0) activity.SetTag(TelemetryNames.Tags.Layer, header.Layer);
-        if (header.Epoch >= 0) activity.SetTag(TelemetryNames.Tags.Epoch, header.Epoch);
-        if (header.FilterVersion >= 0) activity.SetTag(TelemetryNames.Tags.FilterVersion, header.FilterVersion);
-        return activity;
+        return DistributedTelemetry.Tag(activity, header);
     }
 }

@@ -120,7 +120,7 @@ public class AdaptiveTrainingTests
     {
         var (images, _) = TrainerTests.PlantedImages(Boundary.Valid, count: 3, size: 16, seed: 24);
         TrainingSpec spec = Small();
-        var recorder = new Recorder();
+        var recorder = new CheckpointRecorder();
         TrainingResult clean = await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
         TrainingCheckpoint boundary = recorder.Checkpoints.Last(c => c.Layer == 0);
         TrainingResult resumed = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync(boundary);
@@ -163,20 +163,5 @@ public class AdaptiveTrainingTests
         double sum = 0;
         for (int i = 0; i < a.Length; i++) sum += ((double)a.Data[i] - b.Data[i]) * ((double)a.Data[i] - b.Data[i]);
         return sum;
-    }
-
-    private sealed class Recorder : ITrainingObserver
-    {
-        public List<TrainingCheckpoint> Checkpoints { get; } = [];
-
-        public void OnProgress(TrainingProgress progress)
-        {
-        }
-
-        public ValueTask OnCheckpointAsync(TrainingCheckpoint checkpoint, CancellationToken cancellationToken)
-        {
-            Checkpoints.Add(checkpoint);
-            return ValueTask.CompletedTask;
-        }
     }
 }

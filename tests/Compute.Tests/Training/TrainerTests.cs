@@ -108,7 +108,7 @@ public class TrainerTests
         // that rebuild every map from the checkpoint reproduce the clean run exactly.
         var (images, _) = PlantedImages(Boundary.Valid, count: 4, size: 18, seed: 11);
         var spec = TwoLayers();
-        var recorder = new Recorder();
+        var recorder = new CheckpointRecorder();
         TrainingResult clean = await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
         TrainingCheckpoint boundary = recorder.Checkpoints.Last(c => c.Layer == 0);
         Assert.Equal(spec.Layers[0].Epochs, boundary.NextEpoch);
@@ -123,7 +123,7 @@ public class TrainerTests
         // Mid-layer the warm start is lost; with FISTA run to a tight tolerance the maps barely depend on it.
         var (images, _) = PlantedImages(Boundary.Circular, count: 3, size: 16, seed: 13);
         var spec = Planted with { Layers = [Planted.Layers[0] with { Epochs = 4 }], FistaIterations = 400, FistaTolerance = 1e-7 };
-        var recorder = new Recorder();
+        var recorder = new CheckpointRecorder();
         TrainingResult clean = await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
         TrainingResult resumed = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync(recorder.Checkpoints[1]);
         double diff = MaxAbsDifference(clean.Layers[0].Filters.Data, resumed.Layers[0].Filters.Data);
@@ -225,19 +225,4 @@ public class TrainerTests
     }
 
     private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
-
-    private sealed class Recorder : ITrainingObserver
-    {
-        public List<TrainingCheckpoint> Checkpoints { get; } = [];
-
-        public void OnProgress(TrainingProgress progress)
-        {
-        }
-
-        public ValueTask OnCheckpointAsync(TrainingCheckpoint checkpoint, CancellationToken cancellationToken)
-        {
-            Checkpoints.Add(checkpoint);
-            return ValueTask.CompletedTask;
-        }
-    }
 }
