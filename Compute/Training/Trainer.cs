@@ -59,8 +59,9 @@ public sealed class Trainer
             long version = resuming ? resume!.FilterVersion : VersionOf(layer, 0);
             if (resuming) scale = resume!.InputScale;
             int firstEpoch = resuming ? resume!.NextEpoch : 0;
+            int epochsRun = firstEpoch;
 
-            for (int epoch = firstEpoch; epoch < spec.Epochs; epoch++)
+            for (int epoch = firstEpoch; epoch < spec.Epochs && !ConvergedAt(layer, metrics); epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long epochStart = _time.GetTimestamp();
@@ -68,8 +69,10 @@ public sealed class Trainer
                     ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
                     : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
                 version = VersionOf(layer, epoch + 1);
+                epochsRun = epoch + 1;
 
                 var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds);
+                row = row with { RelativeChange = ConvergenceRule.RelativeChange(ObjectivesOf(layer, metrics.Append(row)), _spec.ToleranceWindow) };
                 metrics.Add(row);
                 doneEpochs++;
                 Report(layer, epoch, row, started, doneEpochs, totalEpochs, images);
@@ -81,13 +84,20 @@ public sealed class Trainer
             // of the filters alone, so a shard that loses them rebuilds exactly these.
             cancellationToken.ThrowIfCancellationRequested();
             IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
-                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
+                new InferRequest(layer, epochsRun, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
             completed.Add(new LayerResult(layer, f, g.ToArray(), scale, Sum(final)));
-            doneEpochs++;
-            Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
+            doneEpochs += spec.Epochs - epochsRun + 1;
+            Report(layer, epochsRun - 1, metrics.LastOrDefault(m => m.Layer == layer + 1), started, doneEpochs, totalEpochs, images);
         }
         return new TrainingResult(_spec, completed, metrics, _time.GetElapsedTime(started));
     }
+
+    /// <summary>--tolerance: the layer's objectives so far have levelled off (<see cref="ConvergenceRule"/>).</summary>
+    private bool ConvergedAt(int layer, IReadOnlyList<EpochMetrics> metrics) =>
+        ConvergenceRule.Converged(ObjectivesOf(layer, metrics), _spec.ToleranceWindow, _spec.Tolerance);
+
+    private static double[] ObjectivesOf(int layer, IEnumerable<EpochMetrics> metrics) =>
+        metrics.Where(m => m.Layer == layer + 1).Select(m => m.Objective).ToArray();
 
     /// <summary>One inference pass over every image, A and b (or b alone) reduced in shard order, one filter solve.</summary>
     private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)

@@ -48,6 +48,7 @@ public sealed record EpochMetricsMessage
     [Id(6)] public double PsnrDb { get; init; }
     [Id(7)] public double Seconds { get; init; }
     [Id(8)] public int Images { get; init; }
+    [Id(9)] public double RelativeChange { get; init; } = double.NaN;
 
     public static EpochMetricsMessage From(EpochMetrics m) => new()
     {
@@ -60,7 +61,8 @@ public sealed record EpochMetricsMessage
         PsnrDb = m.PsnrDb,
         Seconds = m.Seconds,
         Images = m.Images,
+        RelativeChange = m.RelativeChange,
     };
 
-    public EpochMetrics ToMetrics() => new(Layer, Epoch, Objective, DataTerm, SparsityTerm, NonzeroFraction, PsnrDb, Seconds, Images);
+    public EpochMetrics ToMetrics() => new(Layer, Epoch, Objective, DataTerm, SparsityTerm, NonzeroFraction, PsnrDb, Seconds, Images, RelativeChange);
 }
