@@ -1,12 +1,15 @@
 using System.Text;
 using Distributed.Client.Engines;
 using Distributed.Compute.Imaging;
+using Distributed.Compute.Learning;
+using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
 
 namespace Distributed.Client.Output;
 
 /// <summary>
-/// Writes a run's output folder: filters-L{n}.npy and .png, reconstruction-*.png, metrics.csv, objective.png and,
+/// Writes a run's output folder: filters-L{n}.npy and .png, filters-L{n}-pixels.png (layers above the first projected to
+/// pixels, deconv model), reconstruction-*.png, metrics.csv, objective.png and,
 /// last, model.json. Every file is written atomically (<see cref="OutputFolder"/>), and model.json (the file that says
 /// the run is complete) is removed first and written only after every other file exists, so a folder never claims a
 /// result it does not hold.
@@ -24,6 +27,13 @@ internal static class RunFolder
             folder.WriteBytes(ModelManifest.FiltersFile(layer.Layer), NpyFile.ToBytes(layer.Filters));
             FilterMontage.Write(folder, $"filters-L{layer.Layer + 1}.png", layer.Filters, $"layer {layer.Layer + 1}: {layer.Filters.Maps} filters {layer.Filters.Size}×{layer.Filters.Size}");
         }
+        if (result.Spec.Model == NetworkModel.Deconv)
+            for (int l = 1; l < result.Layers.Count; l++)
+            {
+                // The adaptive model's projections run through its pooling switches: `visualize` draws those.
+                FilterBank pixels = PixelProjection.Project(result.Layers.Select(r => r.Filters).ToArray(), l);
+                FilterMontage.Write(folder, $"filters-L{l + 1}-pixels.png", pixels, $"layer {l + 1} in pixels: {pixels.Maps} filters {pixels.Size}×{pixels.Size}");
+            }
         WriteReconstructions(folder, run.Reports);
         MetricsCsv.Write(folder, result.Metrics);
         ObjectivePlot.Write(folder, result.Metrics);
