@@ -55,7 +55,7 @@ public sealed class Trainer
             Connectivity g = _spec.ConnectivityFor(layer, planes);
 
             bool resuming = resume is not null && resume.Layer == layer;
-            FilterBank f = resuming ? resume!.Filters.Clone() : FilterInitializer.Gaussian(g, spec.FilterSize, Seed(layer, 0));
+            FilterBank f = resuming ? resume!.Filters.Clone() : InitialFilters(_spec, layer, g);
             long version = resuming ? resume!.FilterVersion : VersionOf(layer, 0);
             if (resuming) scale = resume!.InputScale;
             int firstEpoch = resuming ? resume!.NextEpoch : 0;
@@ -189,7 +189,17 @@ public sealed class Trainer
     /// <summary>Filter versions: unique per (layer, epoch) so caches keyed on them (e.g. FISTA's ‖FᵀF‖) stay valid.</summary>
     private static long VersionOf(int layer, int epoch) => (layer + 1) * 1_000_000L + epoch;
 
-    private int Seed(int layer, int salt) => unchecked(_spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
+    private int Seed(int layer, int salt) => Seed(_spec, layer, salt);
+
+    private static int Seed(TrainingSpec spec, int layer, int salt) => unchecked(spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
+
+    /// <summary>Layer <paramref name="layer"/>'s seeded random start: what --epochs 0 keeps and what learning is measured against.</summary>
+    public static FilterBank InitialFilters(TrainingSpec spec, int layer, Connectivity g)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(g);
+        return FilterInitializer.Gaussian(g, spec.Layers[layer].FilterSize, Seed(spec, layer, 0));
+    }
 
     private static int[] Shuffled(int[] items, int seed)
     {
