@@ -54,6 +54,31 @@ public class DefaultsLearnTests
         Assert.Contains("layer 1: E =", inferOutput);
     }
 
+    [Fact]
+    public async Task Infer_Features_WritesOneRowPerImageAndRejectsUnknownPooling()
+    {
+        using var temp = new TempFolder();
+        string model = Path.Combine(temp.Path, "model"), inferred = Path.Combine(temp.Path, "inferred");
+        string samples = TrainCommand.SamplesFolder();
+        string[] square = ["skimage-astronaut.png", "libjxl-wesaturate-keong_macan.png"];
+        var (trained, _, trainError) = await ConsoleRun.RunAsync("train", "--engine", "serial", "--out", model, "--maps", "3,6", "--epochs", "0", "--reconstructions", "0");
+        Assert.True(trained == 0, trainError);
+
+        var (exit, output, error) = await ConsoleRun.RunAsync(["infer", "--model", model, "--out", inferred, "--features", "--rectify", "split", "--pool", "max", "--pool-size", "34",
+            "--images", .. square.Select(f => Path.Combine(samples, f))]);
+
+        Assert.True(exit == 0, $"infer exited {exit}: {error}");
+        // Layer 1: 3 maps of 134×134 → 4×4 blocks of 34; layer 2: 6 maps of 140×140 → 5×5; split doubles both.
+        var matrix = Distributed.Compute.Imaging.NpyFile.Read(Path.Combine(inferred, "features.npy"));
+        Assert.Equal([2, 2 * (3 * 16 + 6 * 25)], matrix.Shape);
+        Assert.Equal(["row,image", "0,skimage-astronaut.png", "1,libjxl-wesaturate-keong_macan.png"], File.ReadAllLines(Path.Combine(inferred, "features.csv")));
+        Assert.Contains("features: 2 images", output);
+
+        var (bad, _, badError) = await ConsoleRun.RunAsync("infer", "--model", model, "--out", inferred, "--features", "--pool", "median");
+        Assert.Equal(2, bad);
+        Assert.Contains("--pool: 'median'; allowed avg, max.", badError);
+    }
+
     /// <summary>The spec `train` builds from <paramref name="args"/> and otherwise its defaults.</summary>
     internal static TrainingSpec DefaultSpec(params string[] args)
     {
