@@ -8,8 +8,8 @@ namespace Distributed.Client.Output;
 
 /// <summary>
 /// model.json: the spec, the software version, each layer's shape, input scale, connectivity and final metrics (the
-/// objective of the final pass from z = 0 with the trained filters, and beside it the last epoch's, which is warm-started
-/// and so lower), its filter-structure figures (<see cref="FilterStructure"/>), and every epoch's metrics. With the filters-L{n}.npy files beside it, it is everything `infer` needs.
+/// objective of the final pass from z = 0 with the trained filters, and beside it the last epoch's, taken with that
+/// epoch's filters before its update), its filter-structure figures (<see cref="FilterStructure"/>), and every epoch's metrics. With the filters-L{n}.npy files beside it, it is everything `infer` needs.
 /// </summary>
 internal sealed record ModelManifest
 {
