@@ -17,7 +17,7 @@ public sealed record ProbeResult(double Alpha, IReadOnlyList<(double Alpha, doub
 /// </summary>
 public static class LinearProbe
 {
-    public static IReadOnlyList<double> DefaultAlphas { get; } = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
+    public static IReadOnlyList<double> DefaultAlphas { get; } = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
 
     /// <summary>The fitted probe: the standardisation, the chosen α with every α's validation accuracy, and the classifier.</summary>
     public sealed record Fitted(double[] Mean, double[] Scale, double Alpha, IReadOnlyList<(double Alpha, double Accuracy)> Validation, LogisticRegression Model)
