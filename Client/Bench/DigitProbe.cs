@@ -33,7 +33,16 @@ internal static class DigitProbe
         {
             string path = Path.Combine(folder, $"{digit}.json");
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found; --data must be the mnist package's src/digits folder (bench/README.md).");
-            using JsonDocument json = JsonDocument.Parse(File.ReadAllBytes(path));
+            JsonDocument json;
+            try
+            {
+                json = JsonDocument.Parse(File.ReadAllText(path)); // ReadAllText drops a byte-order mark
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}: not JSON ({e.Message}).", e);
+            }
+            using var owned = json;
             if (!json.RootElement.TryGetProperty("data", out JsonElement data) || data.ValueKind != JsonValueKind.Array)
                 throw new InvalidDataException($"{path}: expected {{\"data\": [28·28 values per digit, ...]}}.");
             float[] values = data.EnumerateArray().Select(v => v.GetSingle()).ToArray();
