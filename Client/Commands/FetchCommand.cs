@@ -11,17 +11,17 @@ internal static class FetchCommand
     public static Command Create()
     {
         Argument<string> job = JobCommandRunner.JobArgument();
-        var output = new Option<string>("--out") { Description = "Output folder (created; existing files are replaced).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output folder: created, or replaced whole if an earlier run wrote it.", Required = true };
         var command = new Command("fetch", "Write a completed job's filters, reconstructions, metrics and model.json to a folder.");
         command.Arguments.Add(job);
         command.Options.Add(output);
         JobCommandRunner.SetAction(command, new ClusterFlags(), async (r, session, ct) =>
         {
             string id = r.GetValue(job)!;
+            using StagedOutput staged = StagedOutput.Begin(r.GetValue(output), "--out", [], ct);
             var (result, names, reports) = await JobWatcher.ResultAsync(session.Grains, id);
-            string folder = r.GetValue(output)!;
-            RunFolder.Write(folder, new EngineRun(result, names, reports, []), "distributed");
-            r.InvocationConfiguration.Output.WriteLine($"job {id}: wrote {Path.GetFullPath(folder)}");
+            RunFolder.Write(staged, new EngineRun(result, names, reports, []), "distributed", "fetch");
+            r.InvocationConfiguration.Output.WriteLine($"job {id}: wrote {staged.Path}");
             return 0;
         });
         return command;
