@@ -25,8 +25,10 @@ internal static class CommandCatalog
         ParseResult parsed = CreateRoot().Parse(args);
         if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)
         {
+            // An unknown word explains the rest ("required command was not provided" after a typo): name it first.
+            ParseError first = parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal))) ?? parsed.Errors[0];
             string more = parsed.Errors.Count > 1 ? $" (and {parsed.Errors.Count - 1} more)" : "";
-            configuration.Error.WriteLine($"{CommandPath(parsed)}: {OneLine(parsed.Errors[0].Message)}{more}; see --help.");
+            configuration.Error.WriteLine($"{CommandPath(parsed)}: {OneLine(first.Message)}{more}; see --help.");
             return Task.FromResult(2);
         }
         return parsed.InvokeAsync(configuration);

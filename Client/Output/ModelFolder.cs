@@ -51,7 +51,7 @@ internal static class ModelFolder
             for (int i = 0; i < map.Length; i++)
             {
                 if (!float.IsFinite(map[i]))
-                    throw new InvalidDataException($"{file}: layer {layer} filter {k + 1} holds {map[i]} at coefficient {i}; a model's filters must be finite.");
+                    throw new InvalidDataException($"{file}: layer {layer} filter {k + 1} holds {map[i].ToString(System.Globalization.CultureInfo.InvariantCulture)} at coefficient {i}; a model's filters must be finite.");
                 zero &= map[i] == 0;
             }
             if (zero) throw new InvalidDataException($"{file}: layer {layer} filter {k + 1} is all zero; a trained filter has unit norm, so the file is damaged.");

@@ -81,6 +81,10 @@ internal sealed record ModelManifest
         {
             manifest.Spec.Validate();
         }
+        catch (SpecException e)
+        {
+            throw new InvalidDataException($"{source}: spec: {e.Message}", e);
+        }
         catch (NullReferenceException e)
         {
             throw new InvalidDataException($"{source}: \"spec\" has a null where a value belongs.", e);
