@@ -32,4 +32,11 @@ internal static class ShardWork
 internal static class DataRoot
 {
     public static string Resolve(string? root, string relative) => DataRootPath.Resolve(root, relative);
+
+    /// <summary><paramref name="relative"/> itself, once <see cref="Resolve"/> has found it inside the root (for a folder listing's files, which may be links).</summary>
+    public static string Checked(string? root, string relative)
+    {
+        Resolve(root, relative);
+        return relative;
+    }
 }
