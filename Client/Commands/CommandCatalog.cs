@@ -19,7 +19,7 @@ internal static class CommandCatalog
     /// or malformed value) is a user error like any other: its first error as one line on stderr, exit code 2 —
     /// not System.CommandLine's default of every error plus the help text and exit code 1.
     /// </summary>
-    public static Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
+    public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
     {
         configuration ??= new InvocationConfiguration();
         ParseResult parsed = CreateRoot().Parse(args);
@@ -29,9 +29,30 @@ internal static class CommandCatalog
             ParseError first = parsed.Errors.FirstOrDefault(e => parsed.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal))) ?? parsed.Errors[0];
             string more = parsed.Errors.Count > 1 ? $" (and {parsed.Errors.Count - 1} more)" : "";
             configuration.Error.WriteLine($"{CommandPath(parsed)}: {OneLine(first.Message)}{more}; see --help.");
-            return Task.FromResult(2);
+            return 2;
         }
-        return parsed.InvokeAsync(configuration);
+        // The commands report their own errors; this is the net under them, so that a user error no command expected
+        // is still one line and exit code 2, while a bug still shows its stack trace (exit code 1, as before).
+        configuration.EnableDefaultExceptionHandler = false;
+        try
+        {
+            return await parsed.InvokeAsync(configuration);
+        }
+        catch (Exception e) when (UserErrors.IsUserError(e))
+        {
+            configuration.Error.WriteLine($"{CommandPath(parsed)}: {UserErrors.Describe(e)}");
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            configuration.Error.WriteLine($"{CommandPath(parsed)}: cancelled.");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            configuration.Error.WriteLine(e.ToString());
+            return 1;
+        }
     }
 
     private static string CommandPath(ParseResult parsed)

@@ -21,6 +21,18 @@ public class SanityCommandTests(SmallRun run) : IClassFixture<SmallRun>
     }
 
     [Fact]
+    public async Task Invoke_UserErrorNoCommandCatches_OneLineExit2()
+    {
+        // `bench engines` reports no errors itself; the catalog's net turns its SpecException into one line.
+        var (exit, _, error) = await ConsoleRun.RunAsync("bench", "engines", "--lambda", "0");
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("bench engines: ", error);
+        Assert.Contains("lambda = 0", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
     public async Task Train_MaxPixelsZero_OneLineExit2()
     {
         var (exit, _, error) = await ConsoleRun.RunAsync(["train", "--engine", "serial", "--images", run.Images, "--out", Fresh("mp"), "--max-pixels", "0", .. SmallRun.Quick]);
