@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Distributed.Client.Commands;
 
@@ -224,6 +225,7 @@ internal sealed record OutputIndex(string Command, IReadOnlyList<string> Files, 
 {
     public const string CurrentFormat = "distributed.outputs/1";
 
+    [JsonPropertyOrder(-1)]
     public string Format { get; init; } = CurrentFormat;
 
     public sealed record Image(int Index, string Name, string Stem);
