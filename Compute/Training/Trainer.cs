@@ -42,6 +42,7 @@ public sealed class Trainer
         {
             LayerSpec spec = _spec.Layers[layer];
             FrozenLayer[] frozen = completed.Select(c => c.Frozen).ToArray();
+            _observer?.OnLayerStarted(layer);
 
             // Build this layer's inputs on every shard and rescale the whole set together to unit RMS, the scale at
             // which λ = 1 and unit-norm filters make sparse coding worthwhile (a patch matching a filter with ℓ2
@@ -64,6 +65,8 @@ public sealed class Trainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long epochStart = _time.GetTimestamp();
+                var phase = new EpochPhase(layer, epoch, VersionOf(layer, epoch), Final: false);
+                _observer?.OnEpochStarted(phase);
                 InferenceTotals totals = _spec.Update == FilterUpdateSchedule.Online
                     ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
                     : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
@@ -74,17 +77,25 @@ public sealed class Trainer
                 doneEpochs++;
                 Report(layer, epoch, row, started, doneEpochs, totalEpochs, images);
                 if (_observer is not null)
+                {
                     await _observer.OnCheckpointAsync(new TrainingCheckpoint(layer, epoch + 1, f.Clone(), version, scale, completed.ToArray(), metrics.ToArray()), cancellationToken);
+                    _observer.OnEpochEnded(phase, row);
+                }
             }
 
             // Final pass with the trained filters, from z = 0: the maps it leaves are the next layer's input, a function
             // of the filters alone, so a shard that loses them rebuilds exactly these.
             cancellationToken.ThrowIfCancellationRequested();
+            var finalPhase = new EpochPhase(layer, spec.Epochs, version, Final: true);
+            _observer?.OnEpochStarted(finalPhase);
             IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
                 new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
-            completed.Add(new LayerResult(layer, f, g.ToArray(), scale, Sum(final)));
+            var trained = new LayerResult(layer, f, g.ToArray(), scale, Sum(final));
+            completed.Add(trained);
             doneEpochs++;
             Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
+            _observer?.OnEpochEnded(finalPhase, null);
+            _observer?.OnLayerEnded(trained);
         }
         return new TrainingResult(_spec, completed, metrics, _time.GetElapsedTime(started));
     }
@@ -95,7 +106,7 @@ public sealed class Trainer
         long version = VersionOf(layer, epoch);
         IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
             new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(layer, g, f.Size)), ct);
-        await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch, ct);
+        await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, null), epoch, ct);
         return Sum(partials);
     }
 
@@ -135,18 +146,27 @@ public sealed class Trainer
             // An online step uses this one image alone, so its A is shipped explicitly (A·d round trips would sum over every image).
             IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
                 new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], FilterStatistics.NormalEquations), ct);
-            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch * 1_000_003 + i, ct);
+            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, order[i]), epoch * 1_000_003 + i, ct);
             totals += Sum(partials);
         }
         return totals;
     }
 
-    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, int layer, int step, CancellationToken ct)
+    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, FilterUpdatePhase phase, int step, CancellationToken ct)
     {
-        if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
-        else
-            await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+        int layer = phase.Layer;
+        _observer?.OnFilterUpdateStarted(phase);
+        try
+        {
+            if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
+                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
+            else
+                await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+        }
+        finally
+        {
+            _observer?.OnFilterUpdateEnded(phase);
+        }
     }
 
     /// <summary>The power-iteration state of a layer's filter system, kept across its epochs (A changes slowly).</summary>

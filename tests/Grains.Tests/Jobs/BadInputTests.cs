@@ -17,6 +17,7 @@ using Distributed.Grains.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using ShardImage = Distributed.Grains.Abstractions.Shards.EncodedImage;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Tests.Jobs;
 

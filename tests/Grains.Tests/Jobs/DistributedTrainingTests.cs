@@ -8,6 +8,7 @@ using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Tests.Jobs;
 

@@ -1,4 +1,5 @@
 using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Messaging.Payloads;
 
 namespace Distributed.Grains.Tests.Messaging;
 

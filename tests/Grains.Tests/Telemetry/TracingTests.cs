@@ -3,12 +3,12 @@ using Distributed.Client.Cluster;
 using Distributed.Client.Engines;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
-using Distributed.Grains.Abstractions.Telemetry;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Distributed.Grains.Messaging.Telemetry;
 
 namespace Distributed.Grains.Tests.Telemetry;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Distributed.Grains.Abstractions.Messaging;
 
-namespace Distributed.Grains.Abstractions.Telemetry;
+namespace Distributed.Grains.Messaging.Telemetry;
 
 /// <summary>
 /// The product's ActivitySource and Meter and its instruments. Exporters are chosen by the host (Grains/Hosting);
