@@ -67,7 +67,7 @@ public enum FilterStatistics
 public sealed record InferRequest(
     int Layer,
     int Epoch,
-    long FilterVersion,
+    FilterVersion FilterVersion,
     FilterBank Filters,
     float InputScale,
     IReadOnlyList<FrozenLayer> Frozen,
@@ -82,7 +82,7 @@ public sealed record InferRequest(
 public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide = null);
 
 /// <summary>Matrix-free filter update: asks every shard for Σ_i Z_iᵀ Z_i d with the maps of the named layer's last inference.</summary>
-public sealed record GramRequest(int Layer, int Epoch, long FilterVersion, FilterBank Direction) : IShardRequest<FilterProduct>
+public sealed record GramRequest(int Layer, int Epoch, FilterVersion FilterVersion, FilterBank Direction) : IShardRequest<FilterProduct>
 {
     IReadOnlyList<int>? IShardRequest<FilterProduct>.Images => null;
 

@@ -57,7 +57,7 @@ public sealed class Trainer
 
             bool resuming = resume is not null && resume.Layer == layer;
             FilterBank f = resuming ? resume!.Filters.Clone() : FilterInitializer.Gaussian(g, spec.FilterSize, Seed(layer, 0));
-            long version = resuming ? resume!.FilterVersion : VersionOf(layer, 0);
+            FilterVersion version = resuming ? resume!.FilterVersion : new FilterVersion(layer, 0);
             if (resuming) scale = resume!.InputScale;
             int firstEpoch = resuming ? resume!.NextEpoch : 0;
 
@@ -65,12 +65,12 @@ public sealed class Trainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long epochStart = _time.GetTimestamp();
-                var phase = new EpochPhase(layer, epoch, VersionOf(layer, epoch), Final: false);
+                var phase = new EpochPhase(layer, epoch, new FilterVersion(layer, epoch), Final: false);
                 _observer?.OnEpochStarted(phase);
                 InferenceTotals totals = _spec.Update == FilterUpdateSchedule.Online
                     ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
                     : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
-                version = VersionOf(layer, epoch + 1);
+                version = new FilterVersion(layer, epoch + 1);
 
                 var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds);
                 metrics.Add(row);
@@ -103,7 +103,7 @@ public sealed class Trainer
     /// <summary>One inference pass over every image, A and b (or b alone) reduced in shard order, one filter solve.</summary>
     private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
     {
-        long version = VersionOf(layer, epoch);
+        var version = new FilterVersion(layer, epoch);
         IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
             new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(layer, g, f.Size)), ct);
         await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, null), epoch, ct);
@@ -121,7 +121,7 @@ public sealed class Trainer
     };
 
     /// <summary>The filter system of an inference pass: A and b added in shard order, or b and the workers for A·d.</summary>
-    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, FilterBank f, int layer, int epoch, long version)
+    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, FilterBank f, int layer, int epoch, FilterVersion version)
     {
         if (partials.All(p => p.Statistics is not null))
         {
@@ -142,16 +142,18 @@ public sealed class Trainer
         for (int i = 0; i < order.Length; i++)
         {
             ct.ThrowIfCancellationRequested();
-            long version = VersionOf(layer, epoch) * 1_000_003 + i;
+            FilterVersion version = new FilterVersion(layer, epoch).After(i);
             // An online step uses this one image alone, so its A is shipped explicitly (A·d round trips would sum over every image).
             IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
                 new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], FilterStatistics.NormalEquations), ct);
-            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, order[i]), epoch * 1_000_003 + i, ct);
+            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, order[i]), unchecked(epoch * 1_000_003 + i), ct);
             totals += Sum(partials);
         }
         return totals;
     }
 
+    /// <param name="step">Salts the CG restart seed: the epoch (batch) or epoch · 1 000 003 + image (online). A seed
+    /// salt only, so its wrapping for huge epochs is harmless; it is not a <see cref="FilterVersion"/>.</param>
     private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, FilterUpdatePhase phase, int step, CancellationToken ct)
     {
         int layer = phase.Layer;
@@ -195,9 +197,6 @@ public sealed class Trainer
         foreach (ShardPartial p in partials) totals += p.Totals;
         return totals;
     }
-
-    /// <summary>Filter versions: unique per (layer, epoch) so caches keyed on them (e.g. FISTA's ‖FᵀF‖) stay valid.</summary>
-    private static long VersionOf(int layer, int epoch) => (layer + 1) * 1_000_000L + epoch;
 
     private int Seed(int layer, int salt) => unchecked(_spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
 

@@ -19,7 +19,7 @@ public sealed record TrainingCheckpoint(
     int Layer,
     int NextEpoch,
     FilterBank Filters,
-    long FilterVersion,
+    FilterVersion FilterVersion,
     float InputScale,
     IReadOnlyList<LayerResult> Completed,
     IReadOnlyList<EpochMetrics> Metrics);
@@ -83,10 +83,10 @@ public interface ITrainingObserver
 /// One inference pass of the loop: epoch <see cref="Epoch"/> (0-based) of layer <see cref="Layer"/> with the filters
 /// of <see cref="FilterVersion"/>; <see cref="Final"/> for the pass from z = 0 that closes a layer.
 /// </summary>
-public sealed record EpochPhase(int Layer, int Epoch, long FilterVersion, bool Final);
+public sealed record EpochPhase(int Layer, int Epoch, FilterVersion FilterVersion, bool Final);
 
 /// <summary>
 /// One filter update: after the epoch's pass (batch), or after image <see cref="Image"/> (global index; online), from
 /// the filters of <see cref="FilterVersion"/>.
 /// </summary>
-public sealed record FilterUpdatePhase(int Layer, int Epoch, long FilterVersion, int? Image);
+public sealed record FilterUpdatePhase(int Layer, int Epoch, FilterVersion FilterVersion, int? Image);

@@ -1,3 +1,4 @@
+using Distributed.Compute.Training;
 using Microsoft.Extensions.Logging;
 
 namespace Distributed.Grains.Jobs;
@@ -24,13 +25,13 @@ internal static partial class JobLog
     public static partial void LayerEnded(ILogger logger, string job, int layer, double objective);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "job {Job}: layer {Layer} epoch {Epoch} started (filters {FilterVersion}, final pass {Final})")]
-    public static partial void EpochStarted(ILogger logger, string job, int layer, int epoch, long filterVersion, bool final);
+    public static partial void EpochStarted(ILogger logger, string job, int layer, int epoch, FilterVersion filterVersion, bool final);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "job {Job}: layer {Layer} epoch {Epoch}: objective {Objective:G6}, nonzero {NonzeroFraction:P2}, {Seconds:F2} s")]
     public static partial void EpochEnded(ILogger logger, string job, int layer, int epoch, double objective, double nonzeroFraction, double seconds);
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Trace, Message = "job {Job}: layer {Layer} epoch {Epoch}: filter update from filters {FilterVersion}")]
-    public static partial void FilterUpdate(ILogger logger, string job, int layer, int epoch, long filterVersion);
+    public static partial void FilterUpdate(ILogger logger, string job, int layer, int epoch, FilterVersion filterVersion);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "job {Job}: checkpoint saved before layer {Layer} epoch {Epoch}")]
     public static partial void CheckpointSaved(ILogger logger, string job, int layer, int epoch);

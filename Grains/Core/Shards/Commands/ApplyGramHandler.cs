@@ -22,7 +22,7 @@ internal sealed class ApplyGramHandler : ShardCommandHandler<GramRequest, Filter
     };
 
     protected override GramRequest ToRequest(ApplyGramCommand command, CommandReader reader) =>
-        new(command.Header.Layer, command.Header.Epoch, command.Header.FilterVersion, reader.Filters(command.Direction));
+        new(command.Header.Layer, command.Header.Epoch, CommandReader.Version(command.Header), reader.Filters(command.Direction));
 
     protected override GramReply ToReply(FilterProduct result, ReplyWriter writer) => new() { Product = writer.Blob(result.Product) };
 

@@ -33,7 +33,7 @@ internal sealed class InferHandler : ShardCommandHandler<InferRequest, ShardPart
     };
 
     protected override InferRequest ToRequest(InferCommand command, CommandReader reader) =>
-        new(command.Header.Layer, command.Header.Epoch, command.Header.FilterVersion, reader.Filters(command.Filters), command.InputScale,
+        new(command.Header.Layer, command.Header.Epoch, CommandReader.Version(command.Header), reader.Filters(command.Filters), command.InputScale,
             reader.Frozen(command.Frozen), command.Images, command.Statistics, command.ColdStart);
 
     protected override InferReply ToReply(ShardPartial result, ReplyWriter writer)
