@@ -6,8 +6,10 @@ using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
-using Distributed.Grains.Abstractions.Telemetry;
 using ShardImage = Distributed.Grains.Abstractions.Shards.EncodedImage;
+using Distributed.Grains.Messaging.Payloads;
+using Distributed.Grains.Messaging.Telemetry;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Client.Cluster;
 

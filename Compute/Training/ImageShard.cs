@@ -200,7 +200,7 @@ public sealed partial class ImageShard
             image.SetGathered(layer, null);   // the maps are about to change
             if (request.ColdStart) z.Clear();
             long started = Stopwatch.GetTimestamp();
-            InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion, y, z, layer);
+            InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion.Key, y, z, layer);
             FilterNormalEquations? eq = null;
             FilterBank? rhs = null;
             if (request.Statistics == FilterStatistics.NormalEquations)
@@ -255,8 +255,8 @@ public sealed partial class ImageShard
             var rebuild = missing.Where(i => _images[i].MapsOf(below) is null).ToArray();
             if (rebuild.Length > 0)
             {
-                // Frozen filter versions are negative so the FISTA Lipschitz cache never confuses them with training's.
-                var request = new InferRequest(below, -1, -1 - below, f.Filters, f.InputScale, frozen, rebuild, FilterStatistics.None, ColdStart: true);
+                // Frozen filter versions never meet training's in the solvers' caches.
+                var request = new InferRequest(below, -1, FilterVersion.Frozen(below), f.Filters, f.InputScale, frozen, rebuild, FilterStatistics.None, ColdStart: true);
                 for (int start = 0; start < rebuild.Length; start += MaxParallelism)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

@@ -17,6 +17,7 @@ using Distributed.Grains.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using ShardImage = Distributed.Grains.Abstractions.Shards.EncodedImage;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Tests.Jobs;
 
@@ -327,6 +328,10 @@ public sealed class BadInputTests(BadInputCluster fixture)
     {
         Assert.True(status.State == JobState.Failed, $"job {status.Job}: expected Failed, got {status.State}");
         foreach (string text in expected) Assert.Contains(text, status.Error ?? "");
+        // The coordinator logs the failure under the job's id, with the same message the user sees.
+        LogRecorder.Entry failed = Assert.Single(LogRecorder.Instance.ForJob(status.Job), e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+        Assert.Contains(status.Error ?? "", failed.Message);
+        Assert.NotNull(failed.Exception);
     }
 
     private static void AssertRejected(JobPlan plan, string job, string field, string expected)
@@ -444,6 +449,7 @@ public sealed class BadInputCluster : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.Services.AddSingleton<IShardWorkGate>(TestShardGate.Instance);
+            siloBuilder.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(LogRecorder.Instance);
             siloBuilder.AddDistributedRuntime(Options);
             siloBuilder.UseInMemoryReminderService();
         }
