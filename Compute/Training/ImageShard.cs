@@ -46,16 +46,8 @@ public sealed partial class ImageShard
         if (_images.ContainsKey(globalIndex)) throw new ArgumentException($"image {globalIndex} ({name}) is already in shard {Index}.");
         if (_images.Count > 0 && preprocessed.Planes != Planes)
             throw new SpecException($"{name} has {preprocessed.Planes} planes but the other images have {Planes}; convert all to grey or all to RGB.", "images");
-        int s = _spec.Layers[0].FilterSize;
-        if (s > preprocessed.Rows || s > preprocessed.Cols)
-            throw new SpecException($"{name}: filter size {s} is larger than the image ({preprocessed.Cols}×{preprocessed.Rows}).", "filter");
-        if (_spec.Solver == InferenceSolver.CoordinateDescent && _spec.Boundary == Boundary.Circular)
-        {
-            // Circular maps keep the image's size on every layer; the FᵀF stencil needs 2s−1 of them per side.
-            int need = _spec.Layers.Max(l => 2 * l.FilterSize - 1);
-            if (need > preprocessed.Rows || need > preprocessed.Cols)
-                throw new SpecException($"{name}: the cd solver with the circular boundary needs images of at least {need}×{need} (2s−1 for filter size {(need + 1) / 2}); it is {preprocessed.Cols}×{preprocessed.Rows}.", "solver");
-        }
+        if (ImageSizeRequirement.Check(_spec, preprocessed.Rows, preprocessed.Cols) is { } small)
+            throw new SpecException($"{name}: {small.Problem}", small.Field);
         _images.Add(globalIndex, new ShardImage(name, preprocessed));
     }
 

@@ -345,7 +345,7 @@ internal sealed class TrainingJobGrain(
             if (submission.ImageNames.Length > 0) throw new SpecException("give the images by upload or by data path, not both.", "images");
             string folder = DataRoot.Resolve(options.DataRoot, path);
             string root = Path.GetFullPath(options.DataRoot!);
-            string[] files = [.. ImageSet.ListFolder(folder).Select(f => Path.GetRelativePath(root, f))];
+            string[] files = [.. ImageSet.ListFolder(folder).Select(f => DataRoot.Checked(options.DataRoot, Path.GetRelativePath(root, f)))];
             if (files.Length == 0) throw new SpecException($"no images under '{path}' in the data root.", "images");
             return ([.. files.Select(Path.GetFileName).Select(n => n!)], files);
         }

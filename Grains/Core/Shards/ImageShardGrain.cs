@@ -226,7 +226,7 @@ internal sealed class ImageShardGrain(
             {
                 ImageShard shard = built ?? ShardWork.Build(_shard, spec, records,
                     ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
-                    options.DataRoot, compute.Slots, ct);
+                    options, compute.Slots, ct);
                 work.Run(shard, ct);
                 return shard;
             }, cancellationToken);
