@@ -3,6 +3,7 @@ using System.Globalization;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
+using Distributed.Compute.Imaging;
 
 namespace Distributed.Client.Bench;
 

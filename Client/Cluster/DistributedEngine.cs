@@ -8,6 +8,7 @@ using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Abstractions.Telemetry;
 using ShardImage = Distributed.Grains.Abstractions.Shards.EncodedImage;
+using Distributed.Compute;
 
 namespace Distributed.Client.Cluster;
 

@@ -5,6 +5,7 @@ using Distributed.Client.Engines;
 using Distributed.Client.Output;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Client.Commands;
 

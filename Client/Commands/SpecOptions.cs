@@ -3,6 +3,8 @@ using System.Globalization;
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Training;
+using Distributed.Compute;
+using Distributed.Compute.Imaging;
 
 namespace Distributed.Client.Commands;
 

@@ -1,5 +1,6 @@
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
+using Distributed.Compute;
 
 namespace Distributed.Client.Commands;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Distributed.Compute.Training;
 
 namespace Distributed.Compute.Adaptive;
 

@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Training;
 

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Training;
 

@@ -1,5 +1,6 @@
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
+using Distributed.Compute.Imaging;
 
 namespace Distributed.Compute.Training;
 
@@ -63,19 +64,6 @@ public enum FilterSystemKind
 
     /// <summary>Shards ship b only; each solver step asks them for A·d from their maps (one round trip a step).</summary>
     MatrixFree,
-}
-
-/// <summary>Image preprocessing before layer 1.</summary>
-public enum Preprocessing
-{
-    /// <summary>Per-plane mean removal, local contrast normalisation (5×5 Gaussian, σ = 1.591, std floor 1).</summary>
-    Lcn,
-
-    /// <summary>SPORCO: image minus its Tikhonov low-pass (λ = 5).</summary>
-    Highpass,
-
-    /// <summary>Scale to [0, 1] only.</summary>
-    None,
 }
 
 /// <summary>Which maps connect to which input planes.</summary>
@@ -287,10 +275,4 @@ public sealed record TrainingSpec
             throw new SpecException($"layer {layer + 1}: singles-and-all-doubles over {inputs} input planes makes {need} maps, but maps = {maps}.", "maps");
         return Connectivity.SinglesAndAllDoubles(inputs);
     }
-}
-
-/// <summary>An invalid training spec or input; <see cref="Field"/> names the offending field or flag.</summary>
-public sealed class SpecException(string message, string field) : ArgumentException(message)
-{
-    public string Field { get; } = field;
 }

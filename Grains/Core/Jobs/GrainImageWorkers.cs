@@ -6,6 +6,7 @@ using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Abstractions.Telemetry;
+using Distributed.Compute;
 
 namespace Distributed.Grains.Jobs;
 

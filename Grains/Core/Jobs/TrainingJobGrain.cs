@@ -11,6 +11,7 @@ using Distributed.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Distributed.Compute;
 
 namespace Distributed.Grains.Jobs;
 

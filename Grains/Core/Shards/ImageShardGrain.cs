@@ -15,6 +15,7 @@ using Distributed.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Distributed.Compute;
 
 namespace Distributed.Grains.Shards;
 

@@ -6,6 +6,7 @@ using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Tests.Imaging;
 using Distributed.Compute.Tests.Training;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Tests.Adaptive;
 
