@@ -48,7 +48,7 @@ public sealed partial class ImageShard
             throw new SpecException($"{name} has {preprocessed.Planes} planes but the other images have {Planes}; convert all to grey or all to RGB.", "images");
         int s = _spec.Layers[0].FilterSize;
         if (s > preprocessed.Rows || s > preprocessed.Cols)
-            throw new SpecException($"{name}: filter size {s} is larger than the image ({preprocessed.Cols}×{preprocessed.Rows}).", "filter");
+            throw new SpecException($"{name}: layers.filterSize = {s} is larger than the image ({preprocessed.Cols}×{preprocessed.Rows}).", "layers.filterSize");
         if (_spec.Solver == InferenceSolver.CoordinateDescent && _spec.Boundary == Boundary.Circular)
         {
             // Circular maps keep the image's size on every layer; the FᵀF stencil needs 2s−1 of them per side.
@@ -238,10 +238,9 @@ public sealed partial class ImageShard
         LayerSpec l = _spec.Layers[layer];
         return _spec.Solver switch
         {
-            InferenceSolver.Fista => FistaInference.Run(ws, f, version, y, z, l.Lambda, new FistaOptions(_spec.FistaIterations, _spec.FistaTolerance)),
-            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, new CoordinateDescentOptions(_spec.CdSweeps, _spec.CdTolerance)),
-            _ => ZeilerInference.Run(ws, f, y, z, l.Lambda, l.P,
-                new ZeilerOptions(_spec.Beta0, _spec.BetaIncrease, _spec.BetaSteps, _spec.RoundsPerBeta, _spec.ZCgSteps)),
+            InferenceSolver.Fista => FistaInference.Run(ws, f, version, y, z, l.Lambda, _spec.Fista),
+            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, _spec.CoordinateDescent),
+            _ => ZeilerInference.Run(ws, f, y, z, l.Lambda, l.P, _spec.Zeiler),
         };
     }
 

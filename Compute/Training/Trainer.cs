@@ -145,9 +145,9 @@ public sealed class Trainer
     private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, int layer, int step, CancellationToken ct)
     {
         if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
+            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterUpdate.Steps, _spec.FilterUpdate.ZeroMean, ct, EigenvectorFor(layer, f));
         else
-            await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+            await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterUpdate.Steps, Seed(layer, step + 17), ct);
     }
 
     /// <summary>The power-iteration state of a layer's filter system, kept across its epochs (A changes slowly).</summary>

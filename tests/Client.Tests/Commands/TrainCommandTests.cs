@@ -77,12 +77,12 @@ public class TrainCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "--lambda", "0" }, "lambda")]
+    [InlineData(new[] { "--lambda", "0" }, "--lambda = 0; allowed a finite number > 0")]
     [InlineData(new[] { "--lambda", "NaN" }, "lambda")]
-    [InlineData(new[] { "--p", "1.5" }, "p = 1.5")]
-    [InlineData(new[] { "--maps", "0" }, "maps = 0")]
-    [InlineData(new[] { "--epochs", "0" }, "epochs = 0")]
-    [InlineData(new[] { "--filter", "300" }, "filter size")]
+    [InlineData(new[] { "--p", "1.5" }, "--p = 1.5")]
+    [InlineData(new[] { "--maps", "0" }, "--maps = 0")]
+    [InlineData(new[] { "--epochs", "0" }, "--epochs = 0")]
+    [InlineData(new[] { "--filter", "300" }, "--filter = 300; allowed 1..64")]
     [InlineData(new[] { "--solver", "admm" }, "--solver: 'admm'")]
     [InlineData(new[] { "--maps", "9,45", "--epochs", "1,2,3" }, "--epochs: 3 values for 2 layers")]
     [InlineData(new[] { "--images", "/nonexistent/folder" }, "/nonexistent/folder")]

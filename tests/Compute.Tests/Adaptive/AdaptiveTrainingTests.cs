@@ -134,7 +134,7 @@ public class AdaptiveTrainingTests
     {
         Model = NetworkModel.Adaptive,
         Solver = InferenceSolver.Fista,
-        FistaIterations = 30,
+        Fista = new FistaOptions { MaxIterations = 30 },
         Layers =
         [
             new LayerSpec { Maps = 4, FilterSize = 5, P = 1, Lambda = 3, Epochs = 2, Pool = new PoolSize(2, 2, 2) },

@@ -158,7 +158,7 @@ public class MaxPool3DTests
     public void Parse_Malformed_ThrowsSpecExceptionNamingPool(string text)
     {
         var e = Assert.Throws<SpecException>(() => PoolSize.Parse(text));
-        Assert.Equal("pool", e.Field);
+        Assert.Equal("layers.pool", e.Field);
     }
 
     [Fact]

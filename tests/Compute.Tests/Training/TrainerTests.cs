@@ -3,6 +3,7 @@ using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Tests.Training;
 
@@ -12,9 +13,9 @@ public class TrainerTests
     {
         Layers = [new LayerSpec { Maps = 8, FilterSize = 7, Lambda = 3, P = 1, Epochs = 40 }],
         Solver = InferenceSolver.Fista,
-        FistaIterations = 40,
+        Fista = new FistaOptions { MaxIterations = 40 },
         FilterSolver = FilterSolver.ProjectedGradient,
-        FilterSteps = 20,
+        FilterUpdate = new FilterUpdateOptions { Steps = 20 },
         Boundary = Boundary.Circular,
         Seed = 3,
     };
@@ -122,7 +123,7 @@ public class TrainerTests
     {
         // Mid-layer the warm start is lost; with FISTA run to a tight tolerance the maps barely depend on it.
         var (images, _) = PlantedImages(Boundary.Circular, count: 3, size: 16, seed: 13);
-        var spec = Planted with { Layers = [Planted.Layers[0] with { Epochs = 4 }], FistaIterations = 400, FistaTolerance = 1e-7 };
+        var spec = Planted with { Layers = [Planted.Layers[0] with { Epochs = 4 }], Fista = new FistaOptions { MaxIterations = 400, Tolerance = 1e-7 } };
         var recorder = new CheckpointRecorder();
         TrainingResult clean = await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
         TrainingResult resumed = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync(recorder.Checkpoints[1]);
@@ -175,7 +176,7 @@ public class TrainerTests
             new LayerSpec { Maps = 3, FilterSize = 3, Epochs = 2 },
             new LayerSpec { Maps = 6, FilterSize = 3, Epochs = 2, Connectivity = ConnectivityKind.SinglesAndAllDoubles },
         ],
-        BetaSteps = 3,
+        Zeiler = new ZeilerOptions { BetaSteps = 3 },
         Seed = 5,
     };
 
