@@ -50,7 +50,7 @@ public static class FistaInference
     public static double NormalOperatorNorm(InferenceWorkspace ws, FilterBank f, long filterVersion)
     {
         if (ws.Lipschitz is { } cached && cached.Version == filterVersion) return cached.Value;
-        if (SpectralBound.NormalOperatorNorm(f) is { } exact)
+        if (SpectralBound.NormalOperatorNorm(f, ws.Geometry) is { } exact)
         {
             ws.Lipschitz = (filterVersion, exact * 1.001);
             return exact * 1.001;
