@@ -13,9 +13,9 @@ namespace Distributed.Client.Commands;
 
 /// <summary>
 /// The flags that make a <see cref="TrainingSpec"/>. Per-layer flags take a comma-separated list, one value per layer
-/// (a single value applies to every layer). Every default comes from Compute's records (<see cref="TrainingSpec"/>,
-/// <see cref="LayerSpec"/>, the solvers' option records, <see cref="AdaptivePreset"/>); <see cref="Fields"/> is the one
-/// table from the spec's field names, as Compute's errors name them, to the flags.
+/// (a single value applies to every layer). Defaults are the 2010 toolbox's (docs/model.md) and all come from Compute's
+/// records (<see cref="TrainingSpec"/>, <see cref="LayerSpec"/>, the solvers' option records, <see cref="AdaptivePreset"/>);
+/// <see cref="Fields"/> is the one table from the spec's field names, as Compute's errors name them, to the flags.
 /// </summary>
 internal sealed partial class SpecOptions
 {
