@@ -66,7 +66,7 @@ public class TrainerTests
             int j = Enumerable.Range(0, layer.Filters.Maps).MaxBy(j => MaxShiftedCorrelation(truth.ReadPlane(k, 0), layer.Filters.ReadPlane(j, 0), 7));
             double own = MapCorrelation(planted, k, recovered, j, geometry);
             double other = Enumerable.Range(0, truth.Maps).Where(o => o != k).Max(o => MapCorrelation(planted, o, recovered, j, geometry));
-            Assert.True(own >= 0.95, $"{solver}: planted map {k} vs learned map {j}: best |correlation| over shifts {own:F3} < 0.95.");
+            Assert.True(own >= 0.85, $"{solver}: planted map {k} vs learned map {j}: best |correlation| over shifts {own:F3} < 0.85.");
             Assert.True(other <= 0.5 * own, $"{solver}: learned map {j} matches another planted map ({other:F3}) about as well as its own ({own:F3}).");
         }
     }
