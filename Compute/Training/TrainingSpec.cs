@@ -202,7 +202,7 @@ public sealed record TrainingSpec
 
     public void Validate()
     {
-        if (Layers is null || Layers.Count == 0) throw new SpecException($"{LayerSpec.Field}: the network has no layers; give at least one.", LayerSpec.Field);
+        if (Layers is null || Layers.Count == 0) throw new SpecException($"the network has no layers; {LayerSpec.Field}: give at least one.", LayerSpec.Field);
         if (Layers.Count > 8) throw new SpecException($"{LayerSpec.Field}: {Layers.Count} layers; allowed 1..8.", LayerSpec.Field);
         for (int i = 0; i < Layers.Count; i++) Layers[i].Validate(i);
         if (Solver is InferenceSolver.Fista or InferenceSolver.CoordinateDescent)
