@@ -45,7 +45,7 @@ internal sealed partial class SpecOptions
     public Option<string> Epochs { get; } = new("--epochs") { Description = "Epochs per layer.", DefaultValueFactory = _ => PerLayerDefault(l => l.Epochs) };
     public Option<string> Connectivity { get; } = new("--connectivity")
     {
-        Description = "Per layer: full, sad (singles and all doubles), random (random doubles); layers beyond the list take its last value.",
+        Description = $"Per layer: full, sad (singles and all doubles), random (random doubles). Unset: {NameOf(Connectivities, Defaults.Layers[0].Connectivity)} for layer 1, {NameOf(Connectivities, Defaults.Layers[^1].Connectivity)} above.",
         DefaultValueFactory = _ => string.Join(",", Defaults.Layers.Select(l => NameOf(Connectivities, l.Connectivity))),
     };
     public Option<string> Solver { get; } = new("--solver") { Description = "Inference: zeiler (any p), fista (p = 1) or cd (coordinate descent, p = 1; fastest on sparse maps).", DefaultValueFactory = _ => NameOf(Solvers, Defaults.Solver) };
