@@ -7,6 +7,7 @@ using Distributed.Client.Output;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Training;
+using Distributed.Compute;
 
 namespace Distributed.Client.Commands;
 
