@@ -113,6 +113,18 @@ public sealed class FilterNormalEquations : Learning.IFilterSystem
         Images += other.Images;
     }
 
+    /// <summary>
+    /// this ← ρ · this: the forgetting of online dictionary learning (A ← ρA + A_batch). ρ = 0 leaves exact zeros, so
+    /// adding a batch afterwards reproduces that batch's statistics bit for bit.
+    /// </summary>
+    public void Decay(double rho)
+    {
+        if (!(rho >= 0 && rho <= 1)) throw new ArgumentOutOfRangeException(nameof(rho), rho, "the forgetting factor must be in [0, 1].");
+        System.Numerics.Tensors.TensorPrimitives.Multiply(Gram, (float)rho, Gram);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(B.Data, (float)rho, B.Data);
+        SumSquaredInputs *= rho;
+    }
+
     /// <summary>Effectively computes <c>destination_{k,c} = g_{k,c} Σ_{k′} g_{k′,c} A_{k,k′} f_{k′,c}</c>.</summary>
     public void Apply(FilterBank f, FilterBank destination)
     {

@@ -2,7 +2,8 @@ namespace Distributed.Compute.Training;
 
 /// <summary>
 /// One row of metrics.csv: the objective and its parts summed over the image set for one layer and epoch, measured
-/// with that epoch's filters (before its update). Epoch is 1-based; Seconds is the wall time of the epoch.
+/// with that epoch's filters (before its update). Epoch is 1-based; Seconds is the wall time of the epoch;
+/// ResidentBytes is what the shards held for their images at the end of it (cached inputs and kept maps).
 /// </summary>
 public sealed record EpochMetrics(
     int Layer,
@@ -13,4 +14,9 @@ public sealed record EpochMetrics(
     double NonzeroFraction,
     double PsnrDb,
     double Seconds,
-    int Images);
+    int Images,
+    long ResidentBytes = 0)
+{
+    /// <summary>Resident bytes per image (0 without images).</summary>
+    public long ResidentBytesPerImage => Images == 0 ? 0 : ResidentBytes / Images;
+}

@@ -40,6 +40,13 @@ public enum FilterUpdateSchedule
 
     /// <summary>After every image, in the epoch's shuffled order (the 2010 toolbox's default).</summary>
     Online,
+
+    /// <summary>
+    /// Online dictionary learning (Mairal et al. 2010; alphacsc's online mode): after every <see cref="TrainingSpec.BatchSize"/>
+    /// images of a seeded order, their A and b are folded into running statistics with forgetting factor
+    /// <see cref="TrainingSpec.Forget"/>, then the filters take the usual few solver steps.
+    /// </summary>
+    Minibatch,
 }
 
 /// <summary>How the filter subproblem is solved from A and b.</summary>
@@ -188,6 +195,15 @@ public sealed record TrainingSpec
     /// <summary>Adaptive model: FISTA iterations between refreshes of the lower layers' switches (0: keep them fixed).</summary>
     public int SwitchRefreshInterval { get; init; } = 10;
 
+    /// <summary>Minibatch updates: images per step (the last step of an epoch may have fewer).</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Minibatch updates: ρ in A ← ρ A + A_batch (and b likewise). 0 forgets every earlier batch; 1 weighs all batches
+    /// seen alike, even those inferred with older filters (alphacsc's "alpha", default 0.8).
+    /// </summary>
+    public double Forget { get; init; } = 0.8;
+
     /// <summary>Filter update: CG steps (CG + normalise) or projected-gradient iterations.</summary>
     public int FilterSteps { get; init; } = 3;
 
@@ -226,7 +242,11 @@ public sealed record TrainingSpec
         if (ZeroMeanFilters && FilterSolver != FilterSolver.ProjectedGradient)
             throw new SpecException("zero-mean filters need --filter-solver projected.", "zero-mean");
         if (!Enum.IsDefined(Solver)) throw new SpecException($"solver = {Solver}; allowed zeiler, fista, cd.", "solver");
-        if (!Enum.IsDefined(Update)) throw new SpecException($"update = {Update}; allowed batch, online.", "update");
+        if (!Enum.IsDefined(Update)) throw new SpecException($"update = {Update}; allowed batch, online, minibatch.", "update");
+        if (BatchSize < 1 || BatchSize > 1_000_000) throw new SpecException($"batch-size = {BatchSize}; allowed 1..1000000 images per step.", "batch-size");
+        if (!(Forget >= 0 && Forget <= 1)) throw new SpecException($"forget = {Forget}; allowed [0, 1] (0: each step uses its batch alone; 1: no forgetting).", "forget");
+        if (Update == FilterUpdateSchedule.Minibatch && FilterSystem == FilterSystemKind.MatrixFree)
+            throw new SpecException("minibatch updates keep running A and b, so A must be explicit; use --filter-system auto or explicit.", "filter-system");
         if (!Enum.IsDefined(Boundary)) throw new SpecException($"boundary = {Boundary}; allowed valid, circular.", "boundary");
         if (!Enum.IsDefined(FilterSystem)) throw new SpecException($"filter-system = {FilterSystem}; allowed auto, explicit, matrix-free.", "filter-system");
         if (!Enum.IsDefined(Preprocessing)) throw new SpecException($"preprocess = {Preprocessing}; allowed lcn, highpass, none.", "preprocess");

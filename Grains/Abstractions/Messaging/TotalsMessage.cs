@@ -16,6 +16,7 @@ public sealed record TotalsMessage
     [Id(7)] public double PsnrSum { get; init; }
     [Id(8)] public long Iterations { get; init; }
     [Id(9)] public double Seconds { get; init; }
+    [Id(10)] public long ResidentBytes { get; init; }
 
     public static TotalsMessage From(InferenceTotals t) => new()
     {
@@ -29,10 +30,11 @@ public sealed record TotalsMessage
         PsnrSum = t.PsnrSum,
         Iterations = t.Iterations,
         Seconds = t.Seconds,
+        ResidentBytes = t.ResidentBytes,
     };
 
     public InferenceTotals ToTotals() =>
-        new(Images, DataTerm, SparsityTerm, Nonzeros, Coefficients, SquaredError, Pixels, PsnrSum, Iterations, Seconds);
+        new(Images, DataTerm, SparsityTerm, Nonzeros, Coefficients, SquaredError, Pixels, PsnrSum, Iterations, Seconds, ResidentBytes);
 }
 
 /// <summary><see cref="EpochMetrics"/> on the wire: one row of metrics.csv.</summary>
@@ -48,6 +50,7 @@ public sealed record EpochMetricsMessage
     [Id(6)] public double PsnrDb { get; init; }
     [Id(7)] public double Seconds { get; init; }
     [Id(8)] public int Images { get; init; }
+    [Id(9)] public long ResidentBytes { get; init; }
 
     public static EpochMetricsMessage From(EpochMetrics m) => new()
     {
@@ -60,7 +63,8 @@ public sealed record EpochMetricsMessage
         PsnrDb = m.PsnrDb,
         Seconds = m.Seconds,
         Images = m.Images,
+        ResidentBytes = m.ResidentBytes,
     };
 
-    public EpochMetrics ToMetrics() => new(Layer, Epoch, Objective, DataTerm, SparsityTerm, NonzeroFraction, PsnrDb, Seconds, Images);
+    public EpochMetrics ToMetrics() => new(Layer, Epoch, Objective, DataTerm, SparsityTerm, NonzeroFraction, PsnrDb, Seconds, Images, ResidentBytes);
 }
