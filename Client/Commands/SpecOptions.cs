@@ -21,7 +21,9 @@ internal sealed class SpecOptions
     public Option<string> Epochs { get; } = new("--epochs") { Description = "Epochs per layer.", DefaultValueFactory = _ => "5" };
     public Option<string> Connectivity { get; } = new("--connectivity") { Description = "Per layer: full, sad (singles and all doubles), random (random doubles). Default: full, then sad.", DefaultValueFactory = _ => "full,sad" };
     public Option<string> Solver { get; } = new("--solver") { Description = "Inference: zeiler (any p), fista (p = 1) or cd (coordinate descent, p = 1; fastest on sparse maps).", DefaultValueFactory = _ => "zeiler" };
-    public Option<string> Update { get; } = new("--update") { Description = "Filter updates: batch (once per epoch) or online (after every image).", DefaultValueFactory = _ => "batch" };
+    public Option<string> Update { get; } = new("--update") { Description = "Filter updates: batch (once per epoch), online (after every image) or minibatch (after every --batch-size images, from running statistics).", DefaultValueFactory = _ => "batch" };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Minibatch: images per filter update.", DefaultValueFactory = _ => Defaults.BatchSize };
+    public Option<double> Forget { get; } = new("--forget") { Description = "Minibatch: forgetting factor ρ in [0, 1] of the running statistics, A ← ρA + A_batch (0: each batch alone; 1: no forgetting).", DefaultValueFactory = _ => Defaults.Forget };
     public Option<string> FilterSolver { get; } = new("--filter-solver") { Description = "cg (CG then normalise, Zeiler) or projected (exact ‖f‖ ≤ 1, SPORCO).", DefaultValueFactory = _ => "cg" };
     public Option<string> Boundary { get; } = new("--boundary") { Description = "valid (maps larger than the image, Zeiler) or circular (wrap-around, SPORCO).", DefaultValueFactory = _ => "valid" };
     public Option<string> Preprocess { get; } = new("--preprocess") { Description = "lcn (local contrast normalisation), highpass (SPORCO) or none.", DefaultValueFactory = _ => "lcn" };
@@ -40,7 +42,7 @@ internal sealed class SpecOptions
     public Option<string> Model { get; } = new("--model") { Description = "deconv (Zeiler 2010) or adaptive (2011: 3-D max pooling between layers, every layer inferred against the pixels; defaults then fista, p 1, λ 0.3, random doubles above layer 1).", DefaultValueFactory = _ => "deconv" };
     public Option<string> Pool { get; } = new("--pool") { Description = "Adaptive: 3-D max pooling of each layer's maps for the next, rows x cols x maps or none; one value, or one per pair of layers.", DefaultValueFactory = _ => "3x3x2" };
 
-    public IEnumerable<Option> All => [Maps, Filter, Lambda, P, Epochs, Connectivity, Solver, Update, FilterSolver, Boundary, Preprocess, Rgb, Seed,
+    public IEnumerable<Option> All => [Maps, Filter, Lambda, P, Epochs, Connectivity, Solver, Update, BatchSize, Forget, FilterSolver, Boundary, Preprocess, Rgb, Seed,
         Beta0, BetaIncrease, BetaSteps, ZCgSteps, FistaIterations, FistaTolerance, CdSweeps, CdTolerance, FilterSteps, ZeroMean, Model, Pool];
 
     public void AddTo(Command command)
@@ -78,7 +80,9 @@ internal sealed class SpecOptions
                 },
             }).ToArray(),
             Solver = Choice(r.GetValue(Solver)!, "solver", ("zeiler", InferenceSolver.Zeiler), ("fista", InferenceSolver.Fista), ("cd", InferenceSolver.CoordinateDescent)),
-            Update = Choice(r.GetValue(Update)!, "update", ("batch", FilterUpdateSchedule.Batch), ("online", FilterUpdateSchedule.Online)),
+            Update = Choice(r.GetValue(Update)!, "update", ("batch", FilterUpdateSchedule.Batch), ("online", FilterUpdateSchedule.Online), ("minibatch", FilterUpdateSchedule.Minibatch)),
+            BatchSize = r.GetValue(BatchSize),
+            Forget = r.GetValue(Forget),
             FilterSolver = Choice(r.GetValue(FilterSolver)!, "filter-solver", ("cg", Compute.Training.FilterSolver.ConjugateGradientNormalize), ("projected", Compute.Training.FilterSolver.ProjectedGradient)),
             Boundary = Choice(r.GetValue(Boundary)!, "boundary", ("valid", Compute.Operators.Boundary.Valid), ("circular", Compute.Operators.Boundary.Circular)),
             Preprocessing = Choice(r.GetValue(Preprocess)!, "preprocess", ("lcn", Preprocessing.Lcn), ("highpass", Preprocessing.Highpass), ("none", Preprocessing.None)),

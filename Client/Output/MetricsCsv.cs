@@ -7,11 +7,12 @@ namespace Distributed.Client.Output;
 /// <summary>
 /// <c>metrics.csv</c>: one row per layer and epoch, comma-separated, invariant culture (a '.' decimal point
 /// whatever the machine's locale), numbers in their shortest round-trip form, non-finite values as numpy and pandas
-/// read them (<c>nan</c>, <c>inf</c>, <c>-inf</c>).
+/// read them (<c>nan</c>, <c>inf</c>, <c>-inf</c>). <c>resident_bytes</c> is what the shards held for their images at
+/// the end of the epoch (cached decoded images and kept maps), summed over shards.
 /// </summary>
 public static class MetricsCsv
 {
-    public const string Header = "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images";
+    public const string Header = "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images,resident_bytes,resident_bytes_per_image";
 
     public static string Format(IEnumerable<EpochMetrics> rows)
     {
@@ -33,7 +34,9 @@ public static class MetricsCsv
             Number(m.NonzeroFraction),
             Number(m.PsnrDb),
             Number(m.Seconds),
-            m.Images.ToString(CultureInfo.InvariantCulture));
+            m.Images.ToString(CultureInfo.InvariantCulture),
+            m.ResidentBytes.ToString(CultureInfo.InvariantCulture),
+            m.ResidentBytesPerImage.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>Writes the whole table as <paramref name="fileName"/>, atomically; returns the path.</summary>
