@@ -6,6 +6,9 @@ public sealed record DistributedGrainOptions
     /// <summary>The only folder shards may read images from by path; null refuses path loading.</summary>
     public string? DataRoot { get; init; }
 
+    /// <summary>Each image shard's memory budget in bytes (decoded images and kept maps); 0: a quarter of the machine's memory.</summary>
+    public long ShardMemoryBytes { get; init; }
+
     /// <summary>Numeric work items run at once on this silo.</summary>
     public int ComputeSlots { get; init; } = Environment.ProcessorCount;
 

@@ -85,6 +85,13 @@ public sealed record DistributedHostOptions
     /// <summary>The only folder shards may read images from by path (every silo must see it); unset: path loading refused.</summary>
     public string? DataRoot { get; init; }
 
+    /// <summary>
+    /// Memory budget of each image shard on this silo for its decoded images and kept maps, e.g. 512M; images beyond it
+    /// are decoded again from the upload in grain storage or the file under the data root. Unset: a quarter of the
+    /// machine's memory per shard.
+    /// </summary>
+    public string? ShardMemory { get; init; }
+
     /// <summary>Numeric work allowed to run at once on this silo; 0: one per core.</summary>
     public int ComputeSlots { get; init; }
 
@@ -94,6 +101,9 @@ public sealed record DistributedHostOptions
     public double ConnectRetryDelaySeconds { get; init; } = 1;
 
     public MessageLimits MessageLimits => new(MaxMessageBytes);
+
+    /// <summary><see cref="ShardMemory"/> in bytes; 0 when unset (the shard's default applies).</summary>
+    public long ShardMemoryBytes => ShardMemory is { } text ? Compute.Training.ShardMemory.Parse(text) : 0;
 
     public int EffectiveComputeSlots => ComputeSlots > 0 ? ComputeSlots : Environment.ProcessorCount;
 
@@ -119,6 +129,17 @@ public sealed record DistributedHostOptions
         if (MaxMessageBytes < MessageLimits.MinimumMaxMessageBytes)
             Fail("max-message-bytes", $"max-message-bytes = {MaxMessageBytes}; allowed ≥ {MessageLimits.MinimumMaxMessageBytes}.");
         if (DataRoot is { } root && !Path.IsPathFullyQualified(root)) Fail("data-root", $"data-root = '{root}'; allowed: an absolute path.");
+        if (ShardMemory is { } memory)
+        {
+            try
+            {
+                _ = Compute.Training.ShardMemory.Parse(memory);
+            }
+            catch (Compute.Training.SpecException bad)
+            {
+                Fail("shard-memory", bad.Message.TrimStart('-'));
+            }
+        }
         if (ComputeSlots < 0 || ComputeSlots > 4096) Fail("compute-slots", $"compute-slots = {ComputeSlots}; allowed 0 (one per core) .. 4096.");
         if (ConnectAttempts < 1 || ConnectAttempts > 1000) Fail("connect-attempts", $"connect-attempts = {ConnectAttempts}; allowed 1..1000.");
         if (!(ConnectRetryDelaySeconds >= 0 && ConnectRetryDelaySeconds <= 60)) Fail("connect-retry-delay", $"connect-retry-delay = {ConnectRetryDelaySeconds}; allowed 0..60 seconds.");

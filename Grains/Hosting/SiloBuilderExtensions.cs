@@ -68,6 +68,7 @@ public static class SiloBuilderExtensions
         {
             DataRoot = options.DataRoot,
             ComputeSlots = options.EffectiveComputeSlots,
+            ShardMemoryBytes = options.ShardMemoryBytes,
         });
         return silo;
     }

@@ -236,7 +236,7 @@ internal sealed class ImageShardGrain(
             {
                 ImageShard shard = built ?? ShardWork.Build(_shard, SpecWire.Deserialize(setup.SpecJson), records,
                     ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
-                    options.DataRoot, compute.Slots, ct);
+                    options.DataRoot, compute.Slots, options.ShardMemoryBytes, ct);
                 return (shard, work(shard, ct));
             }, cancellationToken);
         }
