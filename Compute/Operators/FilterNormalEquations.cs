@@ -93,7 +93,13 @@ public sealed class FilterNormalEquations : Learning.IFilterSystem
         if (op.Geometry.FilterSize != Size || op.Connectivity.Maps != Connectivity.Maps || op.Connectivity.Inputs != Connectivity.Inputs)
             throw new ArgumentException("the operator's layer does not match these statistics.", nameof(op));
         Tensor3 zv = op.ValidMaps(z);
-        GramKernels.AccumulateGram(zv, y.Rows, y.Cols, Size, Pairs, Gram, op.DegreeOfParallelism);
+        // Sparse maps (at most LayerOperator.SparseDensityThreshold nonzero) take the nonzero-pair kernel, far cheaper
+        // at the densities of sparse coding; the rest the dense summed-area one.
+        var sparse = new SparseMaps();
+        if (sparse.TryGather(zv, (int)Math.Min(int.MaxValue - 64, (long)(LayerOperator.SparseDensityThreshold * zv.Length))))
+            SparseGramKernels.AccumulateGram(sparse, y.Rows, y.Cols, Size, _pairIndex, Gram);
+        else
+            GramKernels.AccumulateGram(zv, y.Rows, y.Cols, Size, Pairs, Gram, op.DegreeOfParallelism);
         GramKernels.AccumulateRightHandSide(zv, y, op.Mask, B, op.DegreeOfParallelism);
         double sq = 0;
         foreach (float v in y.Data) sq += (double)v * v;
