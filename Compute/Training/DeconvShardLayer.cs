@@ -29,10 +29,17 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
             FilterNormalEquations? eq = null;
             FilterBank? rhs = null;
             SparseMaps? gathered = null;
+            GatheredImage? prepared = null;
             if (request.Statistics == FilterStatistics.NormalEquations)
             {
-                eq = new FilterNormalEquations(g, request.Filters.Size);
-                eq.Accumulate(ws.Operator, z, y);
+                // Sparse maps travel as their nonzeros and are added into the shard's sum in image order; only dense
+                // ones pay for a per-image A.
+                prepared = FilterNormalEquations.TryPrepare(ws.Operator, z, y);
+                if (prepared is null)
+                {
+                    eq = new FilterNormalEquations(g, request.Filters.Size);
+                    eq.Accumulate(ws.Operator, z, y);
+                }
             }
             else if (request.Statistics == FilterStatistics.RightHandSide)
             {
@@ -44,7 +51,7 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
                 else ws.Operator.FilterGradient(gathered, y, rhs);
             }
             image.SetMaps(layer, keep ? ResidentMaps.Keep(z, gathered) : null);
-            return new ImageResult(stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs);
+            return new ImageResult(stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs, prepared);
         }
         finally
         {

@@ -156,6 +156,7 @@ public sealed class ImageShard
             {
                 totals += r.Totals;
                 if (r.Statistics is not null) sum!.Add(r.Statistics);
+                if (r.Gathered is not null) sum!.Add(r.Gathered);
                 if (r.RightHandSide is not null) TensorPrimitives.Add(rhs!.Data, r.RightHandSide.Data, rhs.Data);
             }
         }
@@ -336,8 +337,8 @@ public sealed class ImageShard
     }
 }
 
-/// <summary>One image's inference: its totals and, on request, its A and b or b alone.</summary>
-internal readonly record struct ImageResult(InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide);
+/// <summary>One image's inference: its totals and, on request, its A and b (as a per-image sum, or gathered to be added in order) or b alone.</summary>
+internal readonly record struct ImageResult(InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide, GatheredImage? Gathered = null);
 
 /// <summary>
 /// What a shard does for one layer of one image, by the kind of layer: <see cref="DeconvShardLayer"/> reconstructs its

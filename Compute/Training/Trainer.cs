@@ -125,14 +125,10 @@ public sealed class Trainer
             int[] batch = order[(step * _spec.BatchSize)..Math.Min(order.Length, (step + 1) * _spec.BatchSize)];
             IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
                 new InferRequest(layer, epoch, version, f, scale, frozen, batch, FilterStatistics.NormalEquations), ct);
-            var statistics = new FilterNormalEquations(g, f.Size);
-            foreach (ShardPartial partial in partials) statistics.Add(partial.Statistics!);
-            if (_running is null) _running = statistics;
-            else
-            {
-                _running.Decay(_spec.Forget);
-                _running.Add(statistics);
-            }
+            // Folded straight into the running sums (A is 34 MB for 64 maps of 8×8: no per-step copy), shards in order.
+            if (_running is null) _running = new FilterNormalEquations(g, f.Size);
+            else _running.Decay(_spec.Forget);
+            foreach (ShardPartial partial in partials) _running.Add(partial.Statistics!);
             await UpdateFiltersAsync(_running, f, g, layer, unchecked(epoch * steps + step), ct);
             totals += Sum(partials);
         }
