@@ -108,7 +108,7 @@ internal static class BenchCommand
                 var settings = new ScaleBench.Settings(r.GetValue(size), r.GetValue(passes), threadCount, ShardMemory.Parse(r.GetValue(shardMemory)!),
                     r.GetValue(batchSize), r.GetValue(forget), r.GetValue(lambda), 1);
                 ScaleBench.Spec(settings, schedule, settings.Passes).Validate();
-                IReadOnlyList<string> files = TrainCommand.ResolveImages(r.GetValue(images));
+                IReadOnlyList<string> files = TrainCommand.ResolveImages(TrainCommand.ImageArguments(r.GetValue(images)), r.InvocationConfiguration.Error);
                 Tensor3[] photos = ImageSet.LoadFiles(files, ImageLoadOptions.Default with { Grey = true }).Images.Select(i => i.Pixels).ToArray();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"scale: {settings.Size}×{settings.Size} crops of {photos.Length} photos, 64 maps 8×8, cd, λ {settings.Lambda}, {settings.Passes} passes, {schedule.ToString().ToLowerInvariant()}, shard memory {ShardMemory.Format(settings.ShardMemory)}, {threadCount} threads"));
@@ -157,7 +157,7 @@ internal static class BenchCommand
         {
             TextWriter output = r.InvocationConfiguration.Output;
             TrainingSpec trainingSpec = spec.Build(r);
-            var input = new ImageInput(TrainCommand.ResolveImages(r.GetValue(images)), ImageLoadOptions.Default, 0);
+            var input = new ImageInput(TrainCommand.ResolveImages(TrainCommand.ImageArguments(r.GetValue(images)), r.InvocationConfiguration.Error), ImageLoadOptions.Default, 0);
             var serial = new List<EngineOverhead.Measurement>();
             var distributed = new List<EngineOverhead.Measurement>();
             await using ITrainingEngine cluster = await engineOptions.CreateAsync(r, "distributed", ct);

@@ -24,7 +24,8 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0, long 
 
     /// <summary>
     /// The files as re-readable sources (grey unless the spec keeps RGB, preprocessed as the spec says). With
-    /// <see cref="ImageLoadOptions.SkipBad"/>, each file is decoded once up front, one at a time, to drop unreadable ones.
+    /// <see cref="ImageLoadOptions.SkipBad"/>, each file is decoded once up front, one at a time, to drop unreadable ones
+    /// and ones too small for the filters.
     /// </summary>
     public static (IReadOnlyList<IImageSource> Images, IReadOnlyList<string> Warnings) Sources(TrainingSpec spec, ImageInput input)
     {
@@ -37,9 +38,12 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0, long 
         {
             if (options.SkipBad)
             {
+                // --skip-bad: unreadable images, and images too small for the spec's filters, become warnings.
                 try
                 {
-                    _ = ImageDecoder.DecodeFile(file, options);
+                    Tensor3 pixels = ImageDecoder.DecodeFile(file, options);
+                    if (ImageSizeRequirement.Check(spec, pixels.Rows, pixels.Cols) is { } small)
+                        throw new ImageLoadException(file, small.Problem);
                 }
                 catch (ImageLoadException ex)
                 {
@@ -50,17 +54,21 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0, long 
             sources.Add(DecodedImageSource.FromFile(file, options, spec.Preprocessing));
         }
         if (sources.Count == 0)
-            throw new ImageLoadException("the image list", $"no readable images; skipped {warnings.Count}: {string.Join("; ", warnings)}");
+            throw new ImageLoadException("the images", $"no usable images; skipped {warnings.Count}: {string.Join("; ", warnings)}");
         return (sources, warnings);
     }
 
     /// <summary>Decodes the files (grey unless the spec keeps RGB) and preprocesses each image as the spec says.</summary>
     public static (IReadOnlyList<(string Name, Tensor3 Image)> Images, IReadOnlyList<string> Warnings) LoadPreprocessed(TrainingSpec spec, ImageInput input)
     {
-        ImageSet set = ImageSet.LoadFiles(input.Files, input.Options with { Grey = spec.Grey });
+        ImageSet set = SkipTooSmall(ImageSet.LoadFiles(input.Files, input.Options with { Grey = spec.Grey }), spec, input.Options);
         var images = set.Images.Select(i => (i.Name, Preprocessor.ApplyToImage(i.Pixels, spec.Preprocessing))).ToArray();
         return (images, set.Warnings);
     }
+
+    /// <summary>With --skip-bad, images too small for the spec's filters become warnings too (without it the shard refuses them, naming the spec field).</summary>
+    public static ImageSet SkipTooSmall(ImageSet set, TrainingSpec spec, ImageLoadOptions options) =>
+        options.SkipBad ? set.Without(i => ImageSizeRequirement.Check(spec, i.Pixels.Rows, i.Pixels.Cols)?.Problem, skip: true) : set;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -25,7 +25,7 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
             if (!request.ColdStart && image.MapsOf(layer) is { } kept) kept.CopyTo(z);
             else z.Clear();
             long started = Stopwatch.GetTimestamp();
-            InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion, y, z, layer);
+            InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion.Key, y, z, layer);
             FilterNormalEquations? eq = null;
             FilterBank? rhs = null;
             SparseMaps? gathered = null;

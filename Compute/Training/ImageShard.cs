@@ -80,16 +80,8 @@ public sealed class ImageShard
         Tensor3 preprocessed = source.Load();
         if (_images.Count > 0 && preprocessed.Planes != Planes)
             throw new SpecException($"{name} has {preprocessed.Planes} planes but the other images have {Planes}; convert all to grey or all to RGB.", "images");
-        int s = Spec.Layers[0].FilterSize;
-        if (s > preprocessed.Rows || s > preprocessed.Cols)
-            throw new SpecException($"{name}: filter size {s} is larger than the image ({preprocessed.Cols}×{preprocessed.Rows}).", "filter");
-        if (Spec.Solver == InferenceSolver.CoordinateDescent && Spec.Boundary == Boundary.Circular)
-        {
-            // Circular maps keep the image's size on every layer; the FᵀF stencil needs 2s−1 of them per side.
-            int need = Spec.Layers.Max(l => 2 * l.FilterSize - 1);
-            if (need > preprocessed.Rows || need > preprocessed.Cols)
-                throw new SpecException($"{name}: the cd solver with the circular boundary needs images of at least {need}×{need} (2s−1 for filter size {(need + 1) / 2}); it is {preprocessed.Cols}×{preprocessed.Rows}.", "solver");
-        }
+        if (ImageSizeRequirement.Check(Spec, preprocessed.Rows, preprocessed.Cols) is { } small)
+            throw new SpecException($"{name}: {small.Problem}", small.Field);
         long bytes = 4L * preprocessed.Length;
         if (bytes > Cache.Budget)
             throw new SpecException($"{name} needs {ShardMemory.Format(bytes)} decoded ({preprocessed.Planes}×{preprocessed.Rows}×{preprocessed.Cols} floats), more than the shard memory budget of {ShardMemory.Format(Cache.Budget)}; raise --shard-memory.", "shard-memory");
@@ -249,8 +241,8 @@ public sealed class ImageShard
             var rebuild = missing.Where(i => _images[i].MapsOf(below) is null).ToArray();
             if (rebuild.Length > 0)
             {
-                // Frozen filter versions are negative so the FISTA Lipschitz cache never confuses them with training's.
-                var request = new InferRequest(below, -1, -1 - below, f.Filters, f.InputScale, frozen, rebuild, FilterStatistics.None, ColdStart: true);
+                // Frozen filter versions never meet training's in the solvers' caches.
+                var request = new InferRequest(below, -1, FilterVersion.Frozen(below), f.Filters, f.InputScale, frozen, rebuild, FilterStatistics.None, ColdStart: true);
                 for (int start = 0; start < rebuild.Length; start += MaxParallelism)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

@@ -1,3 +1,5 @@
+using Distributed.Compute.Imaging;
+
 namespace Distributed.Grains;
 
 /// <summary>Silo-side settings the grains read (the host maps its options onto these).</summary>
@@ -8,6 +10,12 @@ public sealed record DistributedGrainOptions
 
     /// <summary>Each image shard's memory budget in bytes (decoded images and kept maps); 0: a quarter of the machine's memory.</summary>
     public long ShardMemoryBytes { get; init; }
+
+    /// <summary>
+    /// The largest image (pixels) and file (bytes) this silo decodes, whatever a job asks: a job's own limits (the
+    /// console's --max-pixels) can lower these, never raise them. Defaults: the console's defaults.
+    /// </summary>
+    public ImageLoadOptions ImageLimits { get; init; } = ImageLoadOptions.Default;
 
     /// <summary>Numeric work items run at once on this silo.</summary>
     public int ComputeSlots { get; init; } = Environment.ProcessorCount;

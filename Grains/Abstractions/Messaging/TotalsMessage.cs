@@ -17,24 +17,6 @@ public sealed record TotalsMessage
     [Id(8)] public long Iterations { get; init; }
     [Id(9)] public double Seconds { get; init; }
     [Id(10)] public long ResidentBytes { get; init; }
-
-    public static TotalsMessage From(InferenceTotals t) => new()
-    {
-        Images = t.Images,
-        DataTerm = t.DataTerm,
-        SparsityTerm = t.SparsityTerm,
-        Nonzeros = t.Nonzeros,
-        Coefficients = t.Coefficients,
-        SquaredError = t.SquaredError,
-        Pixels = t.Pixels,
-        PsnrSum = t.PsnrSum,
-        Iterations = t.Iterations,
-        Seconds = t.Seconds,
-        ResidentBytes = t.ResidentBytes,
-    };
-
-    public InferenceTotals ToTotals() =>
-        new(Images, DataTerm, SparsityTerm, Nonzeros, Coefficients, SquaredError, Pixels, PsnrSum, Iterations, Seconds, ResidentBytes);
 }
 
 /// <summary><see cref="EpochMetrics"/> on the wire: one row of metrics.csv.</summary>
@@ -51,20 +33,4 @@ public sealed record EpochMetricsMessage
     [Id(7)] public double Seconds { get; init; }
     [Id(8)] public int Images { get; init; }
     [Id(9)] public long ResidentBytes { get; init; }
-
-    public static EpochMetricsMessage From(EpochMetrics m) => new()
-    {
-        Layer = m.Layer,
-        Epoch = m.Epoch,
-        Objective = m.Objective,
-        DataTerm = m.DataTerm,
-        SparsityTerm = m.SparsityTerm,
-        NonzeroFraction = m.NonzeroFraction,
-        PsnrDb = m.PsnrDb,
-        Seconds = m.Seconds,
-        Images = m.Images,
-        ResidentBytes = m.ResidentBytes,
-    };
-
-    public EpochMetrics ToMetrics() => new(Layer, Epoch, Objective, DataTerm, SparsityTerm, NonzeroFraction, PsnrDb, Seconds, Images, ResidentBytes);
 }
