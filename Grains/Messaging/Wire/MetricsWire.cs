@@ -35,9 +35,10 @@ public static class MetricsWire
         PsnrDb = m.PsnrDb,
         Seconds = m.Seconds,
         Images = m.Images,
+        RelativeChange = m.RelativeChange,
         ResidentBytes = m.ResidentBytes,
     };
 
     public static EpochMetrics ToMetrics(this EpochMetricsMessage m) =>
-        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images, m.ResidentBytes);
+        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images, m.RelativeChange, m.ResidentBytes);
 }

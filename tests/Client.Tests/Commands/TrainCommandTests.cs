@@ -81,7 +81,7 @@ public class TrainCommandTests
     [InlineData(new[] { "--lambda", "NaN" }, "lambda")]
     [InlineData(new[] { "--p", "1.5" }, "p = 1.5")]
     [InlineData(new[] { "--maps", "0" }, "maps = 0")]
-    [InlineData(new[] { "--epochs", "0" }, "epochs = 0")]
+    [InlineData(new[] { "--epochs", "-1" }, "epochs = -1")]
     [InlineData(new[] { "--filter", "300" }, "filter size")]
     [InlineData(new[] { "--solver", "admm" }, "--solver: 'admm'")]
     [InlineData(new[] { "--maps", "9,45", "--epochs", "1,2,3" }, "--epochs: 3 values for 2 layers")]
