@@ -69,6 +69,7 @@ public static class SiloBuilderExtensions
             DataRoot = options.DataRoot,
             ImageLimits = Distributed.Compute.Imaging.ImageLoadOptions.Default with { MaxPixels = options.MaxPixels },
             ComputeSlots = options.EffectiveComputeSlots,
+            ShardMemoryBytes = options.ShardMemoryBytes,
         });
         return silo;
     }
