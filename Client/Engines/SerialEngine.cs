@@ -44,7 +44,7 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0, long 
                 {
                     Tensor3 pixels = ImageDecoder.DecodeFile(file, options);
                     if (ImageSizeRequirement.Check(spec, pixels.Rows, pixels.Cols) is { } small)
-                        throw new ImageLoadException(file, small.Problem);
+                        throw new ImageLoadException(file, Commands.SpecOptions.Describe(new SpecException(small.Problem, small.Field)));
                 }
                 catch (ImageLoadException ex)
                 {

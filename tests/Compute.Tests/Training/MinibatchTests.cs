@@ -59,7 +59,7 @@ public class MinibatchTests
     }
 
     [Theory]
-    [InlineData(0, 0.5, "batch-size")]
+    [InlineData(0, 0.5, "batchSize")]
     [InlineData(4, 1.5, "forget")]
     [InlineData(4, -0.1, "forget")]
     [InlineData(4, double.NaN, "forget")]
@@ -77,6 +77,6 @@ public class MinibatchTests
     {
         TrainingSpec spec = Batch with { Update = FilterUpdateSchedule.Minibatch, FilterSystem = FilterSystemKind.MatrixFree };
 
-        Assert.Equal("filter-system", Assert.Throws<SpecException>(spec.Validate).Field);
+        Assert.Equal("filterSystem", Assert.Throws<SpecException>(spec.Validate).Field);
     }
 }
