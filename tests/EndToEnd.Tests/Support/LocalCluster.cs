@@ -26,6 +26,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private ChildProcess? _redis;
     private int _redisPort;
     private int _redisStarts;
+    private string[] _membership = [];
 
     private LocalCluster(string logs, bool redis)
     {
@@ -144,24 +145,39 @@ public sealed class LocalCluster : IAsyncDisposable
             ClientArguments = ["--cluster", $"localhost:{ports[1]}", "--cluster-id", _id, "--service-id", _id, "--secret-file", SecretFile];
         }
 
+        _membership = membership;
         var silos = new List<Silo>();
         for (int i = 0; i < count; i++)
         {
-            int siloPort = ports[2 * i], gatewayPort = ports[2 * i + 1];
-            ChildProcess process = Track(ChildProcess.Start($"silo-{i}", Programs.DotNet,
-            [
-                "exec", Programs.Silo, .. membership,
-                "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(),
-                "--cluster-id", _id, "--service-id", _id, "--instance-id", $"silo-{i}", "--secret-file", SecretFile,
-                // Three silos share this machine's cores with the client.
-                "--compute-slots", "1",
-            ], _logs));
-            silos.Add(new Silo(i, siloPort, gatewayPort, process));
+            silos.Add(StartSilo(i, ports[2 * i], ports[2 * i + 1]));
             // Localhost clustering: the others join through silo 0, so it must be up first.
-            if (i == 0 && !UsesRedis) await WaitListeningAsync(process, gatewayPort);
+            if (i == 0 && !UsesRedis) await WaitListeningAsync(silos[0].Process, silos[0].GatewayPort);
         }
         Silos = silos;
         foreach (Silo silo in silos) await WaitListeningAsync(silo.Process, silo.GatewayPort);
+    }
+
+    /// <summary>Starts one more silo (new ports) that joins the running cluster, and waits until its gateway listens.</summary>
+    public async Task<Silo> AddSiloAsync()
+    {
+        int[] ports = FreePorts(2);
+        Silo silo = StartSilo(Silos.Count, ports[0], ports[1]);
+        Silos = [.. Silos, silo];
+        await WaitListeningAsync(silo.Process, silo.GatewayPort);
+        return silo;
+    }
+
+    private Silo StartSilo(int index, int siloPort, int gatewayPort)
+    {
+        ChildProcess process = Track(ChildProcess.Start($"silo-{index}", Programs.DotNet,
+        [
+            "exec", Programs.Silo, .. _membership,
+            "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(),
+            "--cluster-id", _id, "--service-id", _id, "--instance-id", $"silo-{index}", "--secret-file", SecretFile,
+            // Three silos share this machine's cores with the client.
+            "--compute-slots", "1",
+        ], _logs));
+        return new Silo(index, siloPort, gatewayPort, process);
     }
 
     /// <summary>
