@@ -57,6 +57,21 @@ public static class ClusterJobs
         }
     }
 
+    /// <summary>Barrier: at least <paramref name="count"/> clients (this test's own among them) are connected to some gateway.</summary>
+    public static async Task WaitForClientsAsync(IClusterClient grains, int count, Func<string> context)
+    {
+        var clock = Stopwatch.StartNew();
+        IManagementGrain management = grains.GetGrain<IManagementGrain>(0);
+        while (true)
+        {
+            SiloAddress[] silos = [.. (await management.GetHosts(onlyActive: true)).Keys];
+            SiloRuntimeStatistics[] statistics = await management.GetRuntimeStatistics(silos);
+            if (statistics.Max(s => s.ClientCount) >= count) return;
+            if (clock.Elapsed > Patience) throw new TimeoutException($"fewer than {count} clients connected in {Patience}.\n{context()}");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>The silo-to-silo port of the silo each of the job's shards lives on, in shard order.</summary>
     public static async Task<int[]> ShardSiloPortsAsync(IClusterClient grains, string job, int shards)
     {
