@@ -124,7 +124,9 @@ public sealed class ChaosTests(ITestOutputHelper output)
         JobStatus atKill = await grains.GetGrain<ITrainingJobGrain>(job).GetStatusAsync();
         var clock = Stopwatch.StartNew();
         victim.Process.KillHard();
-        string moment = atKill.IsTerminal ? $"after the job {atKill.State.ToString().ToLowerInvariant()}" : $"at layer {atKill.Layer + 1} epoch {atKill.Epoch} ({atKill.History.Length} epochs done)";
+        string moment = atKill.IsTerminal ? $"after the job {atKill.State.ToString().ToLowerInvariant()}"
+            : atKill.Epoch == 0 ? "before its first epoch"
+            : $"in layer {atKill.Layer} epoch {atKill.Epoch} ({atKill.History.Length} epochs done)";
 
         JobStatus end = await ClusterJobs.PollAsync(grains, job, s => s.IsTerminal, $"seed {seed}: waiting for job {job} to end after the kill", Context);
         double endSeconds = clock.Elapsed.TotalSeconds;
