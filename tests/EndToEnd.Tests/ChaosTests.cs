@@ -124,6 +124,23 @@ public sealed class ChaosTests(ITestOutputHelper output)
         JobStatus atKill = await grains.GetGrain<ITrainingJobGrain>(job).GetStatusAsync();
         var clock = Stopwatch.StartNew();
         victim.Process.KillHard();
+        try
+        {
+            return await AfterKillAsync(cluster, grains, work, seed, job, victim, held, atKill, fraction * epochSeconds, clock, cleanRows, cleanFilters, shapes, imageCount);
+        }
+        finally
+        {
+            // The next run starts with three silos again, whatever this one's outcome: a replacement joins (what
+            // start-cluster.sh --add does).
+            await cluster.AddSiloAsync();
+        }
+    }
+
+    private static async Task<string> AfterKillAsync(LocalCluster cluster, IClusterClient grains, string work, int seed, string job, LocalCluster.Silo victim,
+        string held, JobStatus atKill, double delay, Stopwatch clock,
+        IReadOnlyList<OutputFolderCheck.MetricsRow> cleanRows, float[][] cleanFilters, int[][] shapes, int imageCount)
+    {
+        string Context() => cluster.Logs();
         string moment = atKill.IsTerminal ? $"after the job {atKill.State.ToString().ToLowerInvariant()}"
             : atKill.Epoch == 0 ? "before its first epoch"
             : $"in layer {atKill.Layer} epoch {atKill.Epoch} ({atKill.History.Length} epochs done)";
@@ -138,13 +155,10 @@ public sealed class ChaosTests(ITestOutputHelper output)
         double objective = ClusterJobs.Relative(rows[^1].Objective, cleanRows[^1].Objective);
         double filters = shapes.Select((_, l) => ClusterJobs.Difference(cleanFilters[l], OutputFolderCheck.ReadNpy(Path.Combine(folder, $"filters-L{l + 1}.npy")).Data).Relative).Max();
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"seed {seed}: killed silo {victim.Index} {moment} + {fraction * epochSeconds:F1} s, held {held}; job completed {endSeconds:F1} s after the kill; final objective {objective:E2}, filters {filters:E2} off serial");
+            $"seed {seed}: killed silo {victim.Index} {moment} + {delay:F1} s, held {held}; job completed {endSeconds:F1} s after the kill; final objective {objective:E2}, filters {filters:E2} off serial");
         Assert.True(objective <= ObjectiveTolerance, $"{line}: objective beyond {ObjectiveTolerance}");
         Assert.True(filters <= FilterTolerance, $"{line}: filters beyond {FilterTolerance}");
         Directory.Delete(folder, recursive: true);
-
-        // The next run starts with three silos again: a replacement joins (what start-cluster.sh --add does).
-        await cluster.AddSiloAsync();
         return line;
     }
 
