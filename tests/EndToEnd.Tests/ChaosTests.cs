@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Distributed.EndToEnd.Tests.Support;
 using Distributed.Grains.Abstractions.Jobs;
+using Distributed.Grains.Messaging.Payloads;
 using Xunit.Abstractions;
 
 namespace Distributed.EndToEnd.Tests;
@@ -173,7 +174,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
                 Dictionary<SiloAddress, SiloStatus> hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(5));
                 if (hosts.Count == count) return;
             }
-            catch (Exception e) when (e is TimeoutException || Distributed.Grains.Abstractions.Messaging.TransientFaults.IsTransient(e))
+            catch (Exception e) when (e is TimeoutException || TransientFaults.IsTransient(e))
             {
                 // Asked a dying silo.
             }
@@ -188,7 +189,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         {
             return await call().WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception e) when (e is TimeoutException or ArgumentException || Distributed.Grains.Abstractions.Messaging.TransientFaults.IsTransient(e))
+        catch (Exception e) when (e is TimeoutException or ArgumentException || TransientFaults.IsTransient(e))
         {
             return default;
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
+using Distributed.Grains.Messaging.Payloads;
 
 namespace Distributed.EndToEnd.Tests.Support;
 
