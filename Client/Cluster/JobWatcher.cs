@@ -85,7 +85,7 @@ internal static class JobWatcher
                 var (training, reports) = await ResultWire.ToTrainingResultAsync(result, p => PayloadTransfer.FetchAsync(grain, header, p));
                 return (training, result.ImageNames, reports);
             }
-            catch (Exception e) when (TransientFaults.IsTransient(e) || e is InvalidDataException)
+            catch (Exception e) when (TransientFaults.IsTransient(e) || e is PayloadMissingException or InvalidDataException)
             {
                 // Unreachable, or the chunks are gone with the activation that held them (or arrived damaged).
                 if (failingSince == 0) failingSince = Stopwatch.GetTimestamp();

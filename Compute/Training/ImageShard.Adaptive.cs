@@ -95,6 +95,14 @@ public sealed partial class ImageShard
         }
     }
 
+    /// <summary>The lower filters and every image's switches of a pixel-space layer's last inference are here.</summary>
+    private bool HoldsPixelSpaceState(int layer)
+    {
+        lock (_lowerFilters)
+            if (!_lowerFilters.ContainsKey(layer)) return false;
+        return _images.Keys.All(i => _adaptive.TryGetValue(i, out var s) && s.Working.ContainsKey(layer));
+    }
+
     /// <summary>Σ_i J_iᵀ J_i d over this shard's images (ascending index), J_i from the maps and switches of the layer's last inference.</summary>
     private FilterProduct ApplyGramPixelSpace(GramRequest request, CancellationToken cancellationToken)
     {

@@ -107,6 +107,7 @@ public sealed partial class ImageShard
     public FilterProduct ApplyGram(GramRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        RebuildMissingMaps(request, cancellationToken);
         if (IsPixelSpace(request.Layer)) return ApplyGramPixelSpace(request, cancellationToken);
         FilterBank d = request.Direction;
         int[] mine = _images.Where(p => p.Value.MapsOf(request.Layer) is not null).Select(p => p.Key).ToArray();
@@ -143,6 +144,22 @@ public sealed partial class ImageShard
         var total = new FilterBank(d.Maps, d.Inputs, d.Size);
         foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
         return new FilterProduct(Index, total);
+    }
+
+    /// <summary>True when every image holds maps of <paramref name="layer"/> (from an inference pass of that layer).</summary>
+    public bool HoldsMaps(int layer) =>
+        _images.Values.All(i => i.MapsOf(layer) is not null) && (!IsPixelSpace(layer) || HoldsPixelSpaceState(layer));
+
+    /// <summary>
+    /// A shard that lost its maps (a fresh activation after its silo died) re-runs the request's source inference for
+    /// the images without them, so the product is over every image; without a source it cannot, and ApplyGram says so.
+    /// </summary>
+    private void RebuildMissingMaps(GramRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Source is not { } source || HoldsMaps(request.Layer)) return;
+        if (source.Layer != request.Layer) throw new ArgumentException($"a layer-{request.Layer + 1} product names a layer-{source.Layer + 1} inference as its source.", nameof(request));
+        int[] missing = IsPixelSpace(request.Layer) ? [.. _images.Keys] : [.. _images.Where(p => p.Value.MapsOf(request.Layer) is null).Select(p => p.Key)];
+        Infer(source with { Images = missing, Statistics = FilterStatistics.None }, cancellationToken);
     }
 
     /// <summary>Input, per-layer reconstructions carried down to pixels, and optionally the maps, of the requested images.</summary>

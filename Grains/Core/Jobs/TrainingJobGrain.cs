@@ -228,15 +228,19 @@ internal sealed class TrainingJobGrain(
             record.State = JobState.Completed;
             JobLog.Completed(_logger, _job, record.ElapsedSeconds);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !_userCancelled)
+        catch (Exception) when (cancellationToken.IsCancellationRequested && !_userCancelled)
         {
-            // This activation is going away (silo shutdown): the job stays Running and resumes from its checkpoint.
+            // This activation is going away (silo shutdown, or Orleans deactivating it because the silo that held its
+            // directory entry died): whatever the loop was doing fails as it stops — a cancellation, or a call to a
+            // shard whose silo just went — and none of that is the job's end. It stays Running and resumes from its
+            // checkpoint in the next activation.
             JobLog.Suspended(_logger, _job);
             _tracing = null;
             return;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // The user cancelled: whatever the loop failed with as it stopped is part of stopping.
             record.State = JobState.Cancelled;
             JobLog.Cancelled(_logger, _job);
         }

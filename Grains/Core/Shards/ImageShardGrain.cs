@@ -59,6 +59,13 @@ internal sealed class ImageShardGrain(
         _sealed = state.Sealed;
     }
 
+    /// <summary>Work still running is nobody's once this activation goes: it stops rather than use the silo's cores.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _cancel?.Cancel();
+        return Task.CompletedTask;
+    }
+
     public Task InitializeAsync(ShardSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -188,18 +195,31 @@ internal sealed class ImageShardGrain(
     public async Task<ShardWaitResult> WaitAsync(MessageHeader header, Guid ticket)
     {
         CheckJob(header);
-        if (ticket != _ticket || _running is null) return new ShardWaitResult { Done = false, Lost = true };
-        if (!_running.IsCompleted) await Task.WhenAny(_running, Task.Delay(options.WaitWindow));
-        if (!_running.IsCompleted) return new ShardWaitResult { Done = false };
-        return new ShardWaitResult { Done = true, Reply = await _running };
+        // The run this ticket started, held here: a command that arrives meanwhile replaces the fields, not this.
+        if (ticket != _ticket || _running is not { } run) return Lost;
+        if (!run.IsCompleted) await Task.WhenAny(run, Task.Delay(options.WaitWindow));
+        if (ticket != _ticket) return Lost;
+        if (!run.IsCompleted) return new ShardWaitResult { Done = false };
+        try
+        {
+            return new ShardWaitResult { Done = true, Reply = await run };
+        }
+        catch (Exception e) when (e is OperationCanceledException or PayloadMissingException)
+        {
+            // Cancelled (by a newer command, a cancel, or this activation's end) or its staged input went with a
+            // previous activation: the sender starts it again if it still wants it. An error here would end its job.
+            return Lost;
+        }
     }
 
-    public Task CancelAsync(MessageHeader header)
+    public Task CancelAsync(MessageHeader header, Guid ticket)
     {
         CheckJob(header);
-        _cancel?.Cancel();
+        if (ticket == _ticket) _cancel?.Cancel();
         return Task.CompletedTask;
     }
+
+    private static ShardWaitResult Lost => new() { Done = false, Lost = true };
 
     /// <summary>
     /// One command's work: its handler decodes it here, on the grain's turn (the staging area belongs to this

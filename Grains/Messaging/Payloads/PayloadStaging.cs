@@ -34,7 +34,7 @@ public sealed class PayloadStaging
         ArgumentNullException.ThrowIfNull(payload);
         if (payload.Inline is { } inline) return inline;
         if (!_pending.TryGetValue(payload.Transfer, out ChunkAssembler? assembler))
-            throw new InvalidDataException($"transfer {payload.Transfer}: no chunk of it arrived here.");
+            throw new PayloadMissingException($"transfer {payload.Transfer}: no chunk of it arrived here.");
         if (assembler.TotalLength != payload.Length || assembler.Count != payload.Chunks || !assembler.Digest.AsSpan().SequenceEqual(payload.Digest))
             throw new InvalidDataException($"transfer {payload.Transfer}: the reference does not match the chunks received.");
         byte[] bytes = assembler.Complete();
