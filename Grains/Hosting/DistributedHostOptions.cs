@@ -74,6 +74,12 @@ public sealed record DistributedHostOptions
     /// <summary>Let a silo without a secret listen beyond loopback (anyone who reaches its ports may then use the cluster).</summary>
     public bool Insecure { get; init; }
 
+    /// <summary>Bytes of encoded images one job may upload in all (each shard takes its share by image count).</summary>
+    public long MaxUploadBytes { get; init; } = 16L << 30;
+
+    /// <summary>Images one job may have.</summary>
+    public int MaxImages { get; init; } = 1_000_000;
+
     /// <summary>How long a storage read or write keeps retrying an unreachable store (Redis down) before the operation fails.</summary>
     public double StorageRetrySeconds { get; init; } = 120;
 
@@ -153,6 +159,8 @@ public sealed record DistributedHostOptions
         if (AdvertisedAddress is { } a && !IPAddress.TryParse(a, out _)) Fail("advertise", $"advertise = '{a}'; allowed: an IP address.");
         if (ListenAddress is { } l && !IPAddress.TryParse(l, out _)) Fail("listen", $"listen = '{l}'; allowed: an IP address (0.0.0.0: every interface).");
         if (Secret is { } secret && !Security.ClusterSecret.IsAcceptable(secret, out string? why)) Fail("secret", $"the cluster secret {why}");
+        if (MaxUploadBytes < 1) Fail("max-upload-bytes", $"max-upload-bytes = {MaxUploadBytes}; allowed ≥ 1.");
+        if (MaxImages < 1) Fail("max-images", $"max-images = {MaxImages}; allowed ≥ 1.");
         if (!(StorageRetrySeconds >= 0 && StorageRetrySeconds <= 3600)) Fail("storage-retry", $"storage-retry = {StorageRetrySeconds}; allowed 0..3600 seconds.");
         CheckId("cluster-id", ClusterId);
         CheckId("service-id", ServiceId);

@@ -32,6 +32,8 @@ public sealed class HostingFlags
             Map(new Option<string>("--advertise") { Description = "IP address other silos and clients reach this silo at." }, nameof(DistributedHostOptions.AdvertisedAddress));
             Map(new Option<string>("--listen") { Description = "IP address the silo and gateway ports bind. Default: the advertised address (127.0.0.1 with localhost clustering); 0.0.0.0: every interface." }, nameof(DistributedHostOptions.ListenAddress));
             Map(new Option<bool>("--insecure") { Description = "Allow listening beyond loopback without a cluster secret (anyone reaching the ports can use the cluster)." }, nameof(DistributedHostOptions.Insecure));
+            Map(new Option<long>("--max-upload-bytes") { Description = "Bytes of images one job may upload in all; each shard takes its share. Default: 17179869184 (16 GiB)." }, nameof(DistributedHostOptions.MaxUploadBytes));
+            Map(new Option<int>("--max-images") { Description = "Images one job may have. Default: 1000000." }, nameof(DistributedHostOptions.MaxImages));
             Map(new Option<double>("--storage-retry") { Description = "Seconds a storage read or write retries an unreachable store before failing. Default: 120." }, nameof(DistributedHostOptions.StorageRetrySeconds));
             Map(new Option<string>("--storage") { Description = "Grain storage: memory or redis. Default: memory." }, nameof(DistributedHostOptions.Storage));
             Map(new Option<string>("--data-root") { Description = "Absolute folder shards may read images from by path (every silo must see it)." }, nameof(DistributedHostOptions.DataRoot));

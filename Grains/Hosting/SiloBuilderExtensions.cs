@@ -94,6 +94,8 @@ public static class SiloBuilderExtensions
             DataRoot = options.DataRoot,
             ImageLimits = Distributed.Compute.Imaging.ImageLoadOptions.Default with { MaxPixels = options.MaxPixels },
             ComputeSlots = options.EffectiveComputeSlots,
+            MaxUploadBytesPerJob = options.MaxUploadBytes,
+            MaxImagesPerJob = options.MaxImages,
         });
         return silo;
     }

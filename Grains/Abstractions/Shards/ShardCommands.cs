@@ -17,6 +17,9 @@ public sealed record ShardSetup
 
     [Id(3)] public required long MaxPixels { get; init; }
     [Id(4)] public required long MaxFileBytes { get; init; }
+
+    /// <summary>Images in the whole job: the shard's share of the job's upload budget is its images over these.</summary>
+    [Id(5)] public int JobImages { get; init; }
 }
 
 /// <summary>Files (relative to the silo's data root) a shard reads itself instead of receiving uploads.</summary>

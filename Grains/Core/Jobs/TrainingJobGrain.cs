@@ -85,11 +85,13 @@ internal sealed class TrainingJobGrain(
             return JobPlan.Rejected(header, e.Message, submission.DataPath is null ? "images" : "data-path");
         }
         if (submission.Shards < 0) return JobPlan.Rejected(header, $"shards = {submission.Shards}; allowed 0 (one per silo) or more.", "shards");
+        if (names.Length > options.MaxImagesPerJob)
+            return JobPlan.Rejected(header, $"{names.Length} images; this cluster takes at most {options.MaxImagesPerJob} per job (silo --max-images).", "images");
 
         int shards = submission.Shards > 0 ? submission.Shards : await ActiveSiloCountAsync();
         IReadOnlyList<IReadOnlyList<int>> plan = ShardPlan.Partition(names.Length, shards);
         int[][] planArrays = [.. plan.Select(s => s.ToArray())];
-        await Task.WhenAll(planArrays.Select((images, s) => SetUpShardAsync(s, images, submission, paths)));
+        await Task.WhenAll(planArrays.Select((images, s) => SetUpShardAsync(s, images, names.Length, submission, paths)));
 
         _spec = spec;
         _record = new JobRecord
@@ -357,7 +359,7 @@ internal sealed class TrainingJobGrain(
         return (submission.ImageNames, null);
     }
 
-    private async Task SetUpShardAsync(int shard, int[] images, JobSubmission submission, string[]? paths)
+    private async Task SetUpShardAsync(int shard, int[] images, int jobImages, JobSubmission submission, string[]? paths)
     {
         var header = MessageHeader.ForJob(_job);
         IImageShardGrain grain = GrainFactory.GetGrain<IImageShardGrain>(ShardKey.Format(_job, shard));
@@ -368,6 +370,7 @@ internal sealed class TrainingJobGrain(
             Images = images,
             MaxPixels = submission.MaxPixels,
             MaxFileBytes = submission.MaxFileBytes,
+            JobImages = jobImages,
         });
         if (paths is null) return;
         // Paths are short; batches of 256 keep each message far under any limit.

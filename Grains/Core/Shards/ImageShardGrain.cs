@@ -34,7 +34,7 @@ internal sealed class ImageShardGrain(
     ComputeScheduler compute,
     IShardWorkGate gate) : Grain, IImageShardGrain
 {
-    private readonly PayloadStaging _staging = new();
+    private readonly PayloadStaging _staging = new(limits);
     private readonly PayloadOutbox _outbox = new();
     private readonly SortedDictionary<int, ShardImageRecord> _images = [];
     private readonly ChunkedBlobStore _store = new(imageStorage, "shard-images", limits);
@@ -75,12 +75,16 @@ internal sealed class ImageShardGrain(
             if (_setup.SpecJson == setup.SpecJson && _setup.Expected.SequenceEqual(setup.Images)) return Task.CompletedTask;
             throw new InvalidOperationException($"shard {_shard} of job {_job} was already set up differently.");
         }
+        int jobImages = Math.Max(setup.JobImages, setup.Images.Length);
+        if (jobImages > options.MaxImagesPerJob)
+            throw new ShardInputException($"{jobImages} images; this cluster takes at most {options.MaxImagesPerJob} per job (silo --max-images).", "images");
         _setup = new ShardImagesState
         {
             SpecJson = setup.SpecJson,
             Expected = setup.Images,
             MaxPixels = setup.MaxPixels,
             MaxFileBytes = setup.MaxFileBytes,
+            JobImages = jobImages,
         };
         return Task.CompletedTask;
     }
@@ -88,9 +92,25 @@ internal sealed class ImageShardGrain(
     public Task PutChunkAsync(PayloadChunk chunk)
     {
         CheckJob(chunk.Header);
-        _staging.Put(chunk);
+        // Before sealing, chunks are uploads and count against the shard's share of the job's budget; after, they
+        // are the coordinator's command payloads, bounded by the staging limits alone.
+        long budget = _sealed || _setup is null ? long.MaxValue : UploadBudget - StoredBytes - _staging.ClaimedBytes;
+        _staging.Put(chunk, budget);
         return Task.CompletedTask;
     }
+
+    /// <summary>This shard's share of the job's upload budget: the silo's per-job budget times its share of the images.</summary>
+    private long UploadBudget
+    {
+        get
+        {
+            ShardImagesState setup = RequireSetup();
+            double share = setup.Expected.Length / (double)Math.Max(1, Math.Max(setup.JobImages, setup.Expected.Length));
+            return (long)Math.Ceiling(options.MaxUploadBytesPerJob * share);
+        }
+    }
+
+    private long StoredBytes => _images.Values.Sum(i => i.Encoded.LongLength);
 
     public Task<PayloadChunk> GetChunkAsync(MessageHeader header, Guid transfer, int index)
     {
@@ -111,6 +131,10 @@ internal sealed class ImageShardGrain(
         {
             CheckExpected(image.Index, image.Name);
             byte[] encoded = _staging.Resolve(image.Content);
+            long replaced = _images.TryGetValue(image.Index, out ShardImageRecord? earlier) ? earlier.Encoded.LongLength : 0;
+            long total = StoredBytes - replaced + encoded.LongLength;
+            if (total > UploadBudget)
+                throw new PayloadLimitException($"image {image.Index} ('{image.Name}'): {total} bytes stored on shard {_shard} of job {_job} would pass its share of the job's upload budget, {UploadBudget} bytes (silo --max-upload-bytes).");
             bytes += encoded.LongLength;
             _images[image.Index] = new ShardImageRecord { Index = image.Index, Name = image.Name, Encoded = encoded };
         }
