@@ -8,13 +8,6 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Inference;
 
 /// <summary>
-/// Coordinate-descent settings: most sweeps over the segments, and the stopping rule: a sweep in which no coefficient
-/// would move by more than <see cref="Tolerance"/> · max|z| ends the solve (tolerances below
-/// <see cref="CoordinateDescentInference.ToleranceFloor"/> act as the floor).
-/// </summary>
-public sealed record CoordinateDescentOptions(int MaxSweeps = 100, double Tolerance = 1e-3);
-
-/// <summary>
 /// Locally greedy coordinate descent (LGCD; Moreau, Oudre and Vayatis 2018, the inner solver of DiCoDiLe) for one image,
 /// p = 1, either boundary: <c>min_z λ/2 ‖F z − y‖² + ‖z‖₁</c>.
 /// <para>

@@ -1,5 +1,6 @@
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Grains.Messaging.Wire;
 
@@ -34,8 +35,9 @@ public static class MetricsWire
         PsnrDb = m.PsnrDb,
         Seconds = m.Seconds,
         Images = m.Images,
+        RelativeChange = m.RelativeChange,
     };
 
     public static EpochMetrics ToMetrics(this EpochMetricsMessage m) =>
-        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images);
+        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images, m.RelativeChange);
 }

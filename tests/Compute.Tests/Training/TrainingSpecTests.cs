@@ -1,3 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Distributed.Compute.Adaptive;
+using Distributed.Compute.Inference;
+using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
@@ -25,7 +31,7 @@ public class TrainingSpecTests
     {
         var spec = CoordinateDescent with { Layers = [CoordinateDescent.Layers[0] with { P = 0.8 }] };
         var e = Assert.Throws<SpecException>(spec.Validate);
-        Assert.Equal("p", e.Field);
+        Assert.Equal("layers.p", e.Field);
         Assert.Contains("cd solver needs p = 1", e.Message);
     }
 
@@ -35,8 +41,8 @@ public class TrainingSpecTests
     [InlineData(100, double.PositiveInfinity)]
     public void Validate_CoordinateDescentBudgetOutOfRange_NamesTheFlag(int sweeps, double tolerance)
     {
-        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { CdSweeps = sweeps, CdTolerance = tolerance }).Validate());
-        Assert.Equal(sweeps < 1 ? "cd-sweeps" : "cd-tolerance", e.Field);
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { CoordinateDescent = new CoordinateDescentOptions { MaxSweeps = sweeps, Tolerance = tolerance } }).Validate());
+        Assert.Equal(sweeps < 1 ? "coordinateDescent.maxSweeps" : "coordinateDescent.tolerance", e.Field);
     }
 
     [Fact]
