@@ -2,13 +2,15 @@ using System.CommandLine;
 using System.Globalization;
 using Distributed.Client.Bench;
 using Distributed.Client.Engines;
+using Distributed.Compute;
 using Distributed.Compute.Features;
 using Distributed.Compute.Imaging;
+using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
 
 namespace Distributed.Client.Commands;
 
-/// <summary>`bench sporco-b1` (time-to-objective on SPORCO's standard problem), `bench engines` and `bench probe` (features against random filters).</summary>
+/// <summary>`bench sporco-b1` (time-to-objective on SPORCO's standard problem), `bench engines`, `bench probe` (features against random filters) and `bench scale` (memory and time against the number of images).</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -70,7 +72,76 @@ internal static class BenchCommand
         bench.Subcommands.Add(b1);
         bench.Subcommands.Add(Engines());
         bench.Subcommands.Add(Probe());
+        bench.Subcommands.Add(Scale());
         return bench;
+    }
+
+    /// <summary>`bench scale`: memory and time against the number of images, and batch against minibatch updates.</summary>
+    private static Command Scale()
+    {
+        var images = new Option<string[]>("--images") { Description = "Photos to crop from (default: the bundled samples).", AllowMultipleArgumentsPerToken = true };
+        var counts = new Option<string>("--counts") { Description = "Image counts N to run, comma-separated.", DefaultValueFactory = _ => "100,300,1000" };
+        var size = new Option<int>("--size") { Description = "Crop side in pixels.", DefaultValueFactory = _ => 32 };
+        var passes = new Option<int>("--passes") { Description = "Passes (epochs) per run.", DefaultValueFactory = _ => 2 };
+        var update = new Option<string>("--update") { Description = "Filter updates of the N series: batch or minibatch.", DefaultValueFactory = _ => "minibatch" };
+        var race = new Option<int>("--race") { Description = "Images of the batch-against-minibatch race (0: skip it).", DefaultValueFactory = _ => 100 };
+        var raceSize = new Option<int>("--race-size") { Description = "Crop side of the race.", DefaultValueFactory = _ => 128 };
+        var racePasses = new Option<int>("--race-passes") { Description = "Batch passes whose objective minibatch must reach.", DefaultValueFactory = _ => 10 };
+        var shardMemory = new Option<string>("--shard-memory") { Description = "The shard's memory budget.", DefaultValueFactory = _ => "64M" };
+        var batchSize = new Option<int>("--batch-size") { Description = "Minibatch: images per step.", DefaultValueFactory = _ => 32 };
+        var forget = new Option<double>("--forget") { Description = "Minibatch: forgetting factor ρ.", DefaultValueFactory = _ => 0.8 };
+        var lambda = new Option<double>("--lambda") { Description = "λ of the reconstruction term (5 is SPORCO's λ = 0.2).", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "Images inferred in parallel (0: all cores).", DefaultValueFactory = _ => 0 };
+        var command = new Command("scale", "Train 64 maps of 8×8 (cd, p = 1) on N crops under a fixed --shard-memory: peak memory, resident bytes per image, seconds per image and pass, objective; then batch against minibatch time to batch mode's objective.");
+        foreach (Option o in new Option[] { images, counts, size, passes, update, race, raceSize, racePasses, shardMemory, batchSize, forget, lambda, threads }) command.Options.Add(o);
+        command.SetAction(async (r, ct) =>
+        {
+            TextWriter output = r.InvocationConfiguration.Output;
+            try
+            {
+                int[] ns = r.GetValue(counts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(w => int.TryParse(w, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new SpecException($"--counts: '{w}' is not a whole number > 0.", "counts")).ToArray();
+                FilterUpdateSchedule schedule = r.GetValue(update) switch
+                {
+                    "batch" => FilterUpdateSchedule.Batch,
+                    "minibatch" => FilterUpdateSchedule.Minibatch,
+                    var other => throw new SpecException($"--update: '{other}'; allowed batch, minibatch.", "update"),
+                };
+                int threadCount = r.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
+                var settings = new ScaleBench.Settings(r.GetValue(size), r.GetValue(passes), threadCount, ShardMemory.Parse(r.GetValue(shardMemory)!),
+                    r.GetValue(batchSize), r.GetValue(forget), r.GetValue(lambda), 1);
+                ScaleBench.Spec(settings, schedule, settings.Passes).Validate();
+                IReadOnlyList<string> files = TrainCommand.ResolveImages(TrainCommand.ImageArguments(r.GetValue(images)), r.InvocationConfiguration.Error);
+                Tensor3[] photos = ImageSet.LoadFiles(files, ImageLoadOptions.Default with { Grey = true }).Images.Select(i => i.Pixels).ToArray();
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"scale: {settings.Size}×{settings.Size} crops of {photos.Length} photos, 64 maps 8×8, cd, λ {settings.Lambda}, {settings.Passes} passes, {schedule.ToString().ToLowerInvariant()}, shard memory {ShardMemory.Format(settings.ShardMemory)}, {threadCount} threads"));
+                output.WriteLine("       N  update     peak MiB  resident B/img  dense maps B/img  ratio  nonzero   s/img/pass  objective/img  loads  evictions");
+                foreach (int n in ns)
+                {
+                    var (row, _) = await ScaleBench.RunAsync(photos, n, schedule, settings, ct);
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{row.Images,8}  {row.Update,-9} {row.PeakMiB,9:F1}  {row.ResidentPerImage,14}  {row.DenseMapsPerImage,16}  {(row.ResidentPerImage > 0 ? row.DenseMapsPerImage / (double)row.ResidentPerImage : double.PositiveInfinity),5:F1}  {row.NonzeroFraction,7:P2}  {row.SecondsPerImagePass,11:F4}  {row.Objective,13:G6}  {row.Loads,5}  {row.Evictions,9}"));
+                }
+                if (!ScaleBench.PeakMemory.Resettable) output.WriteLine("note: peak memory is the process's lifetime peak (no /proc/self/clear_refs here).");
+                if (r.GetValue(race) is > 0 and var raceImages)
+                {
+                    ScaleBench.Settings raceSettings = settings with { Size = r.GetValue(raceSize), Passes = r.GetValue(racePasses) };
+                    ScaleBench.Race result = await ScaleBench.RaceAsync(photos, raceImages, raceSettings, ct);
+                    string reached = result.MinibatchSeconds is { } m
+                        ? string.Create(CultureInfo.InvariantCulture, $"minibatch reached it in {m:F2} s ({result.MinibatchPasses} passes): {m / result.BatchSeconds:F2} of batch's time")
+                        : string.Create(CultureInfo.InvariantCulture, $"minibatch did not reach it in {result.MinibatchPasses} passes (best {result.MinibatchBest:G6})");
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"race: N = {raceImages}, {raceSettings.Size}×{raceSettings.Size}: batch objective {result.Target:G6} after {result.BatchPasses} passes in {result.BatchSeconds:F2} s; {reached}"));
+                }
+                return 0;
+            }
+            catch (Exception e) when (UserErrors.IsUserError(e))
+            {
+                r.InvocationConfiguration.Error.WriteLine($"bench: {UserErrors.Describe(e)}");
+                return 2;
+            }
+        });
+        return command;
     }
 
     /// <summary>`bench probe`: learned filters against the same pipeline's random start and raw pixels, by a linear probe on digits.</summary>

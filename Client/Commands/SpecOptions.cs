@@ -24,7 +24,7 @@ internal sealed partial class SpecOptions
     private static readonly AdaptivePreset Adaptive = AdaptivePreset.Default;
 
     private static readonly (string Name, InferenceSolver Value)[] Solvers = [("zeiler", InferenceSolver.Zeiler), ("fista", InferenceSolver.Fista), ("cd", InferenceSolver.CoordinateDescent)];
-    private static readonly (string Name, FilterUpdateSchedule Value)[] Updates = [("batch", FilterUpdateSchedule.Batch), ("online", FilterUpdateSchedule.Online)];
+    private static readonly (string Name, FilterUpdateSchedule Value)[] Updates = [("batch", FilterUpdateSchedule.Batch), ("online", FilterUpdateSchedule.Online), ("minibatch", FilterUpdateSchedule.Minibatch)];
     private static readonly (string Name, FilterSolver Value)[] FilterSolvers = [("cg", Compute.Training.FilterSolver.ConjugateGradientNormalize), ("projected", Compute.Training.FilterSolver.ProjectedGradient)];
     private static readonly (string Name, Boundary Value)[] Boundaries = [("valid", Compute.Operators.Boundary.Valid), ("circular", Compute.Operators.Boundary.Circular)];
     private static readonly (string Name, Preprocessing Value)[] Preprocessings = [("lcn", Preprocessing.Lcn), ("highpass", Preprocessing.Highpass), ("none", Preprocessing.None)];
@@ -52,7 +52,9 @@ internal sealed partial class SpecOptions
         DefaultValueFactory = _ => string.Join(",", Defaults.Layers.Select(l => NameOf(Connectivities, l.Connectivity))),
     };
     public Option<string> Solver { get; } = new("--solver") { Description = "Inference: zeiler (any p), fista (p = 1) or cd (coordinate descent, p = 1; fastest on sparse maps).", DefaultValueFactory = _ => NameOf(Solvers, Defaults.Solver) };
-    public Option<string> Update { get; } = new("--update") { Description = "Filter updates: batch (once per epoch) or online (after every image).", DefaultValueFactory = _ => NameOf(Updates, Defaults.Update) };
+    public Option<string> Update { get; } = new("--update") { Description = "Filter updates: batch (once per epoch), online (after every image) or minibatch (after every --batch-size images, from running statistics).", DefaultValueFactory = _ => NameOf(Updates, Defaults.Update) };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Minibatch: images per filter update.", DefaultValueFactory = _ => Defaults.BatchSize };
+    public Option<double> Forget { get; } = new("--forget") { Description = "Minibatch: forgetting factor ρ in [0, 1] of the running statistics, A ← ρA + A_batch (0: each batch alone; 1: no forgetting).", DefaultValueFactory = _ => Defaults.Forget };
     public Option<string> FilterSolver { get; } = new("--filter-solver") { Description = "cg (CG then normalise, Zeiler) or projected (exact ‖f‖ ≤ 1, SPORCO).", DefaultValueFactory = _ => NameOf(FilterSolvers, Defaults.FilterSolver) };
     public Option<string> Boundary { get; } = new("--boundary") { Description = "valid (maps larger than the image, Zeiler) or circular (wrap-around, SPORCO).", DefaultValueFactory = _ => NameOf(Boundaries, Defaults.Boundary) };
     public Option<string> Preprocess { get; } = new("--preprocess") { Description = "lcn (local contrast normalisation), highpass (SPORCO) or none.", DefaultValueFactory = _ => NameOf(Preprocessings, Defaults.Preprocessing) };
@@ -81,7 +83,7 @@ internal sealed partial class SpecOptions
     [
         ($"{LayerSpec.Field}.maps", Maps), (LayerSpec.Field, Maps), ($"{LayerSpec.Field}.filterSize", Filter), ($"{LayerSpec.Field}.lambda", Lambda),
         ($"{LayerSpec.Field}.p", P), ($"{LayerSpec.Field}.epochs", Epochs), ("tolerance", Tolerance), ("toleranceWindow", ToleranceWindow), ($"{LayerSpec.Field}.connectivity", Connectivity), ($"{LayerSpec.Field}.pool", Pool),
-        ("solver", Solver), ("update", Update), ("filterSolver", FilterSolver), ("boundary", Boundary), ("preprocessing", Preprocess), ("grey", Rgb),
+        ("solver", Solver), ("update", Update), ("batchSize", BatchSize), ("forget", Forget), ("filterSolver", FilterSolver), ("boundary", Boundary), ("preprocessing", Preprocess), ("grey", Rgb),
         ("seed", Seed), ("model", Model),
         ($"{ZeilerOptions.Field}.beta0", Beta0), ($"{ZeilerOptions.Field}.betaIncrease", BetaIncrease), ($"{ZeilerOptions.Field}.betaSteps", BetaSteps),
         ($"{ZeilerOptions.Field}.cgSteps", ZCgSteps),
@@ -145,6 +147,8 @@ internal sealed partial class SpecOptions
             }).ToArray(),
             Solver = Choice(r.GetValue(Solver)!, Solver, Solvers),
             Update = Choice(r.GetValue(Update)!, Update, Updates),
+            BatchSize = r.GetValue(BatchSize),
+            Forget = r.GetValue(Forget),
             FilterSolver = Choice(r.GetValue(FilterSolver)!, FilterSolver, FilterSolvers),
             Boundary = Choice(r.GetValue(Boundary)!, Boundary, Boundaries),
             Preprocessing = Choice(r.GetValue(Preprocess)!, Preprocess, Preprocessings),

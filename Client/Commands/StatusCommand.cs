@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Distributed.Client.Cluster;
+using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
+using Distributed.Grains.Abstractions.Messaging;
 
 namespace Distributed.Client.Commands;
 
@@ -30,6 +32,11 @@ internal static class StatusCommand
         yield return string.Create(c, $"images     {s.Images} over {s.Shards} shards");
         if (s.Layer > 0) yield return string.Create(c, $"progress   layer {s.Layer}/{s.Layers}, epoch {s.Epoch}/{s.Epochs}, {s.Fraction:P0}");
         if (s.LatestObjective is { } e) yield return string.Create(c, $"objective  {e:G6} (nonzero {s.History[^1].NonzeroFraction:P2}, PSNR {s.History[^1].PsnrDb:F2} dB)");
+        if (s.History.Length > 0 && s.History[^1].ResidentBytes > 0)
+        {
+            EpochMetricsMessage last = s.History[^1];
+            yield return $"resident   {ShardMemory.Format(last.ResidentBytes)} on the shards, {ShardMemory.Format(last.ResidentBytes / Math.Max(1, last.Images))} per image";
+        }
         if (s.ImagesPerSecond > 0) yield return string.Create(c, $"throughput {s.ImagesPerSecond:F1} images/s");
         yield return string.Create(c, $"elapsed    {TimeSpan.FromSeconds(Math.Round(s.ElapsedSeconds)):g}");
         if (!s.IsTerminal && s.RemainingSeconds is { } left) yield return string.Create(c, $"time left  {TimeSpan.FromSeconds(Math.Round(left)):g}");

@@ -5,19 +5,58 @@ using Distributed.Compute.Training;
 
 namespace Distributed.Client.Engines;
 
-/// <summary>The single-process engine: <see cref="LocalImageWorkers"/> under the shared <see cref="Trainer"/>.</summary>
-internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0) : ITrainingEngine
+/// <summary>
+/// The single-process engine: <see cref="LocalImageWorkers"/> under the shared <see cref="Trainer"/>. Images are
+/// streamed: each shard decodes as many as <paramref name="shardMemory"/> holds and re-reads the others from their files.
+/// </summary>
+internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0, long shardMemory = 0) : ITrainingEngine
 {
     public string Name => "serial";
 
     public async Task<EngineRun> TrainAsync(TrainingSpec spec, ImageInput input, ITrainingObserver observer, CancellationToken cancellationToken)
     {
-        var (images, warnings) = LoadPreprocessed(spec, input);
-        var workers = new LocalImageWorkers(spec, images, shards, maxParallelism);
+        var (images, warnings) = Sources(spec, input);
+        var workers = new LocalImageWorkers(spec, images, shards, maxParallelism, shardMemory);
         TrainingResult result = await new Trainer(spec, workers, observer).RunAsync(null, cancellationToken);
         int[] shown = Enumerable.Range(0, Math.Min(input.Reconstructions, images.Count)).ToArray();
         IReadOnlyList<ImageReport> reports = await workers.ReportAsync(new ReportRequest(result.Layers.Select(l => l.Frozen).ToArray(), shown, false), cancellationToken);
         return new EngineRun(result, images.Select(i => i.Name).ToArray(), reports, warnings);
+    }
+
+    /// <summary>
+    /// The files as re-readable sources (grey unless the spec keeps RGB, preprocessed as the spec says). With
+    /// <see cref="ImageLoadOptions.SkipBad"/>, each file is decoded once up front, one at a time, to drop unreadable ones
+    /// and ones too small for the filters.
+    /// </summary>
+    public static (IReadOnlyList<IImageSource> Images, IReadOnlyList<string> Warnings) Sources(TrainingSpec spec, ImageInput input)
+    {
+        ImageLoadOptions options = input.Options with { Grey = spec.Grey };
+        options.Validate();
+        if (input.Files.Count == 0) throw new ImageLoadException("(no files)", "no images given");
+        var sources = new List<IImageSource>();
+        var warnings = new List<string>();
+        foreach (string file in input.Files)
+        {
+            if (options.SkipBad)
+            {
+                // --skip-bad: unreadable images, and images too small for the spec's filters, become warnings.
+                try
+                {
+                    Tensor3 pixels = ImageDecoder.DecodeFile(file, options);
+                    if (ImageSizeRequirement.Check(spec, pixels.Rows, pixels.Cols) is { } small)
+                        throw new ImageLoadException(file, small.Problem);
+                }
+                catch (ImageLoadException ex)
+                {
+                    warnings.Add(ex.Message);
+                    continue;
+                }
+            }
+            sources.Add(DecodedImageSource.FromFile(file, options, spec.Preprocessing));
+        }
+        if (sources.Count == 0)
+            throw new ImageLoadException("the images", $"no usable images; skipped {warnings.Count}: {string.Join("; ", warnings)}");
+        return (sources, warnings);
     }
 
     /// <summary>Decodes the files (grey unless the spec keeps RGB) and preprocesses each image as the spec says.</summary>

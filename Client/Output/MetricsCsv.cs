@@ -8,11 +8,12 @@ namespace Distributed.Client.Output;
 /// <c>metrics.csv</c>: one row per layer and epoch (relative_change: the objective's mean relative decrease per
 /// epoch over the convergence window, nan for a layer's first epochs; see ConvergenceRule), comma-separated, invariant culture (a '.' decimal point
 /// whatever the machine's locale), numbers in their shortest round-trip form, non-finite values as numpy and pandas
-/// read them (<c>nan</c>, <c>inf</c>, <c>-inf</c>).
+/// read them (<c>nan</c>, <c>inf</c>, <c>-inf</c>). <c>resident_bytes</c> is what the shards held for their images at
+/// the end of the epoch (cached decoded images and kept maps), summed over shards.
 /// </summary>
 public static class MetricsCsv
 {
-    public const string Header = "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images,relative_change";
+    public const string Header = "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images,relative_change,resident_bytes,resident_bytes_per_image";
 
     public static string Format(IEnumerable<EpochMetrics> rows)
     {
@@ -35,7 +36,9 @@ public static class MetricsCsv
             Number(m.PsnrDb),
             Number(m.Seconds),
             m.Images.ToString(CultureInfo.InvariantCulture),
-            Number(m.RelativeChange));
+            Number(m.RelativeChange),
+            m.ResidentBytes.ToString(CultureInfo.InvariantCulture),
+            m.ResidentBytesPerImage.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>Writes the whole table as <paramref name="fileName"/>, atomically; returns the path.</summary>

@@ -2,6 +2,8 @@ namespace Distributed.Compute.Inference;
 
 /// <summary>
 /// Objective parts summed over images: E = λ/2 · Σ‖F z − y‖² + Σ|z|^p. Totals add in a fixed (shard) order.
+/// <see cref="ResidentBytes"/> is what the shards hold for their images after the pass (cached inputs and the state
+/// kept between passes); it adds across shards, not across passes.
 /// </summary>
 public readonly record struct InferenceTotals(
     int Images,
@@ -13,7 +15,8 @@ public readonly record struct InferenceTotals(
     long Pixels,
     double PsnrSum,
     long Iterations,
-    double Seconds)
+    double Seconds,
+    long ResidentBytes = 0)
 {
     /// <summary>E = data term + sparsity term, where the data term already carries λ/2.</summary>
     public double Objective => DataTerm + SparsityTerm;
@@ -33,5 +36,6 @@ public readonly record struct InferenceTotals(
         a.Pixels + b.Pixels,
         a.PsnrSum + b.PsnrSum,
         a.Iterations + b.Iterations,
-        a.Seconds + b.Seconds);
+        a.Seconds + b.Seconds,
+        a.ResidentBytes + b.ResidentBytes);
 }

@@ -92,6 +92,34 @@ public sealed class SparseMaps
             for (int n = _rowStart[row]; n < _rowStart[row + 1]; n++) destination.Data[row * Cols + _cols[n]] = _values[n];
     }
 
+    /// <summary>
+    /// A copy of what was gathered with buffers trimmed to the nonzeros (plus the 32 entries of slack the kernels may
+    /// touch), for keeping maps between passes: <see cref="ResidentBytes"/> instead of 4 bytes per coefficient.
+    /// </summary>
+    public SparseMaps Compacted()
+    {
+        int rows = Planes * Rows;
+        var copy = new SparseMaps
+        {
+            _rowStart = _rowStart.AsSpan(0, rows + 1).ToArray(),
+            _cols = new int[Count + 32],
+            _values = new float[Count + 32],
+            Planes = Planes,
+            Rows = Rows,
+            Cols = Cols,
+            Count = Count,
+        };
+        _cols.AsSpan(0, Count).CopyTo(copy._cols);
+        _values.AsSpan(0, Count).CopyTo(copy._values);
+        return copy;
+    }
+
+    /// <summary>Bytes of the buffers: 4 per row offset, 8 per nonzero held (column and value).</summary>
+    public long ResidentBytes => 4L * _rowStart.Length + 4L * _cols.Length + 4L * _values.Length;
+
+    /// <summary>Bytes a gather of <paramref name="nonzeros"/> entries of maps [planes, rows, ·] keeps once compacted.</summary>
+    public static long CompactedBytes(int planes, int rows, long nonzeros) => 4L * ((long)planes * rows + 1) + 8L * (nonzeros + 32);
+
     private bool Scan(Tensor3 z, int maxNonzeros)
     {
         int rows = z.Planes * z.Rows, cols = z.Cols;

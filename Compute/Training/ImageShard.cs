@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Numerics.Tensors;
 using Distributed.Compute.Inference;
 using Distributed.Compute.Operators;
@@ -8,27 +7,40 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Training;
 
 /// <summary>
-/// The numerics of one shard: it owns some images (already preprocessed, unscaled) and, per layer, each image's input
-/// planes and feature maps, kept between epochs as the warm start. It answers the three requests of
-/// <see cref="IImageWorkers"/>; <see cref="LocalImageWorkers"/> and the shard grain both wrap one.
-/// Maps are soft state: a shard that lost them (a fresh activation) rebuilds them from the frozen layers.
+/// The numerics of one shard: it owns some images and, per layer, what each image keeps between passes (its maps, the
+/// warm start, and its input planes above layer 1). It answers the requests of <see cref="IImageWorkers"/>;
+/// <see cref="LocalImageWorkers"/> and the shard grain both wrap one. The work of a layer is done by its
+/// <see cref="IShardLayer"/>: a <see cref="DeconvShardLayer"/>, or for the adaptive model's layers above the first a
+/// <see cref="PixelSpaceShardLayer"/>.
+/// <para>
+/// Memory: a shard holds references to its images (<see cref="IImageSource"/>); the decoded, preprocessed inputs live
+/// in an <see cref="ImageCache"/> bounded by the shard's memory budget, which also counts the state kept between
+/// passes. Maps are kept compact (<see cref="ResidentMaps"/>); dense buffers exist only for the images being worked
+/// on, pooled. Maps are soft state: a shard that lost them (a fresh activation) rebuilds them from the frozen layers.
+/// </para>
 /// Calls must not overlap; within a call, images run in parallel up to <see cref="MaxParallelism"/>.
 /// </summary>
-public sealed partial class ImageShard
+public sealed class ImageShard
 {
-    private readonly TrainingSpec _spec;
     private readonly SortedDictionary<int, ShardImage> _images = new();
     private readonly ConcurrentDictionary<(int Layer, int Rows, int Cols), ConcurrentBag<InferenceWorkspace>> _workspaces = new();
     private readonly Dictionary<int, Connectivity> _connectivity = new();
+    private readonly DeconvShardLayer _deconv;
+    private readonly PixelSpaceShardLayer _pixelSpace;
 
-    public ImageShard(int index, TrainingSpec spec, int maxParallelism = 1)
+    /// <param name="memoryBudget">Bytes for cached inputs and kept state (0: <see cref="ShardMemory.Default"/> for one shard).</param>
+    public ImageShard(int index, TrainingSpec spec, int maxParallelism = 1, long memoryBudget = 0)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxParallelism);
+        ArgumentOutOfRangeException.ThrowIfNegative(memoryBudget);
         Index = index;
-        _spec = spec;
+        Spec = spec;
         MaxParallelism = maxParallelism;
+        Cache = new ImageCache(memoryBudget > 0 ? memoryBudget : ShardMemory.Default(1));
+        _deconv = new DeconvShardLayer(this);
+        _pixelSpace = new PixelSpaceShardLayer(this);
     }
 
     public int Index { get; }
@@ -36,36 +48,73 @@ public sealed partial class ImageShard
     public int Count => _images.Count;
     public IEnumerable<int> ImageIndices => _images.Keys;
 
+    /// <summary>The decoded images, bounded by the shard's memory budget.</summary>
+    public ImageCache Cache { get; }
+
+    /// <summary>Bytes kept between passes for all images (maps, derived inputs, the adaptive model's switches), after the last call.</summary>
+    public long ResidentStateBytes { get; private set; }
+
     /// <summary>Planes of the images (0 while empty).</summary>
-    public int Planes => _images.Count == 0 ? 0 : _images.Values.First().Input.Planes;
+    public int Planes => _images.Count == 0 ? 0 : _images.Values.First().Planes;
+
+    internal TrainingSpec Spec { get; }
+    internal TensorPool Buffers { get; } = new();
+    internal IReadOnlyDictionary<int, ShardImage> Images => _images;
 
     /// <summary>Adds a preprocessed image under its global index; every image of a shard must have the same planes.</summary>
     public void Add(int globalIndex, string name, Tensor3 preprocessed)
     {
         ArgumentNullException.ThrowIfNull(preprocessed);
+        Add(globalIndex, new InMemoryImageSource(name, preprocessed));
+    }
+
+    /// <summary>
+    /// Adds an image by reference: it is loaded once now (to learn its shape, and kept in the cache while it fits) and
+    /// again whenever the cache let it go.
+    /// </summary>
+    public void Add(int globalIndex, IImageSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        string name = source.Name;
         if (_images.ContainsKey(globalIndex)) throw new ArgumentException($"image {globalIndex} ({name}) is already in shard {Index}.");
+        Tensor3 preprocessed = source.Load();
         if (_images.Count > 0 && preprocessed.Planes != Planes)
             throw new SpecException($"{name} has {preprocessed.Planes} planes but the other images have {Planes}; convert all to grey or all to RGB.", "images");
-        if (ImageSizeRequirement.Check(_spec, preprocessed.Rows, preprocessed.Cols) is { } small)
+        if (ImageSizeRequirement.Check(Spec, preprocessed.Rows, preprocessed.Cols) is { } small)
             throw new SpecException($"{name}: {small.Problem}", small.Field);
-        _images.Add(globalIndex, new ShardImage(name, preprocessed));
+        long bytes = 4L * preprocessed.Length;
+        if (bytes > Cache.Budget)
+            throw new SpecException($"{name} needs {ShardMemory.Format(bytes)} decoded ({preprocessed.Planes}×{preprocessed.Rows}×{preprocessed.Cols} floats), more than the shard memory budget of {ShardMemory.Format(Cache.Budget)}; raise --shard-memory.", "shard-memory");
+        var image = new ShardImage(globalIndex, source, preprocessed.Planes, preprocessed.Rows, preprocessed.Cols);
+        _images.Add(globalIndex, image);
+        using (Cache.Rent(globalIndex, new InMemoryImageSource(name, preprocessed), bytes)) { }
     }
 
     public LayerInputSummary PrepareLayer(PrepareLayerRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        EnsureInputs(request.Layer, request.Frozen, cancellationToken);
+        EnsureInputs(request.Layer, request.Frozen, null, cancellationToken);
         double sumSquares = 0;
         long values = 0;
         int planes = 0;
         foreach (ShardImage image in _images.Values)
         {
-            Tensor3 input = ScaleReference(image, request.Layer);   // the adaptive model rescales against pixels
-            planes = image.Inputs[request.Layer].Planes;
-            double sq = SparseCodingObjective.SumOfSquares(input.Data);
-            if (!double.IsFinite(sq)) throw new InvalidOperationException($"{image.Name}: layer {request.Layer + 1} input is not finite.");
-            sumSquares += sq;
-            values += input.Length;
+            cancellationToken.ThrowIfCancellationRequested();
+            planes = image.InputShape(request.Layer).Planes;
+            // The adaptive model rescales its pixel-space layers against the image.
+            int reference = LayerAt(request.Layer).ScaleReferenceLayer(request.Layer);
+            Tensor3 input = RentInput(image, reference, out ImageCache.Lease? lease);
+            try
+            {
+                double sq = SparseCodingObjective.SumOfSquares(input.Data);
+                if (!double.IsFinite(sq)) throw new InvalidOperationException($"{image.Name}: layer {request.Layer + 1} input is not finite.");
+                sumSquares += sq;
+                values += input.Length;
+            }
+            finally
+            {
+                ReturnInput(input, lease);
+            }
         }
         return new LayerInputSummary(Index, _images.Count, sumSquares, values, planes);
     }
@@ -74,13 +123,15 @@ public sealed partial class ImageShard
     public ShardPartial Infer(InferRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        EnsureInputs(request.Layer, request.Frozen, cancellationToken);
+        EnsureInputs(request.Layer, request.Frozen, null, cancellationToken);
         int[] mine = request.Images is null
             ? _images.Keys.ToArray()
             : request.Images.Where(_images.ContainsKey).Distinct().Order().ToArray();
         Connectivity g = ConnectivityFor(request.Layer, request.Filters.Inputs);
         FilterNormalEquations? sum = request.Statistics == FilterStatistics.NormalEquations ? new FilterNormalEquations(g, request.Filters.Size) : null;
         FilterBank? rhs = request.Statistics == FilterStatistics.RightHandSide ? new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size) : null;
+        bool keep = KeepsMaps(request);
+        IShardLayer layer = LayerAt(request.Layer);
         var totals = default(InferenceTotals);
         // Images run in parallel and their results are then added in image order, so the sums do not depend on
         // scheduling. Per-image A blocks are large, so with those only MaxParallelism images are in flight at a time;
@@ -90,17 +141,19 @@ public sealed partial class ImageShard
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(batch, mine.Length - start);
-            var results = new (InferenceTotals Totals, FilterNormalEquations? Stats, FilterBank? Rhs)[count];
+            var results = new ImageResult[count];
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
-                results[i] = InferOne(mine[start + i], request, g));
-            foreach (var (t, stats, b) in results)
+                results[i] = layer.Infer(_images[mine[start + i]], request, g, keep));
+            foreach (ImageResult r in results)
             {
-                totals += t;
-                if (stats is not null) sum!.Add(stats);
-                if (b is not null) TensorPrimitives.Add(rhs!.Data, b.Data, rhs.Data);
+                totals += r.Totals;
+                if (r.Statistics is not null) sum!.Add(r.Statistics);
+                if (r.Gathered is not null) sum!.Add(r.Gathered);
+                if (r.RightHandSide is not null) TensorPrimitives.Add(rhs!.Data, r.RightHandSide.Data, rhs.Data);
             }
         }
-        return new ShardPartial(Index, totals, sum, rhs);
+        UpdateResidentBytes();
+        return new ShardPartial(Index, totals with { ResidentBytes = ResidentStateBytes + Cache.Bytes }, sum, rhs);
     }
 
     /// <summary>Σ_i Z_iᵀ Z_i d over this shard's images (ascending index), with the maps of the layer's last inference.</summary>
@@ -108,47 +161,28 @@ public sealed partial class ImageShard
     {
         ArgumentNullException.ThrowIfNull(request);
         RebuildMissingMaps(request, cancellationToken);
-        if (IsPixelSpace(request.Layer)) return ApplyGramPixelSpace(request, cancellationToken);
         FilterBank d = request.Direction;
-        int[] mine = _images.Where(p => p.Value.MapsOf(request.Layer) is not null).Select(p => p.Key).ToArray();
-        if (mine.Length != _images.Count)
-            throw new InvalidOperationException($"shard {Index} holds no layer-{request.Layer + 1} maps for {_images.Count - mine.Length} images; run an inference pass first.");
+        IShardLayer layer = LayerAt(request.Layer);
+        ShardImage[] mine = _images.Values.ToArray();
+        layer.CheckGram(request.Layer, mine);
         cancellationToken.ThrowIfCancellationRequested();
         // One product per image (a filter bank each, small), computed in parallel and added in image order.
-        var products = new FilterBank[mine.Length];
-        Parallel.For(0, mine.Length, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
-        {
-            ShardImage image = _images[mine[i]];
-            Tensor3 y = image.Inputs[request.Layer];
-            InferenceWorkspace ws = Rent(request.Layer, y, d);
-            try
-            {
-                products[i] = new FilterBank(d.Maps, d.Inputs, d.Size);
-                if (image.GatheredOf(request.Layer) is { } gathered)
-                {
-                    ws.Operator.Synthesize(gathered, d, ws.Residual);
-                    ws.Operator.FilterGradient(gathered, ws.Residual, products[i]);
-                }
-                else
-                {
-                    Tensor3 z = image.MapsOf(request.Layer)!;
-                    ws.Operator.Synthesize(z, d, ws.Residual);
-                    ws.Operator.FilterGradient(z, ws.Residual, products[i]);
-                }
-            }
-            finally
-            {
-                Return(request.Layer, y, ws);
-            }
-        });
         var total = new FilterBank(d.Maps, d.Inputs, d.Size);
-        foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
+        int batch = layer.GramBatch(mine.Length);
+        for (int start = 0; start < mine.Length; start += batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(batch, mine.Length - start);
+            var products = new FilterBank[count];
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
+                products[i] = layer.ApplyGram(mine[start + i], request.Layer, d));
+            foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
+        }
         return new FilterProduct(Index, total);
     }
 
     /// <summary>True when every image holds maps of <paramref name="layer"/> (from an inference pass of that layer).</summary>
-    public bool HoldsMaps(int layer) =>
-        _images.Values.All(i => i.MapsOf(layer) is not null) && (!IsPixelSpace(layer) || HoldsPixelSpaceState(layer));
+    public bool HoldsMaps(int layer) => LayerAt(layer).LackingGram(layer, [.. _images.Values]).Count == 0;
 
     /// <summary>
     /// A shard that lost its maps (a fresh activation after its silo died) re-runs the request's source inference for
@@ -158,7 +192,7 @@ public sealed partial class ImageShard
     {
         if (request.Source is not { } source || HoldsMaps(request.Layer)) return;
         if (source.Layer != request.Layer) throw new ArgumentException($"a layer-{request.Layer + 1} product names a layer-{source.Layer + 1} inference as its source.", nameof(request));
-        int[] missing = IsPixelSpace(request.Layer) ? [.. _images.Keys] : [.. _images.Where(p => p.Value.MapsOf(request.Layer) is null).Select(p => p.Key)];
+        int[] missing = [.. LayerAt(request.Layer).LackingGram(request.Layer, [.. _images.Values]).Select(i => i.Index)];
         Infer(source with { Images = missing, Statistics = FilterStatistics.None }, cancellationToken);
     }
 
@@ -166,34 +200,17 @@ public sealed partial class ImageShard
     public IReadOnlyList<ImageReport> Report(ReportRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_spec.Model == NetworkModel.Adaptive) return ReportPixelSpace(request, cancellationToken);
         int layers = request.Frozen.Count;
-        EnsureInputs(layers, request.Frozen, cancellationToken);   // the maps of every frozen layer exist after this
+        int[] wanted = request.Images.Where(_images.ContainsKey).Distinct().Order().ToArray();
+        EnsureInputs(layers, request.Frozen, wanted, cancellationToken);   // the maps of every frozen layer exist after this
+        IShardReporter reporter = Spec.Model == NetworkModel.Adaptive ? _pixelSpace : _deconv;
         var reports = new List<ImageReport>();
-        foreach (int index in request.Images.Where(_images.ContainsKey).Order())
+        foreach (int index in wanted)
         {
-            ShardImage image = _images[index];
-            var recon = new List<Tensor3>();
-            for (int top = 0; top < layers; top++)
-            {
-                Tensor3 current = image.MapsOf(top)!;
-                for (int l = top; l >= 0; l--)
-                {
-                    FrozenLayer frozen = request.Frozen[l];
-                    Tensor3 input = image.Inputs[l];
-                    InferenceWorkspace ws = Rent(l, input, frozen.Filters);
-                    var below = new Tensor3(input.Planes, input.Rows, input.Cols);
-                    ws.Operator.Synthesize(current, frozen.Filters, below);
-                    Return(l, input, ws);
-                    // Layer l reconstructs its scaled input; undo the scale to land in layer l−1's map units.
-                    TensorPrimitives.Multiply(below.Data, 1 / frozen.InputScale, below.Data);
-                    current = below;
-                }
-                recon.Add(current);
-            }
-            IReadOnlyList<Tensor3>? maps = request.IncludeMaps ? Enumerable.Range(0, layers).Select(l => image.MapsOf(l)!.Clone()).ToArray() : null;
-            reports.Add(new ImageReport(index, image.Name, image.Input.Clone(), recon, maps));
+            cancellationToken.ThrowIfCancellationRequested();
+            reports.Add(reporter.Report(_images[index], request));
         }
+        UpdateResidentBytes();
         return reports;
     }
 
@@ -201,70 +218,39 @@ public sealed partial class ImageShard
     public void ForgetMaps()
     {
         foreach (ShardImage image in _images.Values) image.Reset();
-        _adaptive.Clear();
-    }
-
-    private (InferenceTotals, FilterNormalEquations?, FilterBank?) InferOne(int index, InferRequest request, Connectivity g)
-    {
-        if (IsPixelSpace(request.Layer)) return InferOnePixelSpace(index, request);
-        ShardImage image = _images[index];
-        int layer = request.Layer;
-        Tensor3 y = image.ScaledInput(layer, request.InputScale);
-        InferenceWorkspace ws = Rent(layer, y, request.Filters);
-        try
-        {
-            Tensor3 z = image.EnsureMaps(layer, ws.Geometry.NewMaps);
-            image.SetGathered(layer, null);   // the maps are about to change
-            if (request.ColdStart) z.Clear();
-            long started = Stopwatch.GetTimestamp();
-            InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion.Key, y, z, layer);
-            FilterNormalEquations? eq = null;
-            FilterBank? rhs = null;
-            if (request.Statistics == FilterStatistics.NormalEquations)
-            {
-                eq = new FilterNormalEquations(g, request.Filters.Size);
-                eq.Accumulate(ws.Operator, z, y);
-            }
-            else if (request.Statistics == FilterStatistics.RightHandSide)
-            {
-                // A·d products follow, each a synthesis and a filter gradient from these same maps: gather them once.
-                SparseMaps? gathered = ws.Operator.TryGather(z);
-                image.SetGathered(layer, gathered);
-                rhs = new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size);
-                if (gathered is null) ws.Operator.FilterGradient(z, y, rhs);
-                else ws.Operator.FilterGradient(gathered, y, rhs);
-            }
-            return (stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs);
-        }
-        finally
-        {
-            Return(layer, y, ws);
-        }
-    }
-
-    private InferenceStats InferMaps(InferenceWorkspace ws, FilterBank f, long version, Tensor3 y, Tensor3 z, int layer)
-    {
-        LayerSpec l = _spec.Layers[layer];
-        return _spec.Solver switch
-        {
-            InferenceSolver.Fista => FistaInference.Run(ws, f, version, y, z, l.Lambda, _spec.Fista),
-            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, _spec.CoordinateDescent),
-            _ => ZeilerInference.Run(ws, f, y, z, l.Lambda, l.P, _spec.Zeiler),
-        };
+        _pixelSpace.Forget();
+        UpdateResidentBytes();
     }
 
     /// <summary>
-    /// Makes layer <paramref name="layer"/>'s inputs exist: layer 0's are the images; layer l's are layer l−1's maps
-    /// under the frozen filters, re-inferred here (cold start) when this shard does not hold them.
+    /// Whether an inference keeps the maps it leaves: always, except under minibatch updates, whose steps need only the
+    /// statistics and whose top layer's final maps are rebuilt on demand for outputs. Not keeping them makes the
+    /// shard's memory independent of its image count; the price is a cold start for each image's next inference.
     /// </summary>
-    private void EnsureInputs(int layer, IReadOnlyList<FrozenLayer> frozen, CancellationToken cancellationToken)
+    private bool KeepsMaps(InferRequest request) =>
+        Spec.Update != FilterUpdateSchedule.Minibatch
+        || request.Statistics == FilterStatistics.RightHandSide
+        || (request.Statistics == FilterStatistics.None && request.Layer < Spec.Layers.Count - 1);
+
+    /// <summary>Layer <paramref name="layer"/>'s work: pixel space for the adaptive model's layers above the first.</summary>
+    private IShardLayer LayerAt(int layer) => Spec.Model == NetworkModel.Adaptive && layer > 0 ? _pixelSpace : _deconv;
+
+    internal ImageResult InferFrozen(ShardImage image, InferRequest request, Connectivity g) => LayerAt(request.Layer).Infer(image, request, g, keep: true);
+
+    /// <summary>
+    /// Makes layer <paramref name="layer"/>'s inputs exist for <paramref name="only"/> (null: every image): layer 0's
+    /// are the images; layer l's come from layer l−1's maps under the frozen filters, re-inferred here (cold start)
+    /// when this shard does not hold them.
+    /// </summary>
+    private void EnsureInputs(int layer, IReadOnlyList<FrozenLayer> frozen, IReadOnlyList<int>? only, CancellationToken cancellationToken)
     {
-        if (layer < 0 || layer >= _spec.Layers.Count + 1) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the spec has {_spec.Layers.Count} layers.");
+        if (layer < 0 || layer >= Spec.Layers.Count + 1) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the spec has {Spec.Layers.Count} layers.");
         if (frozen.Count < layer) throw new ArgumentException($"layer {layer + 1} needs the {layer} frozen layers below it; got {frozen.Count}.", nameof(frozen));
+        IEnumerable<int> scope = only ?? (IEnumerable<int>)_images.Keys;
         for (int l = 1; l <= layer; l++)
         {
             int below = l - 1;
-            int[] missing = _images.Where(p => p.Value.Inputs.Count <= l).Select(p => p.Key).ToArray();
+            int[] missing = scope.Where(i => !_images[i].HasInput(l)).ToArray();
             if (missing.Length == 0) continue;
             FrozenLayer f = frozen[below];
             Connectivity g = ConnectivityFor(below, f.Filters.Inputs);
@@ -277,86 +263,122 @@ public sealed partial class ImageShard
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     int count = Math.Min(MaxParallelism, rebuild.Length - start);
-                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => InferOne(rebuild[start + i], request, g));
+                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => InferFrozen(_images[rebuild[start + i]], request, g));
                 }
             }
-            foreach (int i in missing) _images[i].SetInput(l, NextLayerInput(i, below));
+            IShardReporter next = Spec.Model == NetworkModel.Adaptive ? _pixelSpace : _deconv;
+            foreach (int i in missing) _images[i].SetInput(l, next.NextLayerInput(_images[i], below));
         }
     }
 
-    private Connectivity ConnectivityFor(int layer, int inputs)
+    internal Connectivity ConnectivityFor(int layer, int inputs)
     {
         lock (_connectivity)
         {
             if (!_connectivity.TryGetValue(layer, out Connectivity? g) || g.Inputs != inputs)
-                _connectivity[layer] = g = _spec.ConnectivityFor(layer, inputs);
+                _connectivity[layer] = g = Spec.ConnectivityFor(layer, inputs);
             return g;
         }
     }
 
-    private InferenceWorkspace Rent(int layer, Tensor3 y, FilterBank f)
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s input planes of an image as a dense tensor the caller must not write: the
+    /// cached image (pinned by <paramref name="lease"/>) for layer 0, else a pooled buffer filled from the kept form.
+    /// Give it back with <see cref="ReturnInput"/>.
+    /// </summary>
+    internal Tensor3 RentInput(ShardImage image, int layer, out ImageCache.Lease? lease)
     {
-        var bag = _workspaces.GetOrAdd((layer, y.Rows, y.Cols), _ => new ConcurrentBag<InferenceWorkspace>());
+        if (layer == 0)
+        {
+            ImageCache.Lease l = Cache.Rent(image.Index, image.Source, image.InputBytes);
+            lease = l;
+            return l.Image;
+        }
+        lease = null;
+        ResidentMaps input = image.InputOf(layer);
+        Tensor3 dense = Buffers.Rent(input.Planes, input.Rows, input.Cols);
+        input.CopyTo(dense);
+        return dense;
+    }
+
+    internal void ReturnInput(Tensor3 input, ImageCache.Lease? lease)
+    {
+        if (lease is { } l) l.Dispose();
+        else Buffers.Return(input);
+    }
+
+    /// <summary>The input of layer <paramref name="layer"/> times the set-wide scale, in a pooled buffer (return it to <see cref="Buffers"/>).</summary>
+    internal Tensor3 RentScaledInput(ShardImage image, int layer, float scale)
+    {
+        Tensor3 input = RentInput(image, layer, out ImageCache.Lease? lease);
+        try
+        {
+            Tensor3 scaled = Buffers.Rent(input.Planes, input.Rows, input.Cols);
+            TensorPrimitives.Multiply(input.Data, scale, scaled.Data);
+            return scaled;
+        }
+        finally
+        {
+            ReturnInput(input, lease);
+        }
+    }
+
+    internal InferenceWorkspace RentWorkspace(int layer, int planes, int rows, int cols, FilterBank f)
+    {
+        var bag = _workspaces.GetOrAdd((layer, rows, cols), _ => new ConcurrentBag<InferenceWorkspace>());
         if (bag.TryTake(out InferenceWorkspace? ws)) return ws;
-        var geometry = new LayerGeometry(y.Planes, f.Maps, f.Size, y.Rows, y.Cols, _spec.Boundary);
-        return new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, y.Planes)));
+        var geometry = new LayerGeometry(planes, f.Maps, f.Size, rows, cols, Spec.Boundary);
+        return new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, planes)));
     }
 
-    private void Return(int layer, Tensor3 y, InferenceWorkspace ws) => _workspaces[(layer, y.Rows, y.Cols)].Add(ws);
+    internal void ReturnWorkspace(int layer, InferenceWorkspace ws) =>
+        _workspaces[(layer, ws.Geometry.Rows, ws.Geometry.Cols)].Add(ws);
 
-    /// <summary>One image's state: its preprocessed input, each layer's input (layer 0 = the image) and maps.</summary>
-    private sealed class ShardImage(string name, Tensor3 input)
+    /// <summary>Σ kept bytes, and the cache's share of the budget shrunk by them (state counts against the same budget).</summary>
+    private void UpdateResidentBytes()
     {
-        private readonly Dictionary<int, (float Scale, Tensor3 Scaled)> _scaled = new();
-        private readonly Dictionary<int, SparseMaps> _gathered = new();
-
-        public string Name { get; } = name;
-        public Tensor3 Input { get; } = input;
-        public List<Tensor3> Inputs { get; } = [input];
-        private List<Tensor3?> Maps { get; } = [];
-
-        public Tensor3? MapsOf(int layer) => layer < Maps.Count ? Maps[layer] : null;
-
-        /// <summary>The nonzeros of the layer's maps as the last inference left them, when it gathered them (else null).</summary>
-        public SparseMaps? GatheredOf(int layer) => _gathered.GetValueOrDefault(layer);
-
-        /// <summary>Called by the one thread that works on this image in a pass (passes parallelise across images).</summary>
-        public void SetGathered(int layer, SparseMaps? gathered)
-        {
-            if (gathered is null) _gathered.Remove(layer);
-            else _gathered[layer] = gathered;
-        }
-
-        public Tensor3 EnsureMaps(int layer, Func<Tensor3> create)
-        {
-            while (Maps.Count <= layer) Maps.Add(null);
-            return Maps[layer] ??= create();
-        }
-
-        public Tensor3 ScaledInput(int layer, float scale)
-        {
-            lock (_scaled)
-            {
-                if (_scaled.TryGetValue(layer, out var cached) && cached.Scale == scale) return cached.Scaled;
-                var scaled = Inputs[layer].Clone();
-                TensorPrimitives.Multiply(scaled.Data, scale, scaled.Data);
-                _scaled[layer] = (scale, scaled);
-                return scaled;
-            }
-        }
-
-        public void SetInput(int layer, Tensor3 input)
-        {
-            while (Inputs.Count <= layer) Inputs.Add(input);
-            Inputs[layer] = input;
-        }
-
-        public void Reset()
-        {
-            Inputs.RemoveRange(1, Inputs.Count - 1);
-            Maps.Clear();
-            _scaled.Clear();
-            _gathered.Clear();
-        }
+        long bytes = _pixelSpace.ResidentBytes;
+        foreach (ShardImage image in _images.Values) bytes += image.ResidentBytes;
+        ResidentStateBytes = bytes;
+        Cache.Reserved = bytes;
+        Cache.Trim();
     }
+}
+
+/// <summary>One image's inference: its totals and, on request, its A and b (as a per-image sum, or gathered to be added in order) or b alone.</summary>
+internal readonly record struct ImageResult(InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide, GatheredImage? Gathered = null);
+
+/// <summary>
+/// What a shard does for one layer of one image, by the kind of layer: <see cref="DeconvShardLayer"/> reconstructs its
+/// input planes (the 2010 model, and the adaptive model's first layer); <see cref="PixelSpaceShardLayer"/> is inferred
+/// and learned against the image through the frozen layers and switches below (the adaptive model above layer 1).
+/// </summary>
+internal interface IShardLayer
+{
+    /// <summary>Infers the image's maps of <c>request.Layer</c>, warm-started unless cold, keeping them if <paramref name="keep"/>.</summary>
+    ImageResult Infer(ShardImage image, InferRequest request, Connectivity g, bool keep);
+
+    /// <summary>Throws unless every image holds what <see cref="ApplyGram"/> needs from the layer's last inference.</summary>
+    void CheckGram(int layer, IReadOnlyList<ShardImage> images);
+
+    /// <summary>The images lacking what <see cref="ApplyGram"/> needs (a shard that lost its maps lacks all).</summary>
+    IReadOnlyList<ShardImage> LackingGram(int layer, IReadOnlyList<ShardImage> images);
+
+    /// <summary>Images per parallel batch of A·d products (each holds a filter bank and a workspace).</summary>
+    int GramBatch(int images);
+
+    /// <summary>Z_iᵀ Z_i d (or J_iᵀ J_i d) for one image.</summary>
+    FilterBank ApplyGram(ShardImage image, int layer, FilterBank d);
+
+    /// <summary>Which layer's input the set-wide scale of <paramref name="layer"/> is measured on.</summary>
+    int ScaleReferenceLayer(int layer);
+}
+
+/// <summary>What differs by model rather than by layer: the input the next layer reads, and the reports.</summary>
+internal interface IShardReporter
+{
+    /// <summary>Layer <paramref name="below"/>+1's input from layer <paramref name="below"/>'s kept maps.</summary>
+    ResidentMaps NextLayerInput(ShardImage image, int below);
+
+    ImageReport Report(ShardImage image, ReportRequest request);
 }

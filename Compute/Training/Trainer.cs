@@ -18,6 +18,8 @@ public sealed class Trainer
     private readonly ITrainingObserver? _observer;
     private readonly TimeProvider _time;
     private readonly Dictionary<int, FilterBank> _eigenvectors = new();
+    private readonly Dictionary<int, long> _resident = new();   // per shard: bytes it held after its last reply
+    private FilterNormalEquations? _running;                    // minibatch: the layer's running A and b
 
     public Trainer(TrainingSpec spec, IImageWorkers workers, ITrainingObserver? observer = null, TimeProvider? time = null)
     {
@@ -61,6 +63,7 @@ public sealed class Trainer
             FilterVersion version = resuming ? resume!.FilterVersion : new FilterVersion(layer, 0);
             if (resuming) scale = resume!.InputScale;
             int firstEpoch = resuming ? resume!.NextEpoch : 0;
+            _running = null;   // minibatch statistics start afresh per layer (and on resume: they are not checkpointed)
             int epochsRun = firstEpoch;
 
             for (int epoch = firstEpoch; epoch < spec.Epochs && !ConvergedAt(layer, metrics); epoch++)
@@ -69,13 +72,16 @@ public sealed class Trainer
                 long epochStart = _time.GetTimestamp();
                 var phase = new EpochPhase(layer, epoch, new FilterVersion(layer, epoch), Final: false);
                 _observer?.OnEpochStarted(phase);
-                InferenceTotals totals = _spec.Update == FilterUpdateSchedule.Online
-                    ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
-                    : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
+                InferenceTotals totals = _spec.Update switch
+                {
+                    FilterUpdateSchedule.Online => await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken),
+                    FilterUpdateSchedule.Minibatch => await MinibatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken),
+                    _ => await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken),
+                };
                 version = new FilterVersion(layer, epoch + 1);
                 epochsRun = epoch + 1;
 
-                var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds);
+                var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds) with { ResidentBytes = _resident.Values.Sum() };
                 row = row with { RelativeChange = ConvergenceRule.RelativeChange(ObjectivesOf(layer, metrics.Append(row)), _spec.ToleranceWindow) };
                 metrics.Add(row);
                 doneEpochs++;
@@ -122,11 +128,43 @@ public sealed class Trainer
         return Sum(partials);
     }
 
+    /// <summary>
+    /// Online dictionary learning in minibatches (Mairal et al. 2010, in alphacsc's convolutional form): the images in a
+    /// seeded order, B at a time; each step's A = ΣZᵀZ and b = ΣZᵀy (shards in order) are folded into the layer's
+    /// running statistics, A ← ρA + A_batch, then the filters take the usual solver steps on them. A is kept as exact
+    /// s²×s² blocks per pair of maps, not alphacsc's lag stencil ztz (K²(2s−1)² values): the stencil is exact only for
+    /// the circular boundary, the blocks for both, and A's size does not grow with the image count either way (the
+    /// shards build it from the maps' nonzeros through that same stencil, see SparseGramKernels).
+    /// With B = N (one step an epoch) and ρ = 0 or a first pass, this is batch mode's update exactly.
+    /// </summary>
+    private async Task<InferenceTotals> MinibatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
+    {
+        var totals = default(InferenceTotals);
+        int[] order = Shuffled(_workers.Shards.SelectMany(s => s).ToArray(), Seed(layer, epoch + 1));
+        int steps = (order.Length + _spec.BatchSize - 1) / _spec.BatchSize;
+        for (int step = 0; step < steps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            FilterVersion version = new FilterVersion(layer, epoch).After(step);
+            int[] batch = order[(step * _spec.BatchSize)..Math.Min(order.Length, (step + 1) * _spec.BatchSize)];
+            IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
+                new InferRequest(layer, epoch, version, f, scale, frozen, batch, FilterStatistics.NormalEquations), ct);
+            // Folded straight into the running sums (A is 34 MB for 64 maps of 8×8: no per-step copy), shards in order.
+            if (_running is null) _running = new FilterNormalEquations(g, f.Size);
+            else _running.Decay(_spec.Forget);
+            foreach (ShardPartial partial in partials) _running.Add(partial.Statistics!);
+            await UpdateFiltersAsync(_running, f, g, new FilterUpdatePhase(layer, epoch, version, null), unchecked(epoch * steps + step), ct);
+            totals += Sum(partials);
+        }
+        return totals;
+    }
+
     /// <summary>The adaptive model's layers above the first have no explicit A (their J runs through the layers below): always matrix-free.</summary>
     private FilterStatistics StatisticsFor(int layer, Connectivity g, int size) => _spec.FilterSystem switch
     {
         _ when _spec.Model == NetworkModel.Adaptive && layer > 0 => FilterStatistics.RightHandSide,
         FilterSystemKind.Explicit => FilterStatistics.NormalEquations,
+        _ when _spec.Update == FilterUpdateSchedule.Minibatch => FilterStatistics.NormalEquations,
         FilterSystemKind.MatrixFree => FilterStatistics.RightHandSide,
         _ => FilterNormalEquations.EstimateGramBytes(g, size) <= TrainingSpec.ExplicitGramLimitBytes
             ? FilterStatistics.NormalEquations : FilterStatistics.RightHandSide,
@@ -205,11 +243,18 @@ public sealed class Trainer
     private static EpochMetrics Row(int layer, int epoch, InferenceTotals t, double seconds) =>
         new(layer + 1, epoch + 1, t.Objective, t.DataTerm, t.SparsityTerm, t.NonzeroFraction, t.MeanPsnr, seconds, t.Images);
 
-    private static InferenceTotals Sum(IReadOnlyList<ShardPartial> partials)
+    private InferenceTotals Sum(IReadOnlyList<ShardPartial> partials)
     {
+        Track(partials);
         var totals = default(InferenceTotals);
         foreach (ShardPartial p in partials) totals += p.Totals;
         return totals;
+    }
+
+    /// <summary>Remembers each replying shard's resident bytes: a step touches only some shards, the others hold what they held.</summary>
+    private void Track(IReadOnlyList<ShardPartial> partials)
+    {
+        foreach (ShardPartial p in partials) _resident[p.Shard] = p.Totals.ResidentBytes;
     }
 
     private int Seed(int layer, int salt) => Seed(_spec, layer, salt);

@@ -44,6 +44,13 @@ public enum FilterUpdateSchedule
 
     /// <summary>After every image, in the epoch's shuffled order (the 2010 toolbox's default).</summary>
     Online,
+
+    /// <summary>
+    /// Online dictionary learning (Mairal et al. 2010; alphacsc's online mode): after every <see cref="TrainingSpec.BatchSize"/>
+    /// images of a seeded order, their A and b are folded into running statistics with forgetting factor
+    /// <see cref="TrainingSpec.Forget"/>, then the filters take the usual few solver steps.
+    /// </summary>
+    Minibatch,
 }
 
 /// <summary>How the filter subproblem is solved from A and b.</summary>
@@ -173,6 +180,15 @@ public sealed record TrainingSpec
     /// <summary>The adaptive model's switch refreshes (<see cref="NetworkModel.Adaptive"/>).</summary>
     public AdaptiveOptions Adaptive { get; init; } = new();
 
+    /// <summary>Minibatch updates: images per step (the last step of an epoch may have fewer).</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Minibatch updates: ρ in A ← ρ A + A_batch (and b likewise). 0 forgets every earlier batch; 1 weighs all batches
+    /// seen alike, even those inferred with older filters (alphacsc's "alpha", default 0.8).
+    /// </summary>
+    public double Forget { get; init; } = 0.8;
+
     /// <summary>
     /// Stop a layer once its objective's mean relative decrease per epoch over the last <see cref="ToleranceWindow"/>
     /// epochs is below this (<see cref="ConvergenceRule"/>); 0 runs every one of the layer's epochs.
@@ -230,7 +246,11 @@ public sealed record TrainingSpec
         if (FilterUpdate.ZeroMean && FilterSolver != FilterSolver.ProjectedGradient)
             throw new SpecException($"{FilterUpdateOptions.Field}.zeroMean: zero-mean filters need the projected filter solver.", $"{FilterUpdateOptions.Field}.zeroMean");
         if (!Enum.IsDefined(Solver)) throw SpecException.OutOfRange("solver", Solver, "zeiler, fista, cd");
-        if (!Enum.IsDefined(Update)) throw SpecException.OutOfRange("update", Update, "batch, online");
+        if (!Enum.IsDefined(Update)) throw SpecException.OutOfRange("update", Update, "batch, online, minibatch");
+        if (BatchSize is < 1 or > 1_000_000) throw SpecException.OutOfRange("batchSize", BatchSize, "1..1000000 images per step");
+        if (!(Forget >= 0 && Forget <= 1)) throw SpecException.OutOfRange("forget", Forget, "[0, 1] (0: each step uses its batch alone; 1: no forgetting)");
+        if (Update == FilterUpdateSchedule.Minibatch && FilterSystem == FilterSystemKind.MatrixFree)
+            throw new SpecException("filterSystem: minibatch updates keep running A and b, so A must be explicit; use auto or explicit.", "filterSystem");
         if (!Enum.IsDefined(Boundary)) throw SpecException.OutOfRange("boundary", Boundary, "valid, circular");
         if (!Enum.IsDefined(FilterSystem)) throw SpecException.OutOfRange("filterSystem", FilterSystem, "auto, explicit, matrix-free");
         if (!Enum.IsDefined(Preprocessing)) throw SpecException.OutOfRange("preprocessing", Preprocessing, "lcn, highpass, none");

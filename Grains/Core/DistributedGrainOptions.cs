@@ -8,6 +8,9 @@ public sealed record DistributedGrainOptions
     /// <summary>The only folder shards may read images from by path; null refuses path loading.</summary>
     public string? DataRoot { get; init; }
 
+    /// <summary>Each image shard's memory budget in bytes (decoded images and kept maps); 0: a quarter of the machine's memory.</summary>
+    public long ShardMemoryBytes { get; init; }
+
     /// <summary>
     /// The largest image (pixels) and file (bytes) this silo decodes, whatever a job asks: a job's own limits (the
     /// console's --max-pixels) can lower these, never raise them. Defaults: the console's defaults.

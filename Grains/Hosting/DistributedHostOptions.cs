@@ -114,6 +114,13 @@ public sealed record DistributedHostOptions
     public string? DataRoot { get; init; }
 
     /// <summary>
+    /// Memory budget of each image shard on this silo for its decoded images and kept maps, e.g. 512M; images beyond it
+    /// are decoded again from the upload in grain storage or the file under the data root. Unset: a quarter of the
+    /// machine's memory per shard.
+    /// </summary>
+    public string? ShardMemory { get; init; }
+
+    /// <summary>
     /// Largest image (width × height) a shard on this silo decodes, whatever a job asks; a job's own limit (the
     /// console's --max-pixels) can only lower it. Default: the console's default, 16 megapixels.
     /// </summary>
@@ -138,6 +145,8 @@ public sealed record DistributedHostOptions
         : Clustering == ClusteringMode.Localhost ? IPAddress.Loopback
         : AdvertisedAddress is { } a ? IPAddress.Parse(a)
         : null;
+    /// <summary><see cref="ShardMemory"/> in bytes; 0 when unset (the shard's default applies).</summary>
+    public long ShardMemoryBytes => ShardMemory is { } text ? Compute.Training.ShardMemory.Parse(text) : 0;
 
     public int EffectiveComputeSlots => ComputeSlots > 0 ? ComputeSlots : Environment.ProcessorCount;
 
@@ -168,6 +177,17 @@ public sealed record DistributedHostOptions
         if (MaxMessageBytes < MessageLimits.MinimumMaxMessageBytes)
             Fail("max-message-bytes", $"max-message-bytes = {MaxMessageBytes}; allowed ≥ {MessageLimits.MinimumMaxMessageBytes}.");
         if (DataRoot is { } root && !Path.IsPathFullyQualified(root)) Fail("data-root", $"data-root = '{root}'; allowed: an absolute path.");
+        if (ShardMemory is { } memory)
+        {
+            try
+            {
+                _ = Compute.Training.ShardMemory.Parse(memory);
+            }
+            catch (Compute.SpecException bad)
+            {
+                Fail("shard-memory", bad.Message.TrimStart('-'));
+            }
+        }
         if (MaxPixels < 1) Fail("max-pixels", $"max-pixels = {MaxPixels}; allowed ≥ 1 (pixels of the largest image a shard decodes).");
         if (ComputeSlots < 0 || ComputeSlots > 4096) Fail("compute-slots", $"compute-slots = {ComputeSlots}; allowed 0 (one per core) .. 4096.");
         if (ConnectAttempts < 1 || ConnectAttempts > 1000) Fail("connect-attempts", $"connect-attempts = {ConnectAttempts}; allowed 1..1000.");

@@ -60,6 +60,7 @@ public static class HostOptionsLoader
             InstanceId = Text(s, nameof(d.InstanceId)) ?? d.InstanceId,
             MaxMessageBytes = Int(s, nameof(d.MaxMessageBytes), "max-message-bytes", d.MaxMessageBytes),
             DataRoot = Text(s, nameof(d.DataRoot)) ?? d.DataRoot,
+            ShardMemory = Text(s, nameof(d.ShardMemory)) ?? d.ShardMemory,
             MaxPixels = Int(s, nameof(d.MaxPixels), "max-pixels", d.MaxPixels),
             ComputeSlots = Int(s, nameof(d.ComputeSlots), "compute-slots", d.ComputeSlots),
             ConnectAttempts = Int(s, nameof(d.ConnectAttempts), "connect-attempts", d.ConnectAttempts),

@@ -37,6 +37,7 @@ public sealed class HostingFlags
             Map(new Option<double>("--storage-retry") { Description = "Seconds a storage read or write retries an unreachable store before failing. Default: 120." }, nameof(DistributedHostOptions.StorageRetrySeconds));
             Map(new Option<string>("--storage") { Description = "Grain storage: memory or redis. Default: memory." }, nameof(DistributedHostOptions.Storage));
             Map(new Option<string>("--data-root") { Description = "Absolute folder shards may read images from by path (every silo must see it)." }, nameof(DistributedHostOptions.DataRoot));
+            Map(new Option<string>("--shard-memory") { Description = "Memory budget per image shard for decoded images and kept maps, e.g. 512M; the rest are re-read. Default: a quarter of the machine's memory." }, nameof(DistributedHostOptions.ShardMemory));
             Map(new Option<int>("--max-pixels") { Description = "Largest image a shard decodes, in pixels; a job can only lower it. Default: 16000000." }, nameof(DistributedHostOptions.MaxPixels));
             Map(new Option<int>("--compute-slots") { Description = "Numeric work items run at once on this silo. Default: one per core." }, nameof(DistributedHostOptions.ComputeSlots));
             Map(new Option<string>("--service-name") { Description = "service.name on telemetry. Default: distributed-silo." }, nameof(DistributedHostOptions.ServiceName));

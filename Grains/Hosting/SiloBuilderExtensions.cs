@@ -96,6 +96,7 @@ public static class SiloBuilderExtensions
             ComputeSlots = options.EffectiveComputeSlots,
             MaxUploadBytesPerJob = options.MaxUploadBytes,
             MaxImagesPerJob = options.MaxImages,
+            ShardMemoryBytes = options.ShardMemoryBytes,
         });
         return silo;
     }

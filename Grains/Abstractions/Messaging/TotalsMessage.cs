@@ -17,6 +17,7 @@ public sealed record TotalsMessage
     [Id(7)] public double PsnrSum { get; init; }
     [Id(8)] public long Iterations { get; init; }
     [Id(9)] public double Seconds { get; init; }
+    [Id(10)] public long ResidentBytes { get; init; }
 }
 
 /// <summary><see cref="EpochMetrics"/> on the wire: one row of metrics.csv.</summary>
@@ -33,4 +34,5 @@ public sealed record EpochMetricsMessage
     [Id(7)] public double Seconds { get; init; }
     [Id(8)] public int Images { get; init; }
     [Id(9)] public double RelativeChange { get; init; } = double.NaN;
+    [Id(10)] public long ResidentBytes { get; init; }
 }

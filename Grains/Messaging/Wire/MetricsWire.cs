@@ -19,10 +19,11 @@ public static class MetricsWire
         PsnrSum = t.PsnrSum,
         Iterations = t.Iterations,
         Seconds = t.Seconds,
+        ResidentBytes = t.ResidentBytes,
     };
 
     public static InferenceTotals ToTotals(this TotalsMessage m) =>
-        new(m.Images, m.DataTerm, m.SparsityTerm, m.Nonzeros, m.Coefficients, m.SquaredError, m.Pixels, m.PsnrSum, m.Iterations, m.Seconds);
+        new(m.Images, m.DataTerm, m.SparsityTerm, m.Nonzeros, m.Coefficients, m.SquaredError, m.Pixels, m.PsnrSum, m.Iterations, m.Seconds, m.ResidentBytes);
 
     public static EpochMetricsMessage ToMessage(this EpochMetrics m) => new()
     {
@@ -36,8 +37,9 @@ public static class MetricsWire
         Seconds = m.Seconds,
         Images = m.Images,
         RelativeChange = m.RelativeChange,
+        ResidentBytes = m.ResidentBytes,
     };
 
     public static EpochMetrics ToMetrics(this EpochMetricsMessage m) =>
-        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images, m.RelativeChange);
+        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images, m.RelativeChange, m.ResidentBytes);
 }

@@ -23,6 +23,32 @@ public class GramKernelsTests
         TestData.AssertClose(Array.ConvertAll(expected, x => (float)x), gram, 1e-5, $"gram {h}×{w} s={s} layout {layout}");
     }
 
+    [Theory]
+    [MemberData(nameof(GramCases))]
+    public void SparseAccumulateGram_SparseMapsAnySize_MatchesNaiveReference(int h, int w, int s, int layout)
+    {
+        Connectivity g = LayerCases.Layout(layout);
+        var normal = new FilterNormalEquations(g, s);
+        Tensor3 z = TestData.Random(g.Maps, h + s - 1, w + s - 1, seed: 26);
+        var rng = new Random(27);
+        for (int i = 0; i < z.Length; i++)
+            if (rng.NextDouble() > 0.15) z.Data[i] = 0;   // about 15 % nonzero, interior and border alike
+        double[] expected = NaiveLayer.Gram(z, h, w, s, normal.Pairs);
+        var gram = new float[expected.Length];
+        var sparse = new SparseMaps();
+        sparse.Gather(z);
+        SparseGramKernels.AccumulateGram(sparse, h, w, s, PairIndex(g.Maps, normal.Pairs), gram);
+        SparseGramKernels.AccumulateGram(sparse, h, w, s, PairIndex(g.Maps, normal.Pairs), gram);
+        TestData.AssertClose(Array.ConvertAll(expected, x => (float)(2 * x)), gram, 1e-5, $"sparse gram twice, {h}×{w} s={s} layout {layout}");
+    }
+
+    private static int[] PairIndex(int maps, IReadOnlyList<(int K1, int K2)> pairs)
+    {
+        var index = Enumerable.Repeat(-1, maps * maps).ToArray();
+        for (int p = 0; p < pairs.Count; p++) index[pairs[p].K1 * maps + pairs[p].K2] = index[pairs[p].K2 * maps + pairs[p].K1] = p;
+        return index;
+    }
+
     [Fact]
     public void AccumulateGram_CalledTwice_AddsToDestination()
     {

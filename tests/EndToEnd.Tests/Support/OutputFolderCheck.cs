@@ -32,7 +32,7 @@ public static partial class OutputFolderCheck
         }
 
         string[] lines = File.ReadAllLines(Path.Combine(folder, "metrics.csv"));
-        Assert.Equal("layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images", lines[0]);
+        Assert.Equal("layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images,relative_change,resident_bytes,resident_bytes_per_image", lines[0]);
         MetricsRow[] rows = [.. lines.Skip(1).Where(l => l.Length > 0).Select(ParseRow)];
         Assert.Equal(epochs.Sum(), rows.Length);
         int row = 0;
@@ -72,7 +72,7 @@ public static partial class OutputFolderCheck
     private static MetricsRow ParseRow(string line)
     {
         string[] f = line.Split(',');
-        Assert.True(f.Length == 9, $"metrics row '{line}' has {f.Length} fields, expected 9");
+        Assert.True(f.Length == 12, $"metrics row '{line}' has {f.Length} fields, expected 12");
         double D(int i) => double.Parse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture);
         return new MetricsRow(int.Parse(f[0], CultureInfo.InvariantCulture), int.Parse(f[1], CultureInfo.InvariantCulture), D(2), D(5), D(6), int.Parse(f[8], CultureInfo.InvariantCulture));
     }

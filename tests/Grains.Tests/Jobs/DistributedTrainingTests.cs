@@ -79,6 +79,21 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TrainAsync_MinibatchUpdates_MatchesSerial()
+    {
+        // Each step asks only the shards holding its images (a subset per shard) for explicit A and b; the coordinator
+        // folds them, in shard order, into the running statistics with forgetting.
+        const string job = "equal-minibatch";
+        string[] files = TestImages.Write("minibatch", count: 7, size: 16, seed: 95);
+        TrainingSpec spec = OneLayer(seed: 19, epochs: 2) with { Update = FilterUpdateSchedule.Minibatch, BatchSize = 3, Forget = 0.7 };
+
+        EngineRun run = await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None)
+            .WaitAsync(Patience);
+
+        AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), run.Result, job);
+    }
+
+    [Fact]
     public async Task TrainAsync_CoordinateDescentWithSparseMatrixFreeUpdates_MatchesSerial()
     {
         // The cd solver, circular boundary, and the projected filter solve from A·d products on each shard's gathered maps.

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Globalization;
+using Distributed.Compute.Imaging;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+using Distributed.Compute.Training;
+
+namespace Distributed.Client.Bench;
+
+/// <summary>
+/// How training scales with the number of images: N square crops of one size cut at seeded positions from a few
+/// photos, 64 maps of 8×8 (cd, p = 1, high-pass, circular, projected zero-mean filters, SPORCO's λ = 0.2 as λ_Z = 5), one
+/// shard under a fixed memory budget. Per N: the process's peak resident memory, the bytes the shard keeps per image,
+/// seconds per image and pass, and the objective; and batch against minibatch updates in time to batch mode's objective.
+/// </summary>
+internal static class ScaleBench
+{
+    public sealed record Settings(int Size, int Passes, int Threads, long ShardMemory, int BatchSize, double Forget, double Lambda, int Seed);
+
+    public sealed record Row(int Images, string Update, double PeakMiB, long ResidentPerImage, long DenseMapsPerImage, double NonzeroFraction,
+        double SecondsPerImagePass, double Objective, long Loads, long Evictions);
+
+    public sealed record Race(double Target, double BatchSeconds, int BatchPasses, double? MinibatchSeconds, int MinibatchPasses, double MinibatchBest);
+
+    public static TrainingSpec Spec(Settings s, FilterUpdateSchedule update, int passes) => new()
+    {
+        Layers = [new LayerSpec { Maps = 64, FilterSize = 8, Lambda = s.Lambda, P = 1, Epochs = passes }],
+        Solver = InferenceSolver.CoordinateDescent,
+        FilterSolver = FilterSolver.ProjectedGradient,
+        FilterUpdate = new Compute.Learning.FilterUpdateOptions { Steps = 10, ZeroMean = true },
+        Boundary = Boundary.Circular,
+        Preprocessing = Preprocessing.Highpass,
+        Update = update,
+        BatchSize = s.BatchSize,
+        Forget = s.Forget,
+        Seed = s.Seed,
+    };
+
+    /// <summary>N crop sources over the grey photos: positions from a generator seeded by <paramref name="seed"/>; each load cuts and high-passes anew.</summary>
+    public static IReadOnlyList<IImageSource> Crops(IReadOnlyList<Tensor3> photos, int count, int size, int seed)
+    {
+        var rng = new Random(seed);
+        var crops = new IImageSource[count];
+        for (int i = 0; i < count; i++)
+        {
+            Tensor3 photo = photos[i % photos.Count];
+            if (photo.Rows < size || photo.Cols < size) throw new ArgumentException($"photo {i % photos.Count} is {photo.Cols}×{photo.Rows}, smaller than the crop size {size}.");
+            crops[i] = new CropSource($"crop-{i:D5}", photo, rng.Next(photo.Rows - size + 1), rng.Next(photo.Cols - size + 1), size);
+        }
+        return crops;
+    }
+
+    public static async Task<(Row Row, TrainingResult Result)> RunAsync(IReadOnlyList<Tensor3> photos, int count, FilterUpdateSchedule update, Settings s, CancellationToken ct)
+    {
+        TrainingSpec spec = Spec(s, update, s.Passes);
+        IReadOnlyList<IImageSource> crops = Crops(photos, count, s.Size, s.Seed);
+        PeakMemory.Reset();
+        var workers = new LocalImageWorkers(spec, crops, shards: 1, maxParallelism: s.Threads, shardMemory: s.ShardMemory);
+        TrainingResult result = await new Trainer(spec, workers).RunAsync(null, ct);
+        double peak = PeakMemory.ReadMiB();
+        ImageCache cache = workers.Local[0].Cache;
+        double seconds = result.Metrics.Sum(m => m.Seconds);
+        var row = new Row(count, update.ToString().ToLowerInvariant(), peak,
+            result.Metrics[^1].ResidentBytesPerImage, 4L * 64 * s.Size * s.Size,
+            result.Layers[0].Final.NonzeroFraction, seconds / (count * (double)result.Metrics.Count),
+            result.Layers[0].Final.Objective / count, cache.Loads, cache.Evictions);
+        return (row, result);
+    }
+
+    /// <summary>
+    /// Batch mode for <see cref="Settings.Passes"/> passes, then minibatch until its pass objective (Σ over images of
+    /// each one's objective when inferred) reaches batch mode's last one, or the same number of passes is spent.
+    /// </summary>
+    public static async Task<Race> RaceAsync(IReadOnlyList<Tensor3> photos, int count, Settings s, CancellationToken ct)
+    {
+        IReadOnlyList<IImageSource> crops = Crops(photos, count, s.Size, s.Seed);
+        TrainingSpec batch = Spec(s, FilterUpdateSchedule.Batch, s.Passes);
+        TrainingResult b = await new Trainer(batch, new LocalImageWorkers(batch, crops, 1, s.Threads, s.ShardMemory)).RunAsync(null, ct);
+        double target = b.Metrics[^1].Objective;
+        double batchSeconds = b.Metrics.Sum(m => m.Seconds);
+
+        TrainingSpec minibatch = Spec(s, FilterUpdateSchedule.Minibatch, s.Passes);
+        var watch = new TargetWatch(target);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, watch.Stop);
+        try
+        {
+            await new Trainer(minibatch, new LocalImageWorkers(minibatch, crops, 1, s.Threads, s.ShardMemory), watch).RunAsync(null, stop.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+        return new Race(target, batchSeconds, b.Metrics.Count, watch.ReachedAfter, watch.Rows.Count, watch.Rows.Count == 0 ? double.NaN : watch.Rows.Min(m => m.Objective));
+    }
+
+    private sealed class TargetWatch(double target) : ITrainingObserver
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        public CancellationToken Stop => _stop.Token;
+        public List<EpochMetrics> Rows { get; } = [];
+        public double? ReachedAfter { get; private set; }
+
+        public void OnProgress(TrainingProgress progress)
+        {
+        }
+
+        public ValueTask OnCheckpointAsync(TrainingCheckpoint checkpoint, CancellationToken cancellationToken)
+        {
+            EpochMetrics last = checkpoint.Metrics[^1];
+            Rows.Add(last);
+            if (last.Objective <= target && ReachedAfter is null)
+            {
+                ReachedAfter = Rows.Sum(r => r.Seconds);
+                _stop.Cancel();
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A square crop of a decoded photo, high-passed on every load (deterministic, so re-reads are bit-identical).</summary>
+    private sealed class CropSource(string name, Tensor3 photo, int row, int col, int size) : IImageSource
+    {
+        public string Name { get; } = name;
+
+        public Tensor3 Load()
+        {
+            var crop = new Tensor3(photo.Planes, size, size);
+            for (int p = 0; p < photo.Planes; p++)
+                for (int r = 0; r < size; r++)
+                    photo.ReadPlane(p).Slice((row + r) * photo.Cols + col, size).CopyTo(crop.Plane(p).Slice(r * size, size));
+            return Preprocessor.ApplyToImage(crop, Preprocessing.Highpass);
+        }
+    }
+
+    /// <summary>
+    /// The process's peak resident set: Linux's VmHWM, which writing 5 to /proc/self/clear_refs resets (after a full
+    /// compacting collection, so one run's garbage does not count against the next); elsewhere the lifetime peak.
+    /// </summary>
+    public static class PeakMemory
+    {
+        public static bool Resettable { get; private set; }
+
+        public static void Reset()
+        {
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            try
+            {
+                File.WriteAllText("/proc/self/clear_refs", "5");
+                Resettable = true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Resettable = false;
+            }
+        }
+
+        public static double ReadMiB()
+        {
+            if (Resettable && File.Exists("/proc/self/status"))
+                foreach (string line in File.ReadLines("/proc/self/status"))
+                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                        return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            using var self = Process.GetCurrentProcess();
+            return self.PeakWorkingSet64 / (1024.0 * 1024);
+        }
+    }
+}
