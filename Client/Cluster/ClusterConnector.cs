@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Hosting;
+using Distributed.Grains.Hosting.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -69,10 +70,14 @@ internal static class ClusterConnector
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            string? refused = host.Services.GetService<SecretRefusals>()?.Last;
             host.Dispose();
+            if (refused is not null)
+                throw new ClusterUnreachableException($"the cluster at {where} refused this client: {refused} Give the cluster's secret with --secret-file or Distributed__Secret.", e);
             string hint = address.Clustering == ClusteringMode.Redis
                 ? "is Redis up and a silo running with --cluster " + address + "?"
                 : "is a silo running (dotnet run --project Silo)?";
+            if (options.Secret is null) hint += " A cluster with a secret also needs --secret-file or Distributed__Secret.";
             throw new ClusterUnreachableException(
                 $"cannot reach the cluster at {where} after {options.ConnectAttempts} attempt(s): {Reason(Innermost(e))} ({hint})", e);
         }

@@ -65,16 +65,35 @@ internal static class JobWatcher
         s.RemainingSeconds is { } r ? TimeSpan.FromSeconds(r) : null,
         s.ImagesPerSecond);
 
-    /// <summary>The result of a completed job as the serial engine returns it, tensors pulled in chunks when large.</summary>
+    /// <summary>
+    /// The result of a completed job as the serial engine returns it, tensors pulled in chunks when large. When the
+    /// coordinator's silo dies mid-fetch, the coordinator comes back elsewhere from storage without the chunks it was
+    /// holding: the whole result is asked for again, for up to <see cref="FailoverPatience"/>.
+    /// </summary>
     public static async Task<(TrainingResult Result, IReadOnlyList<string> Names, IReadOnlyList<ImageReport> Reports)> ResultAsync(IGrainFactory grains, string job)
     {
         JobStatus status = await StatusAsync(grains, job);
         ITrainingJobGrain grain = grains.GetGrain<ITrainingJobGrain>(job);
-        JobResult result = await grain.GetResultAsync()
-            ?? throw new UserException($"job '{job}' is {Describe(status)}; only a completed job has a result.");
         var header = MessageHeader.ForJob(job);
-        var (training, reports) = await ResultWire.ToTrainingResultAsync(result, p => PayloadTransfer.FetchAsync(grain, header, p));
-        return (training, result.ImageNames, reports);
+        long failingSince = 0;
+        while (true)
+        {
+            try
+            {
+                JobResult result = await grain.GetResultAsync()
+                    ?? throw new UserException($"job '{job}' is {Describe(status)}; only a completed job has a result.");
+                var (training, reports) = await ResultWire.ToTrainingResultAsync(result, p => PayloadTransfer.FetchAsync(grain, header, p));
+                return (training, result.ImageNames, reports);
+            }
+            catch (Exception e) when (TransientFaults.IsTransient(e) || e is PayloadMissingException or InvalidDataException)
+            {
+                // Unreachable, or the chunks are gone with the activation that held them (or arrived damaged).
+                if (failingSince == 0) failingSince = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetElapsedTime(failingSince) > FailoverPatience)
+                    throw new UserException($"could not fetch job '{job}' for {FailoverPatience.TotalSeconds:F0} s: {e.Message.ReplaceLineEndings(" ")}", e);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
     }
 
     public static string Describe(JobStatus s) => s.State switch

@@ -73,6 +73,8 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
         };
     }
 
+    public IReadOnlyList<ShardImage> LackingGram(int layer, IReadOnlyList<ShardImage> images) => [.. images.Where(i => i.MapsOf(layer) is null)];
+
     public void CheckGram(int layer, IReadOnlyList<ShardImage> images)
     {
         int missing = images.Count(i => i.MapsOf(layer) is null);

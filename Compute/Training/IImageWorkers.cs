@@ -82,8 +82,13 @@ public sealed record InferRequest(
 /// <summary>What a shard sends back from an inference pass: totals over its images, and A and b or b alone on request.</summary>
 public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide = null);
 
-/// <summary>Matrix-free filter update: asks every shard for Σ_i Z_iᵀ Z_i d with the maps of the named layer's last inference.</summary>
-public sealed record GramRequest(int Layer, int Epoch, FilterVersion FilterVersion, FilterBank Direction) : IShardRequest<FilterProduct>
+/// <summary>
+/// Matrix-free filter update: asks every shard for Σ_i Z_iᵀ Z_i d with the maps of the named layer's last inference.
+/// <see cref="Source"/> is that inference: a shard that lost its maps (it moved to another silo mid-update) runs it again
+/// for the images it lacks before answering, so it never answers without maps (its Z then comes from z = 0 rather than
+/// the warm start, as after any shard loss).
+/// </summary>
+public sealed record GramRequest(int Layer, int Epoch, FilterVersion FilterVersion, FilterBank Direction, InferRequest? Source = null) : IShardRequest<FilterProduct>
 {
     IReadOnlyList<int>? IShardRequest<FilterProduct>.Images => null;
 

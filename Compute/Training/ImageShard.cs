@@ -160,6 +160,7 @@ public sealed class ImageShard
     public FilterProduct ApplyGram(GramRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        RebuildMissingMaps(request, cancellationToken);
         FilterBank d = request.Direction;
         IShardLayer layer = LayerAt(request.Layer);
         ShardImage[] mine = _images.Values.ToArray();
@@ -178,6 +179,21 @@ public sealed class ImageShard
             foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
         }
         return new FilterProduct(Index, total);
+    }
+
+    /// <summary>True when every image holds maps of <paramref name="layer"/> (from an inference pass of that layer).</summary>
+    public bool HoldsMaps(int layer) => LayerAt(layer).LackingGram(layer, [.. _images.Values]).Count == 0;
+
+    /// <summary>
+    /// A shard that lost its maps (a fresh activation after its silo died) re-runs the request's source inference for
+    /// the images without them, so the product is over every image; without a source it cannot, and ApplyGram says so.
+    /// </summary>
+    private void RebuildMissingMaps(GramRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Source is not { } source || HoldsMaps(request.Layer)) return;
+        if (source.Layer != request.Layer) throw new ArgumentException($"a layer-{request.Layer + 1} product names a layer-{source.Layer + 1} inference as its source.", nameof(request));
+        int[] missing = [.. LayerAt(request.Layer).LackingGram(request.Layer, [.. _images.Values]).Select(i => i.Index)];
+        Infer(source with { Images = missing, Statistics = FilterStatistics.None }, cancellationToken);
     }
 
     /// <summary>Input, per-layer reconstructions carried down to pixels, and optionally the maps, of the requested images.</summary>
@@ -344,6 +360,9 @@ internal interface IShardLayer
 
     /// <summary>Throws unless every image holds what <see cref="ApplyGram"/> needs from the layer's last inference.</summary>
     void CheckGram(int layer, IReadOnlyList<ShardImage> images);
+
+    /// <summary>The images lacking what <see cref="ApplyGram"/> needs (a shard that lost its maps lacks all).</summary>
+    IReadOnlyList<ShardImage> LackingGram(int layer, IReadOnlyList<ShardImage> images);
 
     /// <summary>Images per parallel batch of A·d products (each holds a filter bank and a workspace).</summary>
     int GramBatch(int images);

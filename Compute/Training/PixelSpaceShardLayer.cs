@@ -72,6 +72,13 @@ internal sealed class PixelSpaceShardLayer(ImageShard shard) : IShardLayer, ISha
         }
     }
 
+    public IReadOnlyList<ShardImage> LackingGram(int layer, IReadOnlyList<ShardImage> images)
+    {
+        lock (_lowerFilters)
+            if (!_lowerFilters.ContainsKey(layer)) return images;
+        return [.. images.Where(i => i.MapsOf(layer) is null || !_states.TryGetValue(i.Index, out var s) || !s.Working.ContainsKey(layer))];
+    }
+
     public void CheckGram(int layer, IReadOnlyList<ShardImage> images)
     {
         lock (_lowerFilters)

@@ -121,9 +121,10 @@ public sealed class Trainer
     private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
     {
         var version = new FilterVersion(layer, epoch);
-        IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
-            new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(layer, g, f.Size)), ct);
-        await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, null), epoch, ct);
+        // A copy of f: the update changes f in place, and a matrix-free A·d may need this pass's filters to rebuild maps.
+        var request = new InferRequest(layer, epoch, version, f.Clone(), scale, frozen, null, StatisticsFor(layer, g, f.Size));
+        IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(request, ct);
+        await UpdateFiltersAsync(Reduce(partials, g, request), f, g, new FilterUpdatePhase(layer, epoch, version, null), epoch, ct);
         return Sum(partials);
     }
 
@@ -170,8 +171,9 @@ public sealed class Trainer
     };
 
     /// <summary>The filter system of an inference pass: A and b added in shard order, or b and the workers for A·d.</summary>
-    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, FilterBank f, int layer, int epoch, FilterVersion version)
+    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, InferRequest request)
     {
+        FilterBank f = request.Filters;
         if (partials.All(p => p.Statistics is not null))
         {
             var statistics = new FilterNormalEquations(g, f.Size);
@@ -180,7 +182,7 @@ public sealed class Trainer
         }
         var b = new FilterBank(f.Maps, f.Inputs, f.Size);
         foreach (ShardPartial partial in partials) TensorPrimitives.Add(b.Data, partial.RightHandSide!.Data, b.Data);
-        return new WorkerFilterSystem(_workers, layer, epoch, version, b);
+        return new WorkerFilterSystem(_workers, request, b);
     }
 
     /// <summary>The 2010 toolbox's schedule: images in a seeded random order, the filters updated after each one.</summary>
@@ -193,9 +195,10 @@ public sealed class Trainer
             ct.ThrowIfCancellationRequested();
             FilterVersion version = new FilterVersion(layer, epoch).After(i);
             // An online step uses this one image alone, so its A is shipped explicitly (A·d round trips would sum over every image).
-            IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
-                new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], FilterStatistics.NormalEquations), ct);
-            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, order[i]), unchecked(epoch * 1_000_003 + i), ct);
+            // Explicit A: no A·d round trips, so the request may hold f itself while the update changes it.
+            var request = new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], FilterStatistics.NormalEquations);
+            IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(request, ct);
+            await UpdateFiltersAsync(Reduce(partials, g, request), f, g, new FilterUpdatePhase(layer, epoch, version, order[i]), unchecked(epoch * 1_000_003 + i), ct);
             totals += Sum(partials);
         }
         return totals;

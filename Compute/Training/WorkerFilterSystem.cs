@@ -10,13 +10,17 @@ namespace Distributed.Compute.Training;
 /// products are added in shard order. Costs one synthesis and one filter gradient per image per solver step, and no
 /// s⁴-sized messages.
 /// </summary>
-public sealed class WorkerFilterSystem(IImageWorkers workers, int layer, int epoch, FilterVersion filterVersion, FilterBank b) : IFilterSystem
+/// <param name="source">The inference pass whose maps define A (and b); a shard that lost its maps rebuilds them with it.</param>
+public sealed class WorkerFilterSystem(IImageWorkers workers, InferRequest source, FilterBank b) : IFilterSystem
 {
     public FilterBank B { get; } = b;
 
     public async ValueTask ApplyAsync(FilterBank f, FilterBank destination, CancellationToken cancellationToken)
     {
-        IReadOnlyList<FilterProduct> products = await workers.ApplyGramAsync(new GramRequest(layer, epoch, filterVersion, f), cancellationToken);
+        // The maps are rebuilt without statistics: only the products are wanted.
+        InferRequest rebuild = source with { Statistics = FilterStatistics.None };
+        IReadOnlyList<FilterProduct> products = await workers.ApplyGramAsync(
+            new GramRequest(source.Layer, source.Epoch, source.FilterVersion, f, rebuild), cancellationToken);
         Array.Clear(destination.Data);
         foreach (FilterProduct product in products) TensorPrimitives.Add(destination.Data, product.Product.Data, destination.Data);
     }

@@ -17,6 +17,15 @@ public sealed record DistributedGrainOptions
     /// </summary>
     public ImageLoadOptions ImageLimits { get; init; } = ImageLoadOptions.Default;
 
+    /// <summary>
+    /// Bytes a job may upload in all (encoded images): each shard takes at most its share, by image count, and refuses
+    /// an upload that would pass it before staging a byte of it. Default 16 GiB.
+    /// </summary>
+    public long MaxUploadBytesPerJob { get; init; } = 16L << 30;
+
+    /// <summary>Images one job may have (one million by default); a larger submission is refused.</summary>
+    public int MaxImagesPerJob { get; init; } = 1_000_000;
+
     /// <summary>Numeric work items run at once on this silo.</summary>
     public int ComputeSlots { get; init; } = Environment.ProcessorCount;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Distributed.Grains.Hosting.Security;
 using Orleans.Configuration;
 
 namespace Distributed.Grains.Hosting;
@@ -7,7 +8,8 @@ namespace Distributed.Grains.Hosting;
 public static class ClientBuilderExtensions
 {
     /// <summary>
-    /// An external client of the cluster <paramref name="options"/> names: its gateway (localhost) or Redis membership,
+    /// An external client of the cluster <paramref name="options"/> names: its gateway (localhost) or Redis membership
+    /// (the cluster secret is the Redis password, and proves this client to each gateway it connects to),
     /// a bounded connect (after <see cref="DistributedHostOptions.ConnectAttempts"/> failed attempts starting the
     /// client fails instead of retrying forever), plus <see cref="AddDistributedClientRuntime"/>.
     /// </summary>
@@ -22,17 +24,23 @@ public static class ClientBuilderExtensions
         }
         else
         {
-            client.UseRedisClustering(options.Redis!);
+            client.UseRedisClustering(o => o.ConfigurationOptions = RedisConnection.Options(options));
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = options.ClusterId;
                 o.ServiceId = options.ServiceId;
             });
         }
+        var refusals = new SecretRefusals();
+        client.Services.AddSingleton(refusals);
+        if (options.Secret is { } secret)
+            client.Configure<ClientConnectionOptions>(o => o.ConfigureConnection(c => c.UseSecretProver(secret)));
         int failures = 0;
         TimeSpan delay = TimeSpan.FromSeconds(options.ConnectRetryDelaySeconds);
         client.UseConnectionRetryFilter(async (exception, cancellationToken) =>
         {
+            // A refused secret stays refused: no point in trying again.
+            if (refusals.Last is not null) return false;
             if (Interlocked.Increment(ref failures) >= options.ConnectAttempts) return false;
             await Task.Delay(delay, cancellationToken);
             return true;

@@ -55,6 +55,34 @@ public sealed record DistributedHostOptions
     /// <summary>Redis clustering: the IP address other silos and clients reach this silo at (default: Orleans picks one).</summary>
     public string? AdvertisedAddress { get; init; }
 
+    /// <summary>
+    /// The IP address the silo and gateway ports bind: default the advertised address (127.0.0.1 with localhost
+    /// clustering), so a silo told to be reached at loopback is not reachable from elsewhere; <c>0.0.0.0</c> binds every
+    /// interface (behind NAT, where the advertised address is not a local one).
+    /// </summary>
+    public string? ListenAddress { get; init; }
+
+    /// <summary>
+    /// The cluster secret (environment <c>Distributed__Secret</c>; prefer <see cref="SecretFile"/>). Every connection to
+    /// a silo or gateway must prove it holds it (<see cref="Security.SecretHandshake"/>), and it is the Redis password.
+    /// </summary>
+    public string? Secret { get; init; }
+
+    /// <summary>A file holding the cluster secret (its first line); read when the options are loaded.</summary>
+    public string? SecretFile { get; init; }
+
+    /// <summary>Let a silo without a secret listen beyond loopback (anyone who reaches its ports may then use the cluster).</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>Bytes of encoded images one job may upload in all (each shard takes its share by image count).</summary>
+    public long MaxUploadBytes { get; init; } = 16L << 30;
+
+    /// <summary>Images one job may have.</summary>
+    public int MaxImages { get; init; } = 1_000_000;
+
+    /// <summary>How long a storage read or write keeps retrying an unreachable store (Redis down) before the operation fails.</summary>
+    public double StorageRetrySeconds { get; init; } = 120;
+
     /// <summary>Silos and clients with the same cluster id form one cluster.</summary>
     public string ClusterId { get; init; } = "distributed";
 
@@ -108,6 +136,15 @@ public sealed record DistributedHostOptions
 
     public MessageLimits MessageLimits => new(MaxMessageBytes);
 
+    /// <summary>
+    /// The address this silo's ports bind: <see cref="ListenAddress"/>, else the advertised address (loopback for
+    /// localhost clustering), else null: Orleans picks an interface.
+    /// </summary>
+    public IPAddress? EffectiveListenAddress =>
+        ListenAddress is { } l ? IPAddress.Parse(l)
+        : Clustering == ClusteringMode.Localhost ? IPAddress.Loopback
+        : AdvertisedAddress is { } a ? IPAddress.Parse(a)
+        : null;
     /// <summary><see cref="ShardMemory"/> in bytes; 0 when unset (the shard's default applies).</summary>
     public long ShardMemoryBytes => ShardMemory is { } text ? Compute.Training.ShardMemory.Parse(text) : 0;
 
@@ -129,6 +166,11 @@ public sealed record DistributedHostOptions
         CheckPort("primary-silo-port", PrimarySiloPort);
         if (SiloPort == GatewayPort) Fail("gateway-port", $"gateway-port = {GatewayPort} equals silo-port; they need two ports.");
         if (AdvertisedAddress is { } a && !IPAddress.TryParse(a, out _)) Fail("advertise", $"advertise = '{a}'; allowed: an IP address.");
+        if (ListenAddress is { } l && !IPAddress.TryParse(l, out _)) Fail("listen", $"listen = '{l}'; allowed: an IP address (0.0.0.0: every interface).");
+        if (Secret is { } secret && !Security.ClusterSecret.IsAcceptable(secret, out string? why)) Fail("secret", $"the cluster secret {why}");
+        if (MaxUploadBytes < 1) Fail("max-upload-bytes", $"max-upload-bytes = {MaxUploadBytes}; allowed ≥ 1.");
+        if (MaxImages < 1) Fail("max-images", $"max-images = {MaxImages}; allowed ≥ 1.");
+        if (!(StorageRetrySeconds >= 0 && StorageRetrySeconds <= 3600)) Fail("storage-retry", $"storage-retry = {StorageRetrySeconds}; allowed 0..3600 seconds.");
         CheckId("cluster-id", ClusterId);
         CheckId("service-id", ServiceId);
         if (OtlpEndpoint is { } e && !Uri.TryCreate(e, UriKind.Absolute, out _)) Fail("otlp-endpoint", $"otlp-endpoint = '{e}'; allowed: an absolute URI such as http://127.0.0.1:4317.");

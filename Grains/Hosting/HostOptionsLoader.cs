@@ -43,6 +43,13 @@ public static class HostOptionsLoader
             GatewayPort = Int(s, nameof(d.GatewayPort), "gateway-port", d.GatewayPort),
             PrimarySiloPort = Int(s, nameof(d.PrimarySiloPort), "primary-silo-port", d.PrimarySiloPort),
             AdvertisedAddress = Text(s, nameof(d.AdvertisedAddress)) ?? d.AdvertisedAddress,
+            ListenAddress = Text(s, nameof(d.ListenAddress)) ?? d.ListenAddress,
+            Secret = Security.ClusterSecret.Load(Text(s, nameof(d.Secret)), Text(s, nameof(d.SecretFile))),
+            SecretFile = Text(s, nameof(d.SecretFile)) ?? d.SecretFile,
+            Insecure = Bool(s, nameof(d.Insecure), "insecure", d.Insecure),
+            MaxUploadBytes = Long(s, nameof(d.MaxUploadBytes), "max-upload-bytes", d.MaxUploadBytes),
+            MaxImages = Int(s, nameof(d.MaxImages), "max-images", d.MaxImages),
+            StorageRetrySeconds = Double(s, nameof(d.StorageRetrySeconds), "storage-retry", d.StorageRetrySeconds),
             ClusterId = Text(s, nameof(d.ClusterId)) ?? d.ClusterId,
             ServiceId = Text(s, nameof(d.ServiceId)) ?? d.ServiceId,
             Storage = Enum(s, nameof(d.Storage), "storage", d.Storage),
@@ -69,6 +76,15 @@ public static class HostOptionsLoader
         string? text = Text(s, key);
         if (text is null) return fallback;
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new HostOptionsException($"{flag} = '{text}'; allowed: an integer.", flag);
+    }
+
+    private static long Long(IConfigurationSection s, string key, string flag, long fallback)
+    {
+        string? text = Text(s, key);
+        if (text is null) return fallback;
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value)
             ? value
             : throw new HostOptionsException($"{flag} = '{text}'; allowed: an integer.", flag);
     }

@@ -22,6 +22,7 @@ public sealed class HostingFlags
         Map(new Option<bool>("--orleans-telemetry") { Description = "Also export Orleans' runtime spans and meter." }, nameof(DistributedHostOptions.OrleansTelemetry));
         Map(new Option<string>("--otlp-endpoint") { Description = "OTLP endpoint, e.g. http://127.0.0.1:4317 (else OTEL_EXPORTER_OTLP_ENDPOINT)." }, nameof(DistributedHostOptions.OtlpEndpoint));
         Map(new Option<int>("--max-message-bytes") { Description = "Largest message body; larger payloads are chunked. Default: 104857600." }, nameof(DistributedHostOptions.MaxMessageBytes));
+        Map(new Option<string>("--secret-file") { Description = "File holding the cluster secret (or environment Distributed__Secret): proves this process to the silos and is the Redis password." }, nameof(DistributedHostOptions.SecretFile));
         if (silo)
         {
             Map(new Option<string>("--clustering") { Description = "Membership: localhost or redis. Default: localhost." }, nameof(DistributedHostOptions.Clustering));
@@ -29,6 +30,11 @@ public sealed class HostingFlags
             Map(new Option<int>("--silo-port") { Description = "Silo-to-silo port. Default: 11111." }, nameof(DistributedHostOptions.SiloPort));
             Map(new Option<int>("--primary-silo-port") { Description = "Localhost clustering: the primary silo's port. Default: 11111." }, nameof(DistributedHostOptions.PrimarySiloPort));
             Map(new Option<string>("--advertise") { Description = "IP address other silos and clients reach this silo at." }, nameof(DistributedHostOptions.AdvertisedAddress));
+            Map(new Option<string>("--listen") { Description = "IP address the silo and gateway ports bind. Default: the advertised address (127.0.0.1 with localhost clustering); 0.0.0.0: every interface." }, nameof(DistributedHostOptions.ListenAddress));
+            Map(new Option<bool>("--insecure") { Description = "Allow listening beyond loopback without a cluster secret (anyone reaching the ports can use the cluster)." }, nameof(DistributedHostOptions.Insecure));
+            Map(new Option<long>("--max-upload-bytes") { Description = "Bytes of images one job may upload in all; each shard takes its share. Default: 17179869184 (16 GiB)." }, nameof(DistributedHostOptions.MaxUploadBytes));
+            Map(new Option<int>("--max-images") { Description = "Images one job may have. Default: 1000000." }, nameof(DistributedHostOptions.MaxImages));
+            Map(new Option<double>("--storage-retry") { Description = "Seconds a storage read or write retries an unreachable store before failing. Default: 120." }, nameof(DistributedHostOptions.StorageRetrySeconds));
             Map(new Option<string>("--storage") { Description = "Grain storage: memory or redis. Default: memory." }, nameof(DistributedHostOptions.Storage));
             Map(new Option<string>("--data-root") { Description = "Absolute folder shards may read images from by path (every silo must see it)." }, nameof(DistributedHostOptions.DataRoot));
             Map(new Option<string>("--shard-memory") { Description = "Memory budget per image shard for decoded images and kept maps, e.g. 512M; the rest are re-read. Default: a quarter of the machine's memory." }, nameof(DistributedHostOptions.ShardMemory));

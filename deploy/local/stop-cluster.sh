@@ -9,7 +9,8 @@ RUN=$HERE/run
 STOP_SECONDS=${STOP_SECONDS:-30}
 
 say() { echo "stop-cluster: $*" >&2; }
-alive() { kill -0 "$1" 2>/dev/null; }
+# Alive: the pid exists and is not a zombie (a killed process whose parent has not reaped it yet).
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 
 # The pid is ours only while its command line is still the program we started (pids are reused).
 ours() {

@@ -40,9 +40,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     /// <summary>Filters of the layer trained across the fault, as ‖Δ‖/‖f‖ against the serial run (measured ≈ 2 %).</summary>
     private const double FaultedFilterTolerance = 0.1;
 
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
-
-    private static readonly TimeSpan CallPatience = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Patience = ClusterJobs.Patience;
 
     private static readonly int[] Epochs = [2, 3];
 
@@ -76,8 +74,8 @@ public sealed class SiloLossTests(ITestOutputHelper output)
             clock.Restart();
 
             // The user's path: submit and return, follow with `watch` (through the kill), collect with `fetch`.
-            string job = await RunClientAsync("client-submit", cluster, work, ["train", "--detach", "--images", images, .. Spec]);
-            using ChildProcess watch = StartClient("client-watch", cluster, work, ["watch", job]);
+            string job = await ClusterJobs.RunClientAsync("client-submit", cluster, work, ["train", "--detach", "--images", images, .. Spec]);
+            using ChildProcess watch = ClusterJobs.StartClient("client-watch", cluster, work, ["watch", job]);
             IClusterClient grains = await cluster.ClientAsync();
             await KillCoordinatorSiloMidJobAsync(cluster, grains, watch, job);
 
@@ -85,14 +83,14 @@ public sealed class SiloLossTests(ITestOutputHelper output)
             Assert.True(watch.ExitCode == 0, $"`watch {job}` ended with {watch.ExitCode}.\n{watch.Tail()}\n{cluster.Logs()}");
             Assert.Contains($"job {job}: completed", watch.OutputLines);
             Assert.DoesNotContain("Unhandled exception", watch.Log());
-            await RunClientAsync("client-fetch", cluster, work, ["fetch", job, "--out", Path.Combine(work, "faulted")]);
+            await ClusterJobs.RunClientAsync("client-fetch", cluster, work, ["fetch", job, "--out", Path.Combine(work, "faulted")]);
             IReadOnlyList<OutputFolderCheck.MetricsRow> faultedRows = OutputFolderCheck.AssertValid(Path.Combine(work, "faulted"), shapes, Epochs, imageCount);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"distributed run (submit, watch, fetch): {clock.Elapsed.TotalSeconds:F1} s"));
 
             output.WriteLine("layer epoch  objective(serial)  objective(faulted)  relative difference");
             for (int i = 0; i < cleanRows.Count; i++)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{cleanRows[i].Layer,5} {cleanRows[i].Epoch,5}  {cleanRows[i].Objective,16:G8}  {faultedRows[i].Objective,18:G8}  {Relative(faultedRows[i].Objective, cleanRows[i].Objective),19:E2}"));
+                    $"{cleanRows[i].Layer,5} {cleanRows[i].Epoch,5}  {cleanRows[i].Objective,16:G8}  {faultedRows[i].Objective,18:G8}  {ClusterJobs.Relative(faultedRows[i].Objective, cleanRows[i].Objective),19:E2}"));
             for (int l = 0; l < shapes.Length; l++)
             {
                 float[] a = OutputFolderCheck.ReadNpy(Path.Combine(work, "clean", $"filters-L{l + 1}.npy")).Data;
@@ -107,7 +105,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
                 else
                     Assert.True(relative <= FaultedFilterTolerance, $"filters of layer {l + 1}: ‖Δ‖/‖f‖ {relative:E2} vs serial > {FaultedFilterTolerance}");
             }
-            double final = Relative(faultedRows[^1].Objective, cleanRows[^1].Objective);
+            double final = ClusterJobs.Relative(faultedRows[^1].Objective, cleanRows[^1].Objective);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final objective: relative difference faulted vs serial {final:E2}"));
             Assert.True(final <= ObjectiveTolerance,
                 $"final objective {faultedRows[^1].Objective:G8} (faulted) vs {cleanRows[^1].Objective:G8} (serial): relative difference {final:E2} > {ObjectiveTolerance}");
@@ -124,13 +122,14 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     /// </summary>
     private async Task KillCoordinatorSiloMidJobAsync(LocalCluster cluster, IClusterClient grains, ChildProcess watch, string job)
     {
-        JobStatus before = await PollAsync(grains, watch, cluster, job, s => s.History.Length >= KillAfterEpochs, "waiting for layer 2 to start");
+        string Context() => $"{watch.Tail()}\n{cluster.Logs()}";
+        JobStatus before = await ClusterJobs.PollAsync(grains, job, s => s.History.Length >= KillAfterEpochs, "waiting for layer 2 to start", Context);
         Assert.True(before.State == JobState.Running, $"job {job} was {before.State} at epoch {before.History.Length}; expected Running (make the job longer).");
         ITrainingJobGrain coordinator = grains.GetGrain<ITrainingJobGrain>(job);
         SiloAddress coordinatorSilo = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(coordinator)
             ?? throw new InvalidOperationException($"job {job}'s coordinator has no activation.");
         LocalCluster.Silo victim = cluster.ByPort(coordinatorSilo.Endpoint.Port);
-        int[] shardPorts = await ShardSiloPortsAsync(grains, job, before.Shards);
+        int[] shardPorts = await ClusterJobs.ShardSiloPortsAsync(grains, job, before.Shards);
         output.WriteLine($"job {job}: {before.Shards} shards on silo ports [{string.Join(", ", shardPorts)}]; coordinator on silo {victim.Index} (port {victim.SiloPort})");
         Assert.Contains(victim.SiloPort, shardPorts);
 
@@ -139,60 +138,14 @@ public sealed class SiloLossTests(ITestOutputHelper output)
         victim.Process.KillHard();
         output.WriteLine($"SIGKILL silo {victim.Index} (pid {victim.Process.Id}) after {done} epochs (layer {before.Layer}, epoch {before.Epoch})");
 
-        JobStatus after = await PollAsync(grains, watch, cluster, job, s => s.History.Length > done || s.IsTerminal, "waiting for progress after the kill");
+        JobStatus after = await ClusterJobs.PollAsync(grains, job, s => s.History.Length > done || s.IsTerminal, "waiting for progress after the kill", Context);
         double seconds = sinceKill.Elapsed.TotalSeconds;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kill → progress: {seconds:F1} s (epoch {after.History.Length} done, state {after.State})"));
         Assert.True(after.History.Length > done, $"job {job} ended {after.State} ({after.Error}) without progressing after the kill.\n{cluster.Logs()}");
 
-        int[] movedPorts = await ShardSiloPortsAsync(grains, job, before.Shards);
+        int[] movedPorts = await ClusterJobs.ShardSiloPortsAsync(grains, job, before.Shards);
         output.WriteLine($"after the kill: shards on silo ports [{string.Join(", ", movedPorts)}]");
         Assert.DoesNotContain(victim.SiloPort, movedPorts);
     }
 
-    /// <summary>
-    /// Polls the job's status until <paramref name="until"/> holds or the job ends; calls that fail because a silo is
-    /// gone are retried. Bounded by <see cref="Patience"/>.
-    /// </summary>
-    private static async Task<JobStatus> PollAsync(IClusterClient grains, ChildProcess watch, LocalCluster cluster, string job, Func<JobStatus, bool> until, string phase)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                // A call routed to the killed silo hangs until the response timeout (30 s); a short wait per poll keeps
-                // the measured kill → progress time honest.
-                JobStatus status = await grains.GetGrain<ITrainingJobGrain>(job).GetStatusAsync().WaitAsync(CallPatience);
-                if (until(status) || status.IsTerminal) return status;
-            }
-            catch (Exception e) when (TransientFaults.IsTransient(e))
-            {
-                // The killed silo's calls fail until membership declares it dead.
-            }
-            if (clock.Elapsed > Patience) throw new TimeoutException($"{phase}: no change in {Patience}.\n{watch.Tail()}\n{cluster.Logs()}");
-            await Task.Delay(200);
-        }
-    }
-
-    /// <summary>Runs one Client command against the cluster to completion; asserts exit code 0 and returns its last stdout line.</summary>
-    private static async Task<string> RunClientAsync(string name, LocalCluster cluster, string work, string[] arguments)
-    {
-        using ChildProcess client = StartClient(name, cluster, work, arguments);
-        Assert.True(await client.WaitForExitAsync(Patience), $"`{string.Join(' ', arguments.Take(2))}` did not finish in {Patience}.\n{client.Tail()}");
-        Assert.True(client.ExitCode == 0, $"`{string.Join(' ', arguments.Take(2))}` exited {client.ExitCode}.\n{client.Tail()}\n{cluster.Logs()}");
-        return client.OutputLines.LastOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
-    }
-
-    private static ChildProcess StartClient(string name, LocalCluster cluster, string work, string[] arguments) =>
-        ChildProcess.Start(name, Programs.DotNet, ["exec", Programs.Client, .. arguments, .. cluster.ClientArguments], work);
-
-    private static async Task<int[]> ShardSiloPortsAsync(IClusterClient grains, string job, int shards)
-    {
-        ShardDescription[] described = await Task.WhenAll(Enumerable.Range(0, shards).Select(s =>
-            grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, s)).DescribeAsync(MessageHeader.ForJob(job))));
-        // Silo identities read "S127.0.0.1:PORT:GENERATION".
-        return [.. described.Select(d => int.Parse(d.Silo.Split(':')[1], CultureInfo.InvariantCulture))];
-    }
-
-    private static double Relative(double actual, double expected) => Math.Abs(actual - expected) / Math.Abs(expected);
 }

@@ -25,6 +25,12 @@ public sealed record MessageLimits
 
     public static MessageLimits Default { get; } = new(DefaultMaxMessageBytes);
 
+    /// <summary>The largest payload a receiver reassembles from chunks (1 GiB): a claim above it is refused outright.</summary>
+    public long MaxTransferBytes { get; init; } = 1L << 30;
+
+    /// <summary>What one receiving grain may hold staged at once, over all its pending transfers (2 GiB).</summary>
+    public long MaxStagedBytes { get; init; } = 2L << 30;
+
     /// <summary>The whole message body may not exceed this (the value given to Orleans).</summary>
     public int MaxMessageBytes { get; }
 

@@ -41,12 +41,17 @@ public interface IImageShardGrain : IGrainWithStringKey, IPayloadReceiver, IPayl
 
     /// <summary>
     /// Waits a few seconds at most for the work of <paramref name="ticket"/>; its reply once done. It interleaves, so
-    /// a cancel is not held up behind it.
+    /// a cancel is not held up behind it. Work that is no longer there — superseded by a newer command, cancelled, or
+    /// gone with a previous activation, or whose staged input went with one — is <see cref="ShardWaitResult.Lost"/>:
+    /// never an error, so a sender never mistakes someone else's cancellation for the end of its job.
     /// </summary>
     [Alias("Wait"), AlwaysInterleave]
     Task<ShardWaitResult> WaitAsync(MessageHeader header, Guid ticket);
 
-    /// <summary>Abandons the running work, if any (a cancelled job).</summary>
+    /// <summary>
+    /// Abandons the work of <paramref name="ticket"/> if it is still the running one (a cancelled job); work started
+    /// since for another sender (a coordinator resumed elsewhere) is left alone.
+    /// </summary>
     [Alias("Cancel")]
-    Task CancelAsync(MessageHeader header);
+    Task CancelAsync(MessageHeader header, Guid ticket);
 }

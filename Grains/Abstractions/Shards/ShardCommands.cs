@@ -17,6 +17,9 @@ public sealed record ShardSetup
 
     [Id(3)] public required long MaxPixels { get; init; }
     [Id(4)] public required long MaxFileBytes { get; init; }
+
+    /// <summary>Images in the whole job: the shard's share of the job's upload budget is its images over these.</summary>
+    [Id(5)] public int JobImages { get; init; }
 }
 
 /// <summary>Files (relative to the silo's data root) a shard reads itself instead of receiving uploads.</summary>
@@ -76,11 +79,22 @@ public sealed record InferCommand : ShardCommand, IShardCommand<InferReply>
     [Id(4)] public required bool ColdStart { get; init; }
 }
 
-/// <summary>Σ_i Z_iᵀ Z_i d over the shard's images (matrix-free filter update).</summary>
+/// <summary>
+/// Σ_i Z_iᵀ Z_i d over the shard's images (matrix-free filter update). The maps are those of the epoch's inference,
+/// which the command repeats (its filters and input scale here, the layers below in <see cref="ShardCommand.Frozen"/>)
+/// so that a shard that lost them, re-activated elsewhere mid-update, rebuilds them before it answers.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("distributed.apply-gram")]
 public sealed record ApplyGramCommand : ShardCommand, IShardCommand<GramReply>
 {
     [Id(0)] public required TensorBlob Direction { get; init; }
+
+    /// <summary>The source inference's filters; null: no rebuild possible (the shard then refuses without maps).</summary>
+    [Id(1)] public TensorBlob? SourceFilters { get; init; }
+
+    [Id(2)] public float SourceInputScale { get; init; }
+
+    [Id(3)] public bool SourceColdStart { get; init; }
 }
 
 /// <summary>Reconstructions (and maps on request) of some images under the frozen model.</summary>

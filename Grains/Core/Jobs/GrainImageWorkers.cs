@@ -61,9 +61,9 @@ internal sealed class GrainImageWorkers : IImageWorkers
         int[] targets = request.Images is { } images ? [.. AllShards.Where(s => images.Any(Shards[s].Contains))] : AllShards;
         // Orleans propagates the caller's Activity.Current into the grain call; this async method's own copy of it.
         Activity.Current = _tracing.Current;
-        ShardReply[] replies = await FanOutAsync(targets, header,
-            (shard, budget) => codec.ToCommandAsync(request, new CommandWriter(header, bytes => PayloadTransfer.SendAsync(_shards[shard], header, bytes, _limits, budget, cancellationToken))),
-            cancellationToken);
+        Func<int, InlineBudget, Task<ShardCommand>> build =
+            (shard, budget) => codec.ToCommandAsync(request, new CommandWriter(header, bytes => PayloadTransfer.SendAsync(_shards[shard], header, bytes, _limits, budget, cancellationToken)));
+        ShardReply[] replies = await Task.WhenAll(targets.Select(s => RunOnShardAsync(s, header, build, cancellationToken)));
 
         long gatherStart = Stopwatch.GetTimestamp();
         using Activity? gather = codec.GatherOperation is { } operation ? DistributedTelemetry.StartSpan(operation, header) : null;
@@ -71,10 +71,8 @@ internal sealed class GrainImageWorkers : IImageWorkers
         long bytes = 0;
         for (int i = 0; i < replies.Length; i++)
         {
-            IImageShardGrain shard = _shards[replies[i].Shard];
-            var reader = new ReplyReader(_spec, payload => PayloadTransfer.FetchAsync(shard, header, payload, cancellationToken));
-            results[i] = await codec.FromReplyAsync(replies[i], reader);
-            bytes += reader.Bytes;
+            (results[i], long fetched) = await GatherAsync(codec, targets[i], replies[i], header, build, cancellationToken);
+            bytes += fetched;
         }
         if (gather is not null)
         {
@@ -88,28 +86,39 @@ internal sealed class GrainImageWorkers : IImageWorkers
     private int[] AllShards => [.. Enumerable.Range(0, _shards.Length)];
 
     /// <summary>
-    /// Starts one command per target shard (concurrently: one slow shard bounds the fan-out, not their sum), then
-    /// waits on each in short calls; replies come back in the order of <paramref name="targets"/> (shard order).
-    /// Cancellation abandons the shards' work too.
+    /// The Compute result of one shard's reply, its payloads pulled from the shard. Pulling is part of the exchange:
+    /// when the shard's silo dies after it answered (its outbox gone with it) or the pull is cut off, the command is run
+    /// again on the shard's new activation and its new reply pulled, within the same failover patience. Returns the
+    /// result and the bytes pulled.
     /// </summary>
-    private async Task<ShardReply[]> FanOutAsync(int[] targets, MessageHeader header, Func<int, InlineBudget, Task<ShardCommand>> build, CancellationToken cancellationToken)
+    private async Task<(TResult Result, long Bytes)> GatherAsync<TResult>(IShardRequestCodec<TResult> codec, int shard, ShardReply reply, MessageHeader header,
+        Func<int, InlineBudget, Task<ShardCommand>> build, CancellationToken cancellationToken)
     {
-        Task<ShardReply>[] calls = [.. targets.Select(s => RunOnShardAsync(s, header, build, cancellationToken))];
-        try
+        long failingSince = 0;
+        while (true)
         {
-            return await Task.WhenAll(calls);
-        }
-        catch (OperationCanceledException)
-        {
-            await Task.WhenAll(targets.Select(s => _shards[s].CancelAsync(header)));
-            throw;
+            var reader = new ReplyReader(_spec, payload => PayloadTransfer.FetchAsync(_shards[shard], header, payload, cancellationToken));
+            try
+            {
+                return (await codec.FromReplyAsync(reply, reader), reader.Bytes);
+            }
+            catch (Exception e) when ((TransientFaults.IsTransient(e) || e is PayloadMissingException) && !cancellationToken.IsCancellationRequested)
+            {
+                if (failingSince == 0) failingSince = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetElapsedTime(failingSince) > _options.FailoverPatience)
+                    throw new TimeoutException($"shard {shard} of job {_job}: its reply could not be pulled for {_options.FailoverPatience.TotalSeconds:F0} s: {e.Message}", e);
+                JobLog.ShardFailover(_logger, _job, shard, "pull of its reply", e.Message);
+                reply = await RunOnShardAsync(shard, header, build, cancellationToken);
+            }
         }
     }
 
     /// <summary>
-    /// One command on one shard. When the shard's silo is unreachable or the shard answers from a new activation (its
-    /// silo died and it came back elsewhere, reloading its stored images), the command is built and started again —
-    /// for up to <see cref="DistributedGrainOptions.FailoverPatience"/> of consecutive failures.
+    /// One command on one shard (the fan-out runs one per target shard concurrently: one slow shard bounds it, not
+    /// their sum). When the shard's silo is unreachable or the shard says the work is lost (it answers from a new
+    /// activation, reloading its stored images; or the work was superseded or cancelled by another sender), the command
+    /// is built, its payloads pushed, and started again — for up to <see cref="DistributedGrainOptions.FailoverPatience"/>
+    /// of consecutive failures. Cancellation abandons this command's work on the shard, and only this command's.
     /// </summary>
     private async Task<ShardReply> RunOnShardAsync(int shard, MessageHeader header, Func<int, InlineBudget, Task<ShardCommand>> build, CancellationToken cancellationToken)
     {
@@ -126,7 +135,11 @@ internal sealed class GrainImageWorkers : IImageWorkers
                 Guid ticket = await grain.StartAsync(message);
                 while (true)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        await AbandonAsync(grain, header, ticket);
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
                     ShardWaitResult wait = await grain.WaitAsync(header, ticket);
                     if (wait.Lost) break;
                     failingSince = 0;
@@ -146,6 +159,19 @@ internal sealed class GrainImageWorkers : IImageWorkers
             _tracing.Current?.AddEvent(new ActivityEvent("shard failover", tags: new ActivityTagsCollection { [TelemetryNames.Tags.Shard] = shard }));
             JobLog.ShardFailover(_logger, _job, shard, command, reason);
             await Task.Delay(_options.FailoverRetryDelay, cancellationToken);
+        }
+    }
+
+    /// <summary>Best effort: a shard that cannot be told keeps working on an answer nobody collects, then idles.</summary>
+    private static async Task AbandonAsync(IImageShardGrain grain, MessageHeader header, Guid ticket)
+    {
+        try
+        {
+            await grain.CancelAsync(header, ticket).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (TransientFaults.IsTransient(e))
+        {
+            // Its silo is gone: so is the work.
         }
     }
 }

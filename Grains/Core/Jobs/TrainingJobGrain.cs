@@ -86,11 +86,13 @@ internal sealed class TrainingJobGrain(
             return JobPlan.Rejected(header, e.Message, submission.DataPath is null ? "images" : "data-path");
         }
         if (submission.Shards < 0) return JobPlan.Rejected(header, $"shards = {submission.Shards}; allowed 0 (one per silo) or more.", "shards");
+        if (names.Length > options.MaxImagesPerJob)
+            return JobPlan.Rejected(header, $"{names.Length} images; this cluster takes at most {options.MaxImagesPerJob} per job (silo --max-images).", "images");
 
         int shards = submission.Shards > 0 ? submission.Shards : await ActiveSiloCountAsync();
         IReadOnlyList<IReadOnlyList<int>> plan = ShardPlan.Partition(names.Length, shards);
         int[][] planArrays = [.. plan.Select(s => s.ToArray())];
-        await Task.WhenAll(planArrays.Select((images, s) => SetUpShardAsync(s, images, submission, paths)));
+        await Task.WhenAll(planArrays.Select((images, s) => SetUpShardAsync(s, images, names.Length, submission, paths)));
 
         _spec = spec;
         _record = new JobRecord
@@ -229,15 +231,19 @@ internal sealed class TrainingJobGrain(
             record.State = JobState.Completed;
             JobLog.Completed(_logger, _job, record.ElapsedSeconds);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !_userCancelled)
+        catch (Exception) when (cancellationToken.IsCancellationRequested && !_userCancelled)
         {
-            // This activation is going away (silo shutdown): the job stays Running and resumes from its checkpoint.
+            // This activation is going away (silo shutdown, or Orleans deactivating it because the silo that held its
+            // directory entry died): whatever the loop was doing fails as it stops — a cancellation, or a call to a
+            // shard whose silo just went — and none of that is the job's end. It stays Running and resumes from its
+            // checkpoint in the next activation.
             JobLog.Suspended(_logger, _job);
             _tracing = null;
             return;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // The user cancelled: whatever the loop failed with as it stopped is part of stopping.
             record.State = JobState.Cancelled;
             JobLog.Cancelled(_logger, _job);
         }
@@ -354,7 +360,7 @@ internal sealed class TrainingJobGrain(
         return (submission.ImageNames, null);
     }
 
-    private async Task SetUpShardAsync(int shard, int[] images, JobSubmission submission, string[]? paths)
+    private async Task SetUpShardAsync(int shard, int[] images, int jobImages, JobSubmission submission, string[]? paths)
     {
         var header = MessageHeader.ForJob(_job);
         IImageShardGrain grain = GrainFactory.GetGrain<IImageShardGrain>(ShardKey.Format(_job, shard));
@@ -365,6 +371,7 @@ internal sealed class TrainingJobGrain(
             Images = images,
             MaxPixels = submission.MaxPixels,
             MaxFileBytes = submission.MaxFileBytes,
+            JobImages = jobImages,
         });
         if (paths is null) return;
         // Paths are short; batches of 256 keep each message far under any limit.

@@ -35,7 +35,7 @@ internal sealed class ImageShardGrain(
     ComputeScheduler compute,
     IShardWorkGate gate) : Grain, IImageShardGrain
 {
-    private readonly PayloadStaging _staging = new();
+    private readonly PayloadStaging _staging = new(limits);
     private readonly PayloadOutbox _outbox = new();
     private readonly SortedDictionary<int, ShardImageRecord> _images = [];
     private readonly ChunkedBlobStore _store = new(imageStorage, "shard-images", limits);
@@ -60,6 +60,13 @@ internal sealed class ImageShardGrain(
         _sealed = state.Sealed;
     }
 
+    /// <summary>Work still running is nobody's once this activation goes: it stops rather than use the silo's cores.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _cancel?.Cancel();
+        return Task.CompletedTask;
+    }
+
     public Task InitializeAsync(ShardSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
@@ -69,12 +76,16 @@ internal sealed class ImageShardGrain(
             if (_setup.SpecJson == setup.SpecJson && _setup.Expected.SequenceEqual(setup.Images)) return Task.CompletedTask;
             throw new InvalidOperationException($"shard {_shard} of job {_job} was already set up differently.");
         }
+        int jobImages = Math.Max(setup.JobImages, setup.Images.Length);
+        if (jobImages > options.MaxImagesPerJob)
+            throw new ShardInputException($"{jobImages} images; this cluster takes at most {options.MaxImagesPerJob} per job (silo --max-images).", "images");
         _setup = new ShardImagesState
         {
             SpecJson = setup.SpecJson,
             Expected = setup.Images,
             MaxPixels = setup.MaxPixels,
             MaxFileBytes = setup.MaxFileBytes,
+            JobImages = jobImages,
         };
         return Task.CompletedTask;
     }
@@ -82,9 +93,25 @@ internal sealed class ImageShardGrain(
     public Task PutChunkAsync(PayloadChunk chunk)
     {
         CheckJob(chunk.Header);
-        _staging.Put(chunk);
+        // Before sealing, chunks are uploads and count against the shard's share of the job's budget; after, they
+        // are the coordinator's command payloads, bounded by the staging limits alone.
+        long budget = _sealed || _setup is null ? long.MaxValue : UploadBudget - StoredBytes - _staging.ClaimedBytes;
+        _staging.Put(chunk, budget);
         return Task.CompletedTask;
     }
+
+    /// <summary>This shard's share of the job's upload budget: the silo's per-job budget times its share of the images.</summary>
+    private long UploadBudget
+    {
+        get
+        {
+            ShardImagesState setup = RequireSetup();
+            double share = setup.Expected.Length / (double)Math.Max(1, Math.Max(setup.JobImages, setup.Expected.Length));
+            return (long)Math.Ceiling(options.MaxUploadBytesPerJob * share);
+        }
+    }
+
+    private long StoredBytes => _images.Values.Sum(i => i.Encoded.LongLength);
 
     public Task<PayloadChunk> GetChunkAsync(MessageHeader header, Guid transfer, int index)
     {
@@ -105,6 +132,10 @@ internal sealed class ImageShardGrain(
         {
             CheckExpected(image.Index, image.Name);
             byte[] encoded = _staging.Resolve(image.Content);
+            long replaced = _images.TryGetValue(image.Index, out ShardImageRecord? earlier) ? earlier.Encoded.LongLength : 0;
+            long total = StoredBytes - replaced + encoded.LongLength;
+            if (total > UploadBudget)
+                throw new PayloadLimitException($"image {image.Index} ('{image.Name}'): {total} bytes stored on shard {_shard} of job {_job} would pass its share of the job's upload budget, {UploadBudget} bytes (silo --max-upload-bytes).");
             bytes += encoded.LongLength;
             _images[image.Index] = new ShardImageRecord { Index = image.Index, Name = image.Name, Encoded = encoded };
         }
@@ -189,18 +220,31 @@ internal sealed class ImageShardGrain(
     public async Task<ShardWaitResult> WaitAsync(MessageHeader header, Guid ticket)
     {
         CheckJob(header);
-        if (ticket != _ticket || _running is null) return new ShardWaitResult { Done = false, Lost = true };
-        if (!_running.IsCompleted) await Task.WhenAny(_running, Task.Delay(options.WaitWindow));
-        if (!_running.IsCompleted) return new ShardWaitResult { Done = false };
-        return new ShardWaitResult { Done = true, Reply = await _running };
+        // The run this ticket started, held here: a command that arrives meanwhile replaces the fields, not this.
+        if (ticket != _ticket || _running is not { } run) return Lost;
+        if (!run.IsCompleted) await Task.WhenAny(run, Task.Delay(options.WaitWindow));
+        if (ticket != _ticket) return Lost;
+        if (!run.IsCompleted) return new ShardWaitResult { Done = false };
+        try
+        {
+            return new ShardWaitResult { Done = true, Reply = await run };
+        }
+        catch (Exception e) when (e is OperationCanceledException or PayloadMissingException)
+        {
+            // Cancelled (by a newer command, a cancel, or this activation's end) or its staged input went with a
+            // previous activation: the sender starts it again if it still wants it. An error here would end its job.
+            return Lost;
+        }
     }
 
-    public Task CancelAsync(MessageHeader header)
+    public Task CancelAsync(MessageHeader header, Guid ticket)
     {
         CheckJob(header);
-        _cancel?.Cancel();
+        if (ticket == _ticket) _cancel?.Cancel();
         return Task.CompletedTask;
     }
+
+    private static ShardWaitResult Lost => new() { Done = false, Lost = true };
 
     /// <summary>
     /// One command's work: its handler decodes it here, on the grain's turn (the staging area belongs to this

@@ -13,6 +13,7 @@ public sealed class ShardImagesState
     [Id(3)] public int[] Expected { get; set; } = [];
     [Id(4)] public long MaxPixels { get; set; }
     [Id(5)] public long MaxFileBytes { get; set; }
+    [Id(6)] public int JobImages { get; set; }
 }
 
 /// <summary>One image: uploaded bytes, or a path under the data root (then <see cref="Encoded"/> is empty).</summary>

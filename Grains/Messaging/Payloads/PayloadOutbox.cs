@@ -40,7 +40,7 @@ public sealed class PayloadOutbox
     public PayloadChunk Take(MessageHeader header, Guid transfer, int index, MessageLimits limits)
     {
         if (!_held.TryGetValue(transfer, out (Payload Reference, byte[] Bytes) held))
-            throw new InvalidDataException($"transfer {transfer}: not held here ({header}); it was completed, replaced or never offered.");
+            throw new PayloadMissingException($"transfer {transfer}: not held here ({header}); it was completed, replaced or never offered.");
         PayloadChunk chunk = PayloadChunker.Chunk(header, held.Reference, held.Bytes, limits.PayloadBytes, index);
         if (index == held.Reference.Chunks - 1) _held.Remove(transfer);
         return chunk;

@@ -10,8 +10,10 @@ namespace Distributed.EndToEnd.Tests.Support;
 
 /// <summary>
 /// A cluster of real Silo processes on loopback ports: Redis membership and Redis grain storage when
-/// <c>redis-server</c> is installed (a private Redis on a free port), localhost clustering with memory storage
-/// otherwise. Disposing it kills every process it started.
+/// <c>redis-server</c> is installed (a private Redis on a free port, password-protected and appending every write to
+/// disk, so it can be killed and restarted without losing the cluster), localhost clustering with memory storage
+/// otherwise. Silos and clients prove a cluster secret (a file only the owner reads). Disposing it kills every process
+/// it started.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -21,12 +23,29 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly string _logs;
     private readonly string _id = $"e2e-{Guid.NewGuid():N}"[..16];
     private IHost? _client;
+    private ChildProcess? _redis;
+    private int _redisPort;
+    private int _redisStarts;
+    private string[] _membership = [];
 
     private LocalCluster(string logs, bool redis)
     {
         _logs = logs;
         UsesRedis = redis;
+        Secret = Distributed.Grains.Hosting.Security.ClusterSecret.Generate();
+        SecretFile = Path.Combine(logs, $"{_id}.secret");
+        File.WriteAllText(SecretFile, Secret + "\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(SecretFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
+
+    /// <summary>The cluster secret every silo and client of this cluster proves (also the Redis password).</summary>
+    public string Secret { get; }
+
+    /// <summary>The file holding <see cref="Secret"/> (<c>--secret-file</c>).</summary>
+    public string SecretFile { get; }
+
+    /// <summary>The Redis address, host:port (null without Redis).</summary>
+    public string? RedisEndpoint => UsesRedis ? $"127.0.0.1:{_redisPort}" : null;
 
     /// <summary>Redis membership and storage (durable across a silo's death); false: localhost and memory.</summary>
     public bool UsesRedis { get; }
@@ -75,6 +94,20 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string Logs(int lines = 30) => string.Join("\n", _processes.Select(p => p.Tail(lines)));
 
+    /// <summary>SIGKILLs Redis: the storage outage under test (its append-only file keeps what it acknowledged).</summary>
+    public void KillRedis()
+    {
+        if (_redis is null) throw new InvalidOperationException("this cluster has no Redis.");
+        _redis.KillHard();
+    }
+
+    /// <summary>Starts Redis again on the same port, password and data folder, and waits until it listens.</summary>
+    public async Task RestartRedisAsync()
+    {
+        if (_redis is null) throw new InvalidOperationException("this cluster has no Redis.");
+        await StartRedisAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_client is not null)
@@ -97,40 +130,74 @@ public sealed class LocalCluster : IAsyncDisposable
     private async Task StartProcessesAsync(int count)
     {
         int[] ports = FreePorts(2 * count + 1);
+        _redisPort = ports[^1];
         string redis = $"127.0.0.1:{ports[^1]}";
         string[] membership;
         if (UsesRedis)
         {
-            ChildProcess server = Track(ChildProcess.Start("redis", Programs.RedisServer!,
-                ["--port", ports[^1].ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], _logs));
-            await WaitListeningAsync(server, ports[^1]);
+            await StartRedisAsync();
             membership = ["--cluster", $"redis://{redis}", "--storage", "redis", "--advertise", "127.0.0.1"];
-            ClientArguments = ["--cluster", $"redis://{redis}", "--cluster-id", _id, "--service-id", _id];
+            ClientArguments = ["--cluster", $"redis://{redis}", "--cluster-id", _id, "--service-id", _id, "--secret-file", SecretFile];
         }
         else
         {
             membership = ["--cluster", "localhost", "--primary-silo-port", ports[0].ToString()];
-            ClientArguments = ["--cluster", $"localhost:{ports[1]}", "--cluster-id", _id, "--service-id", _id];
+            ClientArguments = ["--cluster", $"localhost:{ports[1]}", "--cluster-id", _id, "--service-id", _id, "--secret-file", SecretFile];
         }
 
+        _membership = membership;
         var silos = new List<Silo>();
         for (int i = 0; i < count; i++)
         {
-            int siloPort = ports[2 * i], gatewayPort = ports[2 * i + 1];
-            ChildProcess process = Track(ChildProcess.Start($"silo-{i}", Programs.DotNet,
-            [
-                "exec", Programs.Silo, .. membership,
-                "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(),
-                "--cluster-id", _id, "--service-id", _id, "--instance-id", $"silo-{i}",
-                // Three silos share this machine's cores with the client.
-                "--compute-slots", "1",
-            ], _logs));
-            silos.Add(new Silo(i, siloPort, gatewayPort, process));
+            silos.Add(StartSilo(i, ports[2 * i], ports[2 * i + 1]));
             // Localhost clustering: the others join through silo 0, so it must be up first.
-            if (i == 0 && !UsesRedis) await WaitListeningAsync(process, gatewayPort);
+            if (i == 0 && !UsesRedis) await WaitListeningAsync(silos[0].Process, silos[0].GatewayPort);
         }
         Silos = silos;
         foreach (Silo silo in silos) await WaitListeningAsync(silo.Process, silo.GatewayPort);
+    }
+
+    /// <summary>Starts one more silo (new ports) that joins the running cluster, and waits until its gateway listens.</summary>
+    public async Task<Silo> AddSiloAsync()
+    {
+        int[] ports = FreePorts(2);
+        Silo silo = StartSilo(Silos.Count, ports[0], ports[1]);
+        Silos = [.. Silos, silo];
+        await WaitListeningAsync(silo.Process, silo.GatewayPort);
+        return silo;
+    }
+
+    private Silo StartSilo(int index, int siloPort, int gatewayPort)
+    {
+        ChildProcess process = Track(ChildProcess.Start($"silo-{index}", Programs.DotNet,
+        [
+            "exec", Programs.Silo, .. _membership,
+            "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(),
+            "--cluster-id", _id, "--service-id", _id, "--instance-id", $"silo-{index}", "--secret-file", SecretFile,
+            // Three silos share this machine's cores with the client.
+            "--compute-slots", "1",
+        ], _logs));
+        return new Silo(index, siloPort, gatewayPort, process);
+    }
+
+    /// <summary>
+    /// Redis with the secret as its password (in a config file, not on a command line anyone can read), appending every
+    /// write to disk before acknowledging it (<c>appendfsync always</c>), so a restart loses nothing a silo was told
+    /// was stored.
+    /// </summary>
+    private async Task StartRedisAsync()
+    {
+        string data = Path.Combine(_logs, $"{_id}-redis");
+        Directory.CreateDirectory(data);
+        string config = Path.Combine(data, "redis.conf");
+        File.WriteAllLines(config,
+        [
+            $"port {_redisPort}", "bind 127.0.0.1", $"dir {data}", "save \"\"",
+            "appendonly yes", "appendfsync always", $"requirepass {Secret}",
+        ]);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _redis = Track(ChildProcess.Start(_redisStarts++ == 0 ? "redis" : $"redis-{_redisStarts}", Programs.RedisServer!, [config], _logs));
+        await WaitListeningAsync(_redis, _redisPort);
     }
 
     private DistributedHostOptions ClientOptions() => new()
@@ -141,6 +208,7 @@ public sealed class LocalCluster : IAsyncDisposable
         ClusterId = _id,
         ServiceId = _id,
         ConnectAttempts = 10,
+        Secret = Secret,
     };
 
     private ChildProcess Track(ChildProcess process)

@@ -24,7 +24,16 @@ public sealed class ClusterFixture : IAsyncLifetime
         ComputeSlots = 1,
         DataRoot = TestImages.Root,
         Storage = StorageMode.Memory,
+        // Small enough for a test to reach with a few claims, large enough for every test's real uploads.
+        MaxUploadBytes = UploadBudget,
+        MaxImages = MaxImages,
     };
+
+    /// <summary>The cluster's upload budget per job: 8 MiB.</summary>
+    public const long UploadBudget = 8L << 20;
+
+    /// <summary>The cluster's image limit per job.</summary>
+    public const int MaxImages = 1000;
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -53,6 +62,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.Services.AddSingleton<IShardWorkGate>(TestShardGate.Instance);
+            siloBuilder.AddIncomingGrainCallFilter<TestFaults>();
             siloBuilder.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(LogRecorder.Instance);
             siloBuilder.AddDistributedRuntime(Options);
             siloBuilder.UseInMemoryReminderService();

@@ -77,7 +77,7 @@ public sealed class ChunkAssemblerTests
 
         Assert.Equal(payload, staging.Resolve(reference));
         Assert.Equal(0, staging.Pending);
-        Assert.Throws<InvalidDataException>(() => staging.Resolve(reference));
+        Assert.Throws<PayloadMissingException>(() => staging.Resolve(reference));
     }
 
     [Fact]

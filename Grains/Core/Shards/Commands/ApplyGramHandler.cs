@@ -17,12 +17,22 @@ internal sealed class ApplyGramHandler : ShardCommandHandler<GramRequest, Filter
     protected override async Task<ApplyGramCommand> ToCommandAsync(GramRequest request, CommandWriter writer) => new()
     {
         Header = writer.Header,
-        Frozen = [],
+        Frozen = request.Source is { } source ? await writer.FrozenAsync(source.Frozen) : [],
         Direction = await writer.FiltersAsync(request.Direction),
+        SourceFilters = request.Source is { } s ? await writer.FiltersAsync(s.Filters) : null,
+        SourceInputScale = request.Source?.InputScale ?? 0,
+        SourceColdStart = request.Source?.ColdStart ?? false,
     };
 
-    protected override GramRequest ToRequest(ApplyGramCommand command, CommandReader reader) =>
-        new(command.Header.Layer, command.Header.Epoch, CommandReader.Version(command.Header), reader.Filters(command.Direction));
+    protected override GramRequest ToRequest(ApplyGramCommand command, CommandReader reader)
+    {
+        FilterVersion version = CommandReader.Version(command.Header);
+        InferRequest? source = command.SourceFilters is { } filters
+            ? new InferRequest(command.Header.Layer, command.Header.Epoch, version, reader.Filters(filters), command.SourceInputScale,
+                reader.Frozen(command.Frozen), null, FilterStatistics.None, command.SourceColdStart)
+            : null;
+        return new(command.Header.Layer, command.Header.Epoch, version, reader.Filters(command.Direction), source);
+    }
 
     protected override GramReply ToReply(FilterProduct result, ReplyWriter writer) => new() { Product = writer.Blob(result.Product) };
 

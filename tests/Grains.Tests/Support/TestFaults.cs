@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+using Distributed.Grains.Abstractions.Shards;
+using Distributed.Grains.Messaging.Payloads;
+
+namespace Distributed.Grains.Tests.Support;
+
+/// <summary>
+/// Faults a test arms for one job, injected where a real one strikes: <see cref="LoseNextReplyPull"/> deactivates the
+/// shard that is about to hand over a reply's first chunk (as if its silo had died after answering) and answers the
+/// pull as the shard's next activation would, with the payload missing.
+/// </summary>
+public sealed class TestFaults : IIncomingGrainCallFilter
+{
+    private static readonly ConcurrentDictionary<string, int> PullsToLose = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> Lost = new(StringComparer.Ordinal);
+
+    /// <summary>The next pull of a chunk from any shard of <paramref name="job"/> finds its shard gone.</summary>
+    public static void LoseNextReplyPull(string job) => PullsToLose[job] = 1;
+
+    /// <summary>Pulls lost so far for <paramref name="job"/>.</summary>
+    public static int LostPulls(string job) => Lost.GetValueOrDefault(job);
+
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.Grain is IImageShardGrain && context.InterfaceMethod?.Name == nameof(IImageShardGrain.GetChunkAsync)
+            && context.TargetId.Key.ToString() is { } key && ShardKey.Parse(key).Job is { } job
+            && PullsToLose.TryRemove(job, out _))
+        {
+            Lost.AddOrUpdate(job, 1, (_, n) => n + 1);
+            context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: the shard's silo died after it answered"));
+            throw new PayloadMissingException($"test: shard {key} is gone with its outbox.");
+        }
+        await context.Invoke();
+    }
+}
