@@ -1,0 +1,164 @@
+using Distributed.Compute.Inference;
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Tests.Inference;
+
+public class TiledCoordinateDescentTests
+{
+    private const double Lambda = 4;
+
+    [Theory]
+    [InlineData(Boundary.Circular, 4, 1, 3, 25, 23, 10, 1)]   // tiles 10 and 15 by 10 and 13: unequal at the edge
+    [InlineData(Boundary.Circular, 9, 3, 3, 20, 24, 10, 2)]   // several planes, K not a multiple of 8, tiles in parallel
+    [InlineData(Boundary.Valid, 4, 1, 3, 22, 20, 10, 2)]      // maps 24×22: tiles 10 and 14 by 10 and 12, atoms cropped at the image's edges
+    [InlineData(Boundary.Valid, 5, 2, 4, 30, 17, 14, 3)]      // one tile across the columns, three down the rows
+    public void TiledCoordinateDescent_Converged_MeetsTheOptimalityConditionsAcrossTileBorders(Boundary boundary, int maps, int inputs, int s, int rows, int cols, int tile, int threads)
+    {
+        // The conditions are checked on the whole image's maps with c computed afresh by the untiled operator, so a
+        // border move that a neighbour missed, or a halo applied twice, leaves coefficients near the borders off their
+        // 1-D minimisers.
+        var (ws, f, y) = SolverTests.Problem(boundary, maps, inputs, s, rows, cols, seed: 41);
+        var threaded = WithThreads(ws, threads);
+        Assert.True(TiledCoordinateDescent.Applies(ws.Geometry, TilePlan.Plan(ws.Geometry.MapRows, ws.Geometry.MapCols, tile, s)), "the case does not tile.");
+        var z = ws.Geometry.NewMaps();
+        var stats = CoordinateDescentInference.Run(threaded, f, 1, y, z, Lambda, new CoordinateDescentOptions(100_000, 1e-6, tile));
+        Assert.True(stats.Nonzeros > 0 && stats.Nonzeros < z.Length, $"a degenerate test problem: {stats.Nonzeros} of {z.Length} nonzero.");
+        CoordinateDescentTests.AssertOptimal(ws, f, y, z, Lambda);
+    }
+
+    [Theory]
+    [InlineData(Boundary.Circular)]
+    [InlineData(Boundary.Valid)]
+    public void TiledCoordinateDescent_SameProblem_ReachesTheUntiledObjective(Boundary boundary)
+    {
+        var (ws, f, y) = SolverTests.Problem(boundary, 6, 1, 4, 36, 40, seed: 42);
+        var untiled = ws.Geometry.NewMaps();
+        double expected = CoordinateDescentInference.Run(ws, f, 1, y, untiled, Lambda, new CoordinateDescentOptions(100_000, 1e-6)).Objective;
+        var tiled = ws.Geometry.NewMaps();
+        double actual = CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, tiled, Lambda, new CoordinateDescentOptions(100_000, 1e-6, 14)).Objective;
+        Assert.True(Math.Abs(actual - expected) <= 1e-5 * expected, $"tiled {actual}, untiled {expected}.");
+        // The same optimum, so the same maps up to the tolerance (the problem is strictly convex on the support here).
+        double largest = untiled.Data.Max(MathF.Abs);
+        double worst = untiled.Data.Zip(tiled.Data, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst < 1e-3 * largest, $"maps differ by {worst:E2} (max|z| {largest:E2}).");
+    }
+
+    [Fact]
+    public void TiledCoordinateDescent_ThreadCounts_SameBitsForTheSamePlan()
+    {
+        // The exchange hands moves over in tile order and each tile owns its buffers, so neither the thread count nor
+        // the schedule can change a bit; a fixed thread count with the automatic plan therefore repeats exactly too.
+        var (ws, f, y) = SolverTests.Problem(Boundary.Valid, 5, 1, 3, 40, 36, seed: 43);
+        var options = new CoordinateDescentOptions(100_000, 1e-5, 10);
+        float[][] results = new[] { 1, 2, 4, 2 }.Select(threads =>
+        {
+            var z = ws.Geometry.NewMaps();
+            CoordinateDescentInference.Run(WithThreads(ws, threads), f, 1, y, z, Lambda, options);
+            return z.Data;
+        }).ToArray();
+        for (int i = 1; i < results.Length; i++) Assert.Equal(results[0], results[i]);
+        var auto1 = ws.Geometry.NewMaps();
+        var auto2 = ws.Geometry.NewMaps();
+        CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, auto1, Lambda, new CoordinateDescentOptions(100_000, 1e-5));
+        CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, auto2, Lambda, new CoordinateDescentOptions(100_000, 1e-5));
+        Assert.Equal(auto1.Data, auto2.Data);
+    }
+
+    [Fact]
+    public void TiledCoordinateDescent_TwoThreadsLargeImage_TilesAutomaticallyAndIsOptimal()
+    {
+        // With threads to spare and maps large enough for two tiles of 2(2s−1), the solve tiles by itself.
+        var (ws, f, y) = SolverTests.Problem(Boundary.Circular, 4, 1, 3, 24, 30, seed: 44);
+        Assert.NotEqual(0, TilePlan.ForThreads(24, 30, 3, 2));
+        Assert.Equal(0, TilePlan.ForThreads(24, 30, 3, 1));
+        var z = ws.Geometry.NewMaps();
+        CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, z, Lambda, new CoordinateDescentOptions(100_000, 1e-6));
+        CoordinateDescentTests.AssertOptimal(ws, f, y, z, Lambda);
+    }
+
+    [Fact]
+    public void TiledCoordinateDescent_WarmStart_KeepsAnOptimum()
+    {
+        // Warm starts load every tile's halo from the maps: an optimal start must stay optimal and move (almost) nothing.
+        var (ws, f, y) = SolverTests.Problem(Boundary.Valid, 4, 1, 3, 26, 26, seed: 45);
+        var z = ws.Geometry.NewMaps();
+        CoordinateDescentInference.Run(ws, f, 1, y, z, Lambda, new CoordinateDescentOptions(100_000, 1e-6));
+        var warm = z.Clone();
+        var stats = CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, warm, Lambda, new CoordinateDescentOptions(100_000, 1e-6, 10));
+        Assert.True(stats.Iterations <= 2, $"{stats.Iterations} sweeps from an optimal start.");
+        CoordinateDescentTests.AssertOptimal(ws, f, y, warm, Lambda);
+    }
+
+    [Theory]
+    [InlineData(3, 9)]
+    [InlineData(8, 29)]
+    public void TilePlan_TileBelowTwiceTheStencil_IsRejectedNamingTheBound(int s, int tile)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => TilePlan.Plan(100, 100, tile, s));
+        Assert.Contains($"allowed {2 * (2 * s - 1)}..{TilePlan.MaximumTile}", e.Message);
+        TilePlan.Plan(100, 100, tile + 1, s);
+    }
+
+    [Fact]
+    public void TilePlan_TileAboveTheLimit_IsRejected()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => TilePlan.Plan(100, 100, TilePlan.MaximumTile + 1, 3));
+        Assert.Contains("tile = 65537", e.Message);
+    }
+
+    [Fact]
+    public void TilePlan_Plan_CoversTheMapsOnceWithTheRemainderInTheLastTile()
+    {
+        IReadOnlyList<TileRect> plan = TilePlan.Plan(47, 30, 14, 3);
+        Assert.Equal([14, 14, 19], plan.Where(t => t.Col == 0).Select(t => t.Rows));
+        Assert.Equal([14, 16], plan.Where(t => t.Row == 0).Select(t => t.Cols));
+        var covered = new int[47, 30];
+        foreach (TileRect t in plan)
+            for (int i = t.Row; i < t.Row + t.Rows; i++)
+                for (int j = t.Col; j < t.Col + t.Cols; j++)
+                    covered[i, j]++;
+        Assert.All(covered.Cast<int>(), n => Assert.Equal(1, n));
+    }
+
+    [Theory]
+    [InlineData(Boundary.Circular, 20, 20, 10)]   // 2×2 tiles: every tile's halo wraps onto its neighbours around the torus
+    [InlineData(Boundary.Circular, 20, 33, 10)]   // one tile row: a tile's top halo is its own bottom rows
+    [InlineData(Boundary.Valid, 24, 25, 11)]
+    public void CoordinateDescentTile_PhasesAndExchanges_KeepEveryOwnedCorrelationExact(Boundary boundary, int rows, int cols, int tile)
+    {
+        // After each phase and exchange a tile's c over its owned rectangle must be Fᵀ(y − F z) of the whole image's
+        // current maps: a missed border move, a halo copy updated twice or a wrong patch offset shows up here first.
+        var (ws, f, y) = SolverTests.Problem(boundary, 4, 1, 3, rows, cols, seed: 46);
+        var g = ws.Operator.Connectivity;
+        var z = ws.Geometry.NewMaps();
+        IReadOnlyList<TileRect> plan = TilePlan.Plan(ws.Geometry.MapRows, ws.Geometry.MapCols, tile, 3);
+        var tiles = plan.Select(t => new CoordinateDescentTile(ws.Geometry, g, f, Lambda, t, y, z)).ToArray();
+        foreach (var t in tiles) t.Refresh(f, 0);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 2 };
+        var kept = ws.Geometry.NewMaps();
+        var exact = ws.Geometry.NewMaps();
+        var r = ws.Geometry.NewImage();
+        int exchanged = 0;
+        for (int phase = 0; phase < 8; phase++)
+        {
+            foreach (var t in tiles) t.Sweep(phase % 4, 0);
+            exchanged += TiledCoordinateDescent.Exchange(tiles, parallel);
+            foreach (var t in tiles)
+            {
+                t.Store(z);
+                t.StoreCorrelation(kept);
+            }
+            ws.Operator.Synthesize(z, f, r);
+            for (int i = 0; i < r.Length; i++) r.Data[i] = y.Data[i] - r.Data[i];
+            ws.Operator.Adjoint(r, f, exact);
+            double scale = exact.Data.Max(MathF.Abs);
+            double worst = kept.Data.Zip(exact.Data, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(worst < 1e-4 * scale, $"phase {phase}: a tile's c is {worst:E2} off Fᵀ(y − F z) (max|c| {scale:E2}).");
+        }
+        Assert.True(exchanged > 0, "no move crossed a border: the test exercises nothing.");
+    }
+
+    private static InferenceWorkspace WithThreads(InferenceWorkspace ws, int threads) =>
+        new(new LayerOperator(ws.Geometry, ws.Operator.Connectivity, threads));
+}
