@@ -35,13 +35,14 @@ internal sealed class SpecOptions
     public Option<double> FistaTolerance { get; } = new("--fista-tolerance") { Description = "FISTA: relative-change stopping tolerance.", DefaultValueFactory = _ => Defaults.FistaTolerance };
     public Option<int> CdSweeps { get; } = new("--cd-sweeps") { Description = "Coordinate descent: most sweeps per image.", DefaultValueFactory = _ => Defaults.CdSweeps };
     public Option<double> CdTolerance { get; } = new("--cd-tolerance") { Description = "Coordinate descent: stop when no coefficient moves by more than this times max|z|.", DefaultValueFactory = _ => Defaults.CdTolerance };
+    public Option<int> Tile { get; } = new("--tile") { Description = "Coordinate descent: side of the spatial tiles a large image is solved in, at least 2(2s−1); 0 chooses (tiles only when an image has threads to itself).", DefaultValueFactory = _ => Defaults.Tile };
     public Option<int> FilterSteps { get; } = new("--filter-steps") { Description = "CG steps (cg) or iterations (projected) per filter update.", DefaultValueFactory = _ => Defaults.FilterSteps };
     public Option<bool> ZeroMean { get; } = new("--zero-mean") { Description = "Projected filter update: zero-mean filters too." };
     public Option<string> Model { get; } = new("--model") { Description = "deconv (Zeiler 2010) or adaptive (2011: 3-D max pooling between layers, every layer inferred against the pixels; defaults then fista, p 1, λ 0.3, random doubles above layer 1).", DefaultValueFactory = _ => "deconv" };
     public Option<string> Pool { get; } = new("--pool") { Description = "Adaptive: 3-D max pooling of each layer's maps for the next, rows x cols x maps or none; one value, or one per pair of layers.", DefaultValueFactory = _ => "3x3x2" };
 
     public IEnumerable<Option> All => [Maps, Filter, Lambda, P, Epochs, Connectivity, Solver, Update, FilterSolver, Boundary, Preprocess, Rgb, Seed,
-        Beta0, BetaIncrease, BetaSteps, ZCgSteps, FistaIterations, FistaTolerance, CdSweeps, CdTolerance, FilterSteps, ZeroMean, Model, Pool];
+        Beta0, BetaIncrease, BetaSteps, ZCgSteps, FistaIterations, FistaTolerance, CdSweeps, CdTolerance, Tile, FilterSteps, ZeroMean, Model, Pool];
 
     public void AddTo(Command command)
     {
@@ -92,6 +93,7 @@ internal sealed class SpecOptions
             FistaTolerance = r.GetValue(FistaTolerance),
             CdSweeps = r.GetValue(CdSweeps),
             CdTolerance = r.GetValue(CdTolerance),
+            Tile = r.GetValue(Tile),
             FilterSteps = r.GetValue(FilterSteps),
             ZeroMeanFilters = r.GetValue(ZeroMean),
         };

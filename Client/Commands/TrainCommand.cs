@@ -34,6 +34,8 @@ internal static class TrainCommand
             try
             {
                 TrainingSpec trainingSpec = spec.Build(r);
+                if ((long)trainingSpec.Tile * trainingSpec.Tile > r.GetValue(maxPixels))
+                    throw new SpecException($"--tile {trainingSpec.Tile}: a {trainingSpec.Tile}×{trainingSpec.Tile} tile is larger than the largest image accepted (--max-pixels {r.GetValue(maxPixels)}); allowed up to {(long)Math.Sqrt(r.GetValue(maxPixels))}.", "tile");
                 var input = new ImageInput(
                     ResolveImages(r.GetValue(images)),
                     ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad), MaxPixels = r.GetValue(maxPixels) },

@@ -18,7 +18,7 @@ public sealed partial class ImageShard
 {
     private readonly TrainingSpec _spec;
     private readonly SortedDictionary<int, ShardImage> _images = new();
-    private readonly ConcurrentDictionary<(int Layer, int Rows, int Cols), ConcurrentBag<InferenceWorkspace>> _workspaces = new();
+    private readonly ConcurrentDictionary<(int Layer, int Rows, int Cols, int Threads), ConcurrentBag<InferenceWorkspace>> _workspaces = new();
     private readonly Dictionary<int, Connectivity> _connectivity = new();
 
     public ImageShard(int index, TrainingSpec spec, int maxParallelism = 1)
@@ -99,8 +99,9 @@ public sealed partial class ImageShard
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(batch, mine.Length - start);
             var results = new (InferenceTotals Totals, FilterNormalEquations? Stats, FilterBank? Rhs)[count];
+            int inner = ThreadsPerImage(count);
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
-                results[i] = InferOne(mine[start + i], request, g));
+                results[i] = InferOne(mine[start + i], request, g, inner));
             foreach (var (t, stats, b) in results)
             {
                 totals += t;
@@ -123,11 +124,12 @@ public sealed partial class ImageShard
         cancellationToken.ThrowIfCancellationRequested();
         // One product per image (a filter bank each, small), computed in parallel and added in image order.
         var products = new FilterBank[mine.Length];
+        int inner = ThreadsPerImage(mine.Length);
         Parallel.For(0, mine.Length, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
         {
             ShardImage image = _images[mine[i]];
             Tensor3 y = image.Inputs[request.Layer];
-            InferenceWorkspace ws = Rent(request.Layer, y, d);
+            InferenceWorkspace ws = Rent(request.Layer, y, d, inner);
             try
             {
                 products[i] = new FilterBank(d.Maps, d.Inputs, d.Size);
@@ -145,7 +147,7 @@ public sealed partial class ImageShard
             }
             finally
             {
-                Return(request.Layer, y, ws);
+                Return(request.Layer, y, ws, inner);
             }
         });
         var total = new FilterBank(d.Maps, d.Inputs, d.Size);
@@ -195,13 +197,13 @@ public sealed partial class ImageShard
         _adaptive.Clear();
     }
 
-    private (InferenceTotals, FilterNormalEquations?, FilterBank?) InferOne(int index, InferRequest request, Connectivity g)
+    private (InferenceTotals, FilterNormalEquations?, FilterBank?) InferOne(int index, InferRequest request, Connectivity g, int threads = 1)
     {
         if (IsPixelSpace(request.Layer)) return InferOnePixelSpace(index, request);
         ShardImage image = _images[index];
         int layer = request.Layer;
         Tensor3 y = image.ScaledInput(layer, request.InputScale);
-        InferenceWorkspace ws = Rent(layer, y, request.Filters);
+        InferenceWorkspace ws = Rent(layer, y, request.Filters, threads);
         try
         {
             Tensor3 z = image.EnsureMaps(layer, ws.Geometry.NewMaps);
@@ -229,7 +231,7 @@ public sealed partial class ImageShard
         }
         finally
         {
-            Return(layer, y, ws);
+            Return(layer, y, ws, threads);
         }
     }
 
@@ -239,7 +241,7 @@ public sealed partial class ImageShard
         return _spec.Solver switch
         {
             InferenceSolver.Fista => FistaInference.Run(ws, f, version, y, z, l.Lambda, new FistaOptions(_spec.FistaIterations, _spec.FistaTolerance)),
-            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, new CoordinateDescentOptions(_spec.CdSweeps, _spec.CdTolerance)),
+            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, new CoordinateDescentOptions(_spec.CdSweeps, _spec.CdTolerance, _spec.Tile)),
             _ => ZeilerInference.Run(ws, f, y, z, l.Lambda, l.P,
                 new ZeilerOptions(_spec.Beta0, _spec.BetaIncrease, _spec.BetaSteps, _spec.RoundsPerBeta, _spec.ZCgSteps)),
         };
@@ -269,7 +271,8 @@ public sealed partial class ImageShard
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     int count = Math.Min(MaxParallelism, rebuild.Length - start);
-                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => InferOne(rebuild[start + i], request, g));
+                    int inner = ThreadsPerImage(count);
+                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => InferOne(rebuild[start + i], request, g, inner));
                 }
             }
             foreach (int i in missing) _images[i].SetInput(l, NextLayerInput(i, below));
@@ -286,15 +289,22 @@ public sealed partial class ImageShard
         }
     }
 
-    private InferenceWorkspace Rent(int layer, Tensor3 y, FilterBank f)
+    /// <summary>
+    /// Threads each image's operators and solver may use when <paramref name="images"/> run at once: with at least as
+    /// many images as threads, one each (images are the cheaper split: no halo, no barrier); with fewer, the spare
+    /// threads go inside the images (row bands of the dense operators, spatial tiles of coordinate descent).
+    /// </summary>
+    private int ThreadsPerImage(int images) => Math.Max(1, MaxParallelism / Math.Clamp(images, 1, MaxParallelism));
+
+    private InferenceWorkspace Rent(int layer, Tensor3 y, FilterBank f, int threads = 1)
     {
-        var bag = _workspaces.GetOrAdd((layer, y.Rows, y.Cols), _ => new ConcurrentBag<InferenceWorkspace>());
+        var bag = _workspaces.GetOrAdd((layer, y.Rows, y.Cols, threads), _ => new ConcurrentBag<InferenceWorkspace>());
         if (bag.TryTake(out InferenceWorkspace? ws)) return ws;
         var geometry = new LayerGeometry(y.Planes, f.Maps, f.Size, y.Rows, y.Cols, _spec.Boundary);
-        return new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, y.Planes)));
+        return new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, y.Planes), threads));
     }
 
-    private void Return(int layer, Tensor3 y, InferenceWorkspace ws) => _workspaces[(layer, y.Rows, y.Cols)].Add(ws);
+    private void Return(int layer, Tensor3 y, InferenceWorkspace ws, int threads = 1) => _workspaces[(layer, y.Rows, y.Cols, threads)].Add(ws);
 
     /// <summary>One image's state: its preprocessed input, each layer's input (layer 0 = the image) and maps.</summary>
     private sealed class ShardImage(string name, Tensor3 input)

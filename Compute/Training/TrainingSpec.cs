@@ -185,6 +185,13 @@ public sealed record TrainingSpec
     /// <summary>Coordinate descent: stop after a sweep in which no coefficient would move by more than tol · max|z|.</summary>
     public double CdTolerance { get; init; } = 1e-3;
 
+    /// <summary>
+    /// Coordinate descent: the side of the spatial tiles one image's maps are cut into (DiCoDiLe), 0 to choose: tiles
+    /// only when an image has threads to itself (fewer images than threads), about two per thread. A tile is at least
+    /// 2(2s−1) for the layers' largest filter s; an image smaller than the tile is solved whole.
+    /// </summary>
+    public int Tile { get; init; }
+
     /// <summary>Adaptive model: FISTA iterations between refreshes of the lower layers' switches (0: keep them fixed).</summary>
     public int SwitchRefreshInterval { get; init; } = 10;
 
@@ -215,6 +222,14 @@ public sealed record TrainingSpec
                 if (Layers[i].P != 1) throw new SpecException($"layer {i + 1}: p = {Layers[i].P}; the {SolverName} solver needs p = 1 (use --solver zeiler for p < 1).", "p");
         if (CdSweeps < 1 || CdSweeps > 100_000) throw new SpecException($"cd-sweeps = {CdSweeps}; allowed 1..100000.", "cd-sweeps");
         if (!(CdTolerance >= 0) || double.IsInfinity(CdTolerance)) throw new SpecException($"cd-tolerance = {CdTolerance}; allowed: a finite number ≥ 0.", "cd-tolerance");
+        if (Tile != 0)
+        {
+            if (Solver != InferenceSolver.CoordinateDescent)
+                throw new SpecException($"tile = {Tile}: spatial tiles split coordinate descent; add --solver cd (or leave --tile out).", "tile");
+            int s = Layers.Max(l => l.FilterSize), minimum = Inference.TilePlan.MinimumTile(s);
+            if (Tile < minimum || Tile > Inference.TilePlan.MaximumTile)
+                throw new SpecException($"tile = {Tile}; allowed {minimum}..{Inference.TilePlan.MaximumTile} (at least 2(2s−1) for filter size {s}), or 0 to choose.", "tile");
+        }
         if (!(Beta0 > 0) || double.IsInfinity(Beta0)) throw new SpecException($"beta0 = {Beta0}; allowed: a finite number > 0.", "beta0");
         if (!(BetaIncrease >= 1) || double.IsInfinity(BetaIncrease)) throw new SpecException($"beta-increase = {BetaIncrease}; allowed: a finite number ≥ 1.", "beta-increase");
         if (BetaSteps < 1 || BetaSteps > 50) throw new SpecException($"beta-steps = {BetaSteps}; allowed 1..50.", "beta-steps");

@@ -39,6 +39,24 @@ public class TrainingSpecTests
         Assert.Equal(sweeps < 1 ? "cd-sweeps" : "cd-tolerance", e.Field);
     }
 
+    [Theory]
+    [InlineData(17, "tile = 17; allowed 18..65536 (at least 2(2s−1) for filter size 5)")]
+    [InlineData(65_537, "tile = 65537; allowed 18..65536")]
+    public void Validate_TileOutsideItsRange_NamesTheBounds(int tile, string expected)
+    {
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { Tile = tile }).Validate());
+        Assert.Equal("tile", e.Field);
+        Assert.Contains(expected, e.Message);
+        (CoordinateDescent with { Tile = 18 }).Validate();
+    }
+
+    [Fact]
+    public void Validate_TileWithAnotherSolver_AsksForCd()
+    {
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { Solver = InferenceSolver.Fista, Tile = 64 }).Validate());
+        Assert.Equal("tile", e.Field);
+    }
+
     [Fact]
     public void ImageShardAdd_ImageBelowTheCircularStencil_NamesTheImageAndTheSize()
     {
