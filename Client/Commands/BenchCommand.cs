@@ -68,7 +68,67 @@ internal static class BenchCommand
         var bench = new Command("bench", "Benchmarks against reference problems.");
         bench.Subcommands.Add(b1);
         bench.Subcommands.Add(Engines());
+        bench.Subcommands.Add(LargeImageCommand());
         return bench;
+    }
+
+    /// <summary>`bench large-image`: seconds per epoch of one large photo with 1 thread (untiled) and with N (tiled), and the objectives.</summary>
+    private static Command LargeImageCommand()
+    {
+        var size = new Option<int>("--size") { Description = "Side of the generated photo (a mosaic of the bundled samples).", DefaultValueFactory = _ => 2048 };
+        var maps = new Option<int>("--maps") { Description = "Feature maps.", DefaultValueFactory = _ => 32 };
+        var filter = new Option<int>("--filter") { Description = "Filter size s.", DefaultValueFactory = _ => 8 };
+        var lambda = new Option<double>("--lambda") { Description = "λ (input scaled to unit RMS).", DefaultValueFactory = _ => 1 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs per run; every epoch's time counts towards the median.", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "Threads of the parallel run (the other run has 1).", DefaultValueFactory = _ => 2 };
+        var tile = new Option<int>("--tile") { Description = "Tile side of the parallel run (0: about two tiles per thread).", DefaultValueFactory = _ => 0 };
+        var repeat = new Option<int>("--repeat") { Description = "Runs at each thread count, alternating.", DefaultValueFactory = _ => 1 };
+        var command = new Command("large-image", "One large photo, coordinate descent: seconds per epoch with 1 thread (untiled) and with --threads (spatial tiles), and the objectives against the untiled run.");
+        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat }) command.Options.Add(o);
+        command.SetAction(async (r, ct) =>
+        {
+            TextWriter output = r.InvocationConfiguration.Output;
+            TrainingSpec spec;
+            Compute.Tensors.Tensor3 image;
+            try
+            {
+                if (r.GetValue(size) is < 64 or > 16_384) throw new SpecException($"--size {r.GetValue(size)}; allowed 64..16384.", "size");
+                if (r.GetValue(threads) < 2) throw new SpecException($"--threads {r.GetValue(threads)}; allowed ≥ 2 (the other run has 1).", "threads");
+                spec = LargeImage.Spec(new LargeImage.Settings(r.GetValue(size), r.GetValue(maps), r.GetValue(filter), r.GetValue(lambda), Math.Max(1, r.GetValue(epochs)), r.GetValue(tile)));
+                spec.Validate();
+                image = Preprocessor.ApplyToImage(LargeImage.Compose(TrainCommand.SamplesFolder(), r.GetValue(size)), spec.Preprocessing);
+            }
+            catch (Exception e) when (UserErrors.IsUserError(e))
+            {
+                r.InvocationConfiguration.Error.WriteLine($"bench: {UserErrors.Describe(e)}");
+                return 2;
+            }
+            var serial = new List<LargeImage.Run>();
+            var parallel = new List<LargeImage.Run>();
+            for (int run = 0; run < Math.Max(1, r.GetValue(repeat)); run++)
+                foreach (int t in run % 2 == 0 ? new[] { 1, r.GetValue(threads) } : new[] { r.GetValue(threads), 1 })
+                {
+                    LargeImage.Run result = await LargeImage.TrainAsync(t == 1 ? spec with { Tile = 0 } : spec, image, t, ct);
+                    (t == 1 ? serial : parallel).Add(result);
+                    foreach (EpochMetrics m in result.Epochs)
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"run {run + 1}, {t} thread{(t == 1 ? "" : "s")}: epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G8}, nonzero {m.NonzeroFraction:P3}"));
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"run {run + 1}, {t} thread{(t == 1 ? "" : "s")}: {result.WallSeconds:F2} s wall, {result.CpuSeconds:F2} s CPU ({result.CpuSeconds / result.WallSeconds:F2} cores busy)"));
+                }
+            double Median(IEnumerable<double> xs) => xs.Order().ElementAt(xs.Count() / 2);
+            double one = Median(serial.SelectMany(x => x.Epochs).Select(m => m.Seconds));
+            double many = Median(parallel.SelectMany(x => x.Epochs).Select(m => m.Seconds));
+            // Epoch 1's objective is measured with the initial filters: the same problem solved untiled and tiled.
+            double untiled = serial[0].Epochs[0].Objective, tiled = parallel[0].Epochs[0].Objective;
+            double untiledLast = serial[0].Epochs[^1].Objective, tiledLast = parallel[0].Epochs[^1].Objective;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"large-image {r.GetValue(size)}×{r.GetValue(size)}, {r.GetValue(maps)} maps of {r.GetValue(filter)}×{r.GetValue(filter)}, cd: 1 thread {one:F2} s/epoch, {r.GetValue(threads)} threads {many:F2} s/epoch (medians of {serial.Sum(x => x.Epochs.Count)} epochs); speed-up {one / many:F2}×"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"objective, epoch 1 (same filters): untiled {untiled:G8}, tiled {tiled:G8}, relative difference {(tiled - untiled) / untiled:E2}; last epoch: untiled {untiledLast:G8}, tiled {tiledLast:G8} ({(tiledLast - untiledLast) / untiledLast:E2})"));
+            return 0;
+        });
+        return command;
     }
 
     /// <summary>`bench engines`: the same job on the serial engine and on the distributed one, overhead ratio and bytes.</summary>

@@ -52,10 +52,11 @@ public static class CoordinateDescentInference
         geometry.CheckMaps(z, nameof(z));
         (FilterGram gram, AtomNorms atoms) = GramFor(ws, f, filterVersion);
         int threads = ws.Operator.DegreeOfParallelism;
-        int tile = options.Tile > 0 ? options.Tile : TilePlan.ForThreads(geometry.MapRows, geometry.MapCols, geometry.FilterSize, threads);
-        if (tile > 0)
+        IReadOnlyList<TileRect>? plan = options.Tile > 0
+            ? TilePlan.Plan(geometry.MapRows, geometry.MapCols, options.Tile, geometry.FilterSize)
+            : TilePlan.ForThreads(geometry.MapRows, geometry.MapCols, geometry.FilterSize, threads);
+        if (plan is not null)
         {
-            IReadOnlyList<TileRect> plan = TilePlan.Plan(geometry.MapRows, geometry.MapCols, tile, geometry.FilterSize);
             if (TiledCoordinateDescent.Applies(geometry, plan))
             {
                 int tiledSweeps = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads);

@@ -22,17 +22,43 @@ public static class TilePlan
     public static int MinimumTile(int filterSize) => 2 * (2 * filterSize - 1);
 
     /// <summary>
-    /// Tiles of side <paramref name="tile"/> over maps of <paramref name="rows"/> × <paramref name="cols"/>, row-major;
-    /// along each axis the last tile also takes the remainder (between tile and 2·tile − 1), so no tile is smaller than
-    /// the tile size, and an axis shorter than it is one tile.
+    /// Tiles of side at least <paramref name="tile"/> over maps of <paramref name="rows"/> × <paramref name="cols"/>,
+    /// row-major: along each axis ⌊length / tile⌋ tiles (one when the axis is shorter), the remainder spread one position
+    /// at a time over the last tiles, so tiles differ by at most one position and the larger ones are at the far edge.
     /// </summary>
     public static IReadOnlyList<TileRect> Plan(int rows, int cols, int tile, int filterSize)
     {
         Check(tile, filterSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
-        var rowCuts = Cuts(rows, tile);
-        var colCuts = Cuts(cols, tile);
+        return Grid(rows, cols, Math.Max(1, rows / tile), Math.Max(1, cols / tile));
+    }
+
+    /// <summary>
+    /// The plan for one image solved with <paramref name="threads"/> threads: about four tiles per thread (so that
+    /// threads stay busy while tiles differ in work; each tile adds only a halo of s−1 and a few border moves per
+    /// phase), none smaller than <see cref="MinimumTile"/>; null when the maps are too small for two such tiles or there
+    /// is one thread: then one solve runs untiled.
+    /// </summary>
+    public static IReadOnlyList<TileRect>? ForThreads(int rows, int cols, int filterSize, int threads)
+    {
+        int minimum = MinimumTile(filterSize);
+        int rowLimit = rows / minimum, colLimit = cols / minimum;
+        if (threads <= 1 || rowLimit < 1 || colLimit < 1 || rowLimit * colLimit < 2) return null;
+        double side = Math.Sqrt((double)rows * cols / (4.0 * threads));
+        int rowTiles = Math.Clamp((int)Math.Round(rows / side), 1, rowLimit), colTiles = Math.Clamp((int)Math.Round(cols / side), 1, colLimit);
+        if (rowTiles * colTiles < 2)
+        {
+            if (rowLimit >= colLimit) rowTiles = 2;
+            else colTiles = 2;
+        }
+        return Grid(rows, cols, rowTiles, colTiles);
+    }
+
+    private static List<TileRect> Grid(int rows, int cols, int rowTiles, int colTiles)
+    {
+        var rowCuts = Cuts(rows, rowTiles);
+        var colCuts = Cuts(cols, colTiles);
         var tiles = new List<TileRect>(rowCuts.Count * colCuts.Count);
         foreach (var (r, h) in rowCuts)
             foreach (var (c, w) in colCuts)
@@ -40,17 +66,17 @@ public static class TilePlan
         return tiles;
     }
 
-    /// <summary>
-    /// The tile side that gives about two tiles per thread (so the threads stay busy while tiles differ in work), or 0
-    /// when the maps are too small for two tiles of at least <see cref="MinimumTile"/>: then one solve runs untiled.
-    /// </summary>
-    public static int ForThreads(int rows, int cols, int filterSize, int threads)
+    private static List<(int Start, int Length)> Cuts(int length, int count)
     {
-        int minimum = MinimumTile(filterSize);
-        if (threads <= 1 || Math.Max(rows, cols) < 2 * minimum || Math.Min(rows, cols) < minimum) return 0;
-        int side = (int)Math.Ceiling(Math.Sqrt((double)rows * cols / (2.0 * threads)));
-        side = Math.Clamp(side, minimum, Math.Max(rows, cols) / 2);
-        return side;
+        int size = length / count, extra = length % count;
+        var cuts = new List<(int, int)>(count);
+        for (int t = 0, start = 0; t < count; t++)
+        {
+            int next = size + (t >= count - extra ? 1 : 0);
+            cuts.Add((start, next));
+            start += next;
+        }
+        return cuts;
     }
 
     /// <summary>Rejects a tile side outside [2(2s−1), <see cref="MaximumTile"/>] with a message naming both bounds.</summary>
@@ -59,13 +85,5 @@ public static class TilePlan
         int minimum = MinimumTile(filterSize);
         if (tile < minimum || tile > MaximumTile)
             throw new ArgumentOutOfRangeException(nameof(tile), tile, $"tile = {tile}; allowed {minimum}..{MaximumTile} (at least 2(2s−1) for filters of {filterSize}).");
-    }
-
-    private static List<(int Start, int Length)> Cuts(int length, int tile)
-    {
-        int count = Math.Max(1, length / tile);
-        var cuts = new List<(int, int)>(count);
-        for (int t = 0; t < count; t++) cuts.Add((t * tile, t == count - 1 ? length - t * tile : tile));
-        return cuts;
     }
 }

@@ -9,10 +9,10 @@ public class TiledCoordinateDescentTests
     private const double Lambda = 4;
 
     [Theory]
-    [InlineData(Boundary.Circular, 4, 1, 3, 25, 23, 10, 1)]   // tiles 10 and 15 by 10 and 13: unequal at the edge
+    [InlineData(Boundary.Circular, 4, 1, 3, 25, 23, 10, 1)]   // tiles 12 and 13 by 11 and 12: unequal at the edge
     [InlineData(Boundary.Circular, 9, 3, 3, 20, 24, 10, 2)]   // several planes, K not a multiple of 8, tiles in parallel
-    [InlineData(Boundary.Valid, 4, 1, 3, 22, 20, 10, 2)]      // maps 24×22: tiles 10 and 14 by 10 and 12, atoms cropped at the image's edges
-    [InlineData(Boundary.Valid, 5, 2, 4, 30, 17, 14, 3)]      // one tile across the columns, three down the rows
+    [InlineData(Boundary.Valid, 4, 1, 3, 23, 21, 10, 2)]      // maps 25×23: tiles 12 and 13 by 11 and 12, atoms cropped at the image's edges
+    [InlineData(Boundary.Valid, 5, 2, 4, 30, 17, 14, 3)]      // maps 33×20: tiles of 16 and 17 rows, one tile across the columns
     public void TiledCoordinateDescent_Converged_MeetsTheOptimalityConditionsAcrossTileBorders(Boundary boundary, int maps, int inputs, int s, int rows, int cols, int tile, int threads)
     {
         // The conditions are checked on the whole image's maps with c computed afresh by the untiled operator, so a
@@ -70,8 +70,9 @@ public class TiledCoordinateDescentTests
     {
         // With threads to spare and maps large enough for two tiles of 2(2s−1), the solve tiles by itself.
         var (ws, f, y) = SolverTests.Problem(Boundary.Circular, 4, 1, 3, 24, 30, seed: 44);
-        Assert.NotEqual(0, TilePlan.ForThreads(24, 30, 3, 2));
-        Assert.Equal(0, TilePlan.ForThreads(24, 30, 3, 1));
+        Assert.True(TilePlan.ForThreads(24, 30, 3, 2) is { Count: >= 2 });
+        Assert.Null(TilePlan.ForThreads(24, 30, 3, 1));
+        Assert.Null(TilePlan.ForThreads(19, 15, 3, 2));   // not two tiles of 2(2s−1) = 10
         var z = ws.Geometry.NewMaps();
         CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, z, Lambda, new CoordinateDescentOptions(100_000, 1e-6));
         CoordinateDescentTests.AssertOptimal(ws, f, y, z, Lambda);
@@ -108,17 +109,25 @@ public class TiledCoordinateDescentTests
     }
 
     [Fact]
-    public void TilePlan_Plan_CoversTheMapsOnceWithTheRemainderInTheLastTile()
+    public void TilePlan_Plan_CoversTheMapsOnceWithTheRemainderSpreadTowardsTheEdge()
     {
         IReadOnlyList<TileRect> plan = TilePlan.Plan(47, 30, 14, 3);
-        Assert.Equal([14, 14, 19], plan.Where(t => t.Col == 0).Select(t => t.Rows));
-        Assert.Equal([14, 16], plan.Where(t => t.Row == 0).Select(t => t.Cols));
-        var covered = new int[47, 30];
+        Assert.Equal([15, 16, 16], plan.Where(t => t.Col == 0).Select(t => t.Rows));
+        Assert.Equal([15, 15], plan.Where(t => t.Row == 0).Select(t => t.Cols));
+        AssertCovers(plan, 47, 30);
+        IReadOnlyList<TileRect> auto = TilePlan.ForThreads(2055, 2055, 8, 2)!;
+        Assert.Equal(9, auto.Count);   // about four per thread, as a 3×3 grid
+        AssertCovers(auto, 2055, 2055);
+    }
+
+    private static void AssertCovers(IReadOnlyList<TileRect> plan, int rows, int cols)
+    {
+        var covered = new int[rows, cols];
         foreach (TileRect t in plan)
             for (int i = t.Row; i < t.Row + t.Rows; i++)
                 for (int j = t.Col; j < t.Col + t.Cols; j++)
                     covered[i, j]++;
-        Assert.All(covered.Cast<int>(), n => Assert.Equal(1, n));
+        Assert.True(covered.Cast<int>().All(n => n == 1), "a position is covered twice or not at all.");
     }
 
     [Theory]
