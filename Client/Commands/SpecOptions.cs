@@ -35,7 +35,7 @@ internal sealed class SpecOptions
     public Option<double> FistaTolerance { get; } = new("--fista-tolerance") { Description = "FISTA: relative-change stopping tolerance.", DefaultValueFactory = _ => Defaults.FistaTolerance };
     public Option<int> CdSweeps { get; } = new("--cd-sweeps") { Description = "Coordinate descent: most sweeps per image.", DefaultValueFactory = _ => Defaults.CdSweeps };
     public Option<double> CdTolerance { get; } = new("--cd-tolerance") { Description = "Coordinate descent: stop when no coefficient moves by more than this times max|z|.", DefaultValueFactory = _ => Defaults.CdTolerance };
-    public Option<int> Tile { get; } = new("--tile") { Description = "Coordinate descent: side of the spatial tiles a large image is solved in, at least 2(2s−1); 0 chooses (tiles only when an image has threads to itself).", DefaultValueFactory = _ => Defaults.Tile };
+    public Option<int> Tile { get; } = new("--tile") { Description = "Coordinate descent: side of the spatial tiles a large image is solved in (their phases run on spare threads), at least 2(2s−1); 0: 256.", DefaultValueFactory = _ => Defaults.Tile };
     public Option<int> FilterSteps { get; } = new("--filter-steps") { Description = "CG steps (cg) or iterations (projected) per filter update.", DefaultValueFactory = _ => Defaults.FilterSteps };
     public Option<bool> ZeroMean { get; } = new("--zero-mean") { Description = "Projected filter update: zero-mean filters too." };
     public Option<string> Model { get; } = new("--model") { Description = "deconv (Zeiler 2010) or adaptive (2011: 3-D max pooling between layers, every layer inferred against the pixels; defaults then fista, p 1, λ 0.3, random doubles above layer 1).", DefaultValueFactory = _ => "deconv" };

@@ -13,8 +13,9 @@ namespace Distributed.Compute.Inference;
 /// <see cref="CoordinateDescentInference.ToleranceFloor"/> act as the floor).
 /// </summary>
 /// <para>
-/// <see cref="Tile"/>: the side of the spatial tiles of one image's solve (<see cref="TilePlan"/>), 0 to choose: tiles
-/// of about two per thread when the layer operator may use several threads and the image is large enough, else none.
+/// <see cref="Tile"/>: the side of the spatial tiles of one image's solve (<see cref="TilePlan"/>), 0 for
+/// <see cref="TilePlan.DefaultTile"/> (images under twice that stay whole). The tiles run on the layer operator's threads;
+/// the result depends on the tiles, not on the threads.
 /// </para>
 public sealed record CoordinateDescentOptions(int MaxSweeps = 100, double Tolerance = 1e-3, int Tile = 0);
 
@@ -54,7 +55,7 @@ public static class CoordinateDescentInference
         int threads = ws.Operator.DegreeOfParallelism;
         IReadOnlyList<TileRect>? plan = options.Tile > 0
             ? TilePlan.Plan(geometry.MapRows, geometry.MapCols, options.Tile, geometry.FilterSize)
-            : TilePlan.ForThreads(geometry.MapRows, geometry.MapCols, geometry.FilterSize, threads);
+            : TilePlan.Auto(geometry.MapRows, geometry.MapCols, geometry.FilterSize);
         if (plan is not null)
         {
             if (TiledCoordinateDescent.Applies(geometry, plan))

@@ -35,24 +35,21 @@ public static class TilePlan
     }
 
     /// <summary>
-    /// The plan for one image solved with <paramref name="threads"/> threads: about four tiles per thread (so that
-    /// threads stay busy while tiles differ in work; each tile adds only a halo of s−1 and a few border moves per
-    /// phase), none smaller than <see cref="MinimumTile"/>; null when the maps are too small for two such tiles or there
-    /// is one thread: then one solve runs untiled.
+    /// The tile side when none is given: 256 positions, or <see cref="MinimumTile"/> when larger. Tiles of 256 cost a
+    /// halo of s−1 (about 5 % more area to refresh for s = 8) and give a 2048² image 64 work items, enough to keep 16
+    /// threads busy while tiles differ in work; images under 512 on both sides stay whole.
     /// </summary>
-    public static IReadOnlyList<TileRect>? ForThreads(int rows, int cols, int filterSize, int threads)
+    public static int DefaultTile(int filterSize) => Math.Max(256, MinimumTile(filterSize));
+
+    /// <summary>
+    /// The plan when no tile side is given: <see cref="DefaultTile"/>, or null when that makes one tile (the image is
+    /// solved whole). It depends on the image and the filter size only, never on the threads, so an image's maps are
+    /// the same bits on one thread or many, on the serial engine or a cluster.
+    /// </summary>
+    public static IReadOnlyList<TileRect>? Auto(int rows, int cols, int filterSize)
     {
-        int minimum = MinimumTile(filterSize);
-        int rowLimit = rows / minimum, colLimit = cols / minimum;
-        if (threads <= 1 || rowLimit < 1 || colLimit < 1 || rowLimit * colLimit < 2) return null;
-        double side = Math.Sqrt((double)rows * cols / (4.0 * threads));
-        int rowTiles = Math.Clamp((int)Math.Round(rows / side), 1, rowLimit), colTiles = Math.Clamp((int)Math.Round(cols / side), 1, colLimit);
-        if (rowTiles * colTiles < 2)
-        {
-            if (rowLimit >= colLimit) rowTiles = 2;
-            else colTiles = 2;
-        }
-        return Grid(rows, cols, rowTiles, colTiles);
+        IReadOnlyList<TileRect> plan = Plan(rows, cols, DefaultTile(filterSize), filterSize);
+        return plan.Count > 1 ? plan : null;
     }
 
     private static List<TileRect> Grid(int rows, int cols, int rowTiles, int colTiles)

@@ -186,9 +186,10 @@ public sealed record TrainingSpec
     public double CdTolerance { get; init; } = 1e-3;
 
     /// <summary>
-    /// Coordinate descent: the side of the spatial tiles one image's maps are cut into (DiCoDiLe), 0 to choose: tiles
-    /// only when an image has threads to itself (fewer images than threads), about two per thread. A tile is at least
-    /// 2(2s−1) for the layers' largest filter s; an image smaller than the tile is solved whole.
+    /// Coordinate descent: the side of the spatial tiles one image's maps are cut into (DiCoDiLe), 0 for the default
+    /// (<see cref="Inference.TilePlan.DefaultTile"/>: 256). A tile is at least 2(2s−1) for the layers' largest filter s;
+    /// an image under twice the tile on both sides is solved whole. The tiles, not the threads, fix the result: spare
+    /// threads (fewer images than threads) run an image's tiles at once.
     /// </summary>
     public int Tile { get; init; }
 

@@ -48,7 +48,7 @@ public class TiledCoordinateDescentTests
     public void TiledCoordinateDescent_ThreadCounts_SameBitsForTheSamePlan()
     {
         // The exchange hands moves over in tile order and each tile owns its buffers, so neither the thread count nor
-        // the schedule can change a bit; a fixed thread count with the automatic plan therefore repeats exactly too.
+        // the schedule can change a bit.
         var (ws, f, y) = SolverTests.Problem(Boundary.Valid, 5, 1, 3, 40, 36, seed: 43);
         var options = new CoordinateDescentOptions(100_000, 1e-5, 10);
         float[][] results = new[] { 1, 2, 4, 2 }.Select(threads =>
@@ -58,24 +58,17 @@ public class TiledCoordinateDescentTests
             return z.Data;
         }).ToArray();
         for (int i = 1; i < results.Length; i++) Assert.Equal(results[0], results[i]);
-        var auto1 = ws.Geometry.NewMaps();
-        var auto2 = ws.Geometry.NewMaps();
-        CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, auto1, Lambda, new CoordinateDescentOptions(100_000, 1e-5));
-        CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, auto2, Lambda, new CoordinateDescentOptions(100_000, 1e-5));
-        Assert.Equal(auto1.Data, auto2.Data);
     }
 
     [Fact]
-    public void TiledCoordinateDescent_TwoThreadsLargeImage_TilesAutomaticallyAndIsOptimal()
+    public void TilePlan_Auto_TilesOnlyImagesOfTwiceTheDefaultTile()
     {
-        // With threads to spare and maps large enough for two tiles of 2(2s−1), the solve tiles by itself.
-        var (ws, f, y) = SolverTests.Problem(Boundary.Circular, 4, 1, 3, 24, 30, seed: 44);
-        Assert.True(TilePlan.ForThreads(24, 30, 3, 2) is { Count: >= 2 });
-        Assert.Null(TilePlan.ForThreads(24, 30, 3, 1));
-        Assert.Null(TilePlan.ForThreads(19, 15, 3, 2));   // not two tiles of 2(2s−1) = 10
-        var z = ws.Geometry.NewMaps();
-        CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, z, Lambda, new CoordinateDescentOptions(100_000, 1e-6));
-        CoordinateDescentTests.AssertOptimal(ws, f, y, z, Lambda);
+        Assert.Null(TilePlan.Auto(511, 511, 8));
+        Assert.Equal(7, TilePlan.Auto(511, 2000, 8)!.Count);
+        Assert.Equal(2, TilePlan.Auto(512, 300, 8)!.Count);
+        Assert.Equal(64, TilePlan.Auto(2055, 2055, 8)!.Count);
+        Assert.Equal(256, TilePlan.DefaultTile(8));
+        Assert.Equal(2 * (2 * 70 - 1), TilePlan.DefaultTile(70));
     }
 
     [Fact]
@@ -115,9 +108,7 @@ public class TiledCoordinateDescentTests
         Assert.Equal([15, 16, 16], plan.Where(t => t.Col == 0).Select(t => t.Rows));
         Assert.Equal([15, 15], plan.Where(t => t.Row == 0).Select(t => t.Cols));
         AssertCovers(plan, 47, 30);
-        IReadOnlyList<TileRect> auto = TilePlan.ForThreads(2055, 2055, 8, 2)!;
-        Assert.Equal(9, auto.Count);   // about four per thread, as a 3×3 grid
-        AssertCovers(auto, 2055, 2055);
+        AssertCovers(TilePlan.Auto(2055, 1030, 8)!, 2055, 1030);
     }
 
     private static void AssertCovers(IReadOnlyList<TileRect> plan, int rows, int cols)
