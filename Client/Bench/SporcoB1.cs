@@ -7,7 +7,7 @@ using Distributed.Compute.Training;
 namespace Distributed.Client.Bench;
 
 /// <summary>
-/// SPORCO's standard dictionary-learning problem ("B1", ../shared/anchors/sporco-b1): five 128×128 high-pass images,
+/// SPORCO's standard dictionary-learning problem ("B1", bench/data/sporco-b1 in the repository): five 128×128 high-pass images,
 /// 64 filters 8×8 from SPORCO's normalised random start, λ = 0.2, circular boundary, ℓ1, zero-mean unit-norm filters.
 /// Posed here as the equivalent Zeiler-form problem λ_Z/2‖Fz − y‖² + ‖z‖₁ with λ_Z = 1/λ (so E_SPORCO = E / λ_Z),
 /// learned with coordinate-descent (or FISTA) inference and projected-gradient filter updates, timed to SPORCO's final
@@ -20,6 +20,22 @@ internal static class SporcoB1
     public sealed record Anchor(IReadOnlyList<Tensor3> Images, FilterBank Initial, double TargetObjective, double SporcoSeconds);
 
     public sealed record Outcome(double Reached, double Seconds, int Epochs, bool HitTarget, IReadOnlyList<(double Seconds, double Objective)> Trace);
+
+    /// <summary>Where the problem's inputs live in the repository, relative to its root.</summary>
+    public static readonly string RepositoryFolder = Path.Combine("bench", "data", "sporco-b1");
+
+    /// <summary>
+    /// The default <c>--data</c>: <see cref="RepositoryFolder"/> under the first folder, from the working directory and
+    /// then from the program's own folder upwards, that holds it (so it resolves from the repository root, a
+    /// subfolder, or a built Client run from anywhere inside the checkout).
+    /// </summary>
+    public static string DefaultFolder()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (Directory.Exists(Path.Combine(dir.FullName, RepositoryFolder))) return Path.Combine(dir.FullName, RepositoryFolder);
+        return RepositoryFolder;
+    }
 
     public static Anchor Load(string folder)
     {

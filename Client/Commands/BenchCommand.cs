@@ -12,7 +12,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "The sporco-b1 anchor folder.", DefaultValueFactory = _ => Path.Combine("..", "shared", "anchors", "sporco-b1") };
+        var data = new Option<string>("--data") { Description = "The sporco-b1 problem's folder (default: bench/data/sporco-b1 of this checkout).", DefaultValueFactory = _ => SporcoB1.DefaultFolder() };
         var fista = new Option<int>("--fista-iterations") { Description = "FISTA iterations per epoch (warm-started).", DefaultValueFactory = _ => 8 };
         var filterSteps = new Option<int>("--filter-steps") { Description = "Projected-gradient steps per filter update.", DefaultValueFactory = _ => 20 };
         var maxSeconds = new Option<double>("--max-seconds") { Description = "Give up after this long.", DefaultValueFactory = _ => 120 };

@@ -8,7 +8,7 @@ namespace Distributed.Client.Commands;
 
 /// <summary>
 /// The flags that make a <see cref="TrainingSpec"/>. Per-layer flags take a comma-separated list, one value per layer
-/// (a single value applies to every layer). Defaults are the 2010 toolbox's (DESIGN.md §1).
+/// (a single value applies to every layer). Defaults are the 2010 toolbox's (docs/model.md).
 /// </summary>
 internal sealed class SpecOptions
 {

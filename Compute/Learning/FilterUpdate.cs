@@ -5,7 +5,7 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Learning;
 
 /// <summary>
-/// The two filter solvers on <c>min_f ½ fᵀA f − bᵀf</c> (DESIGN.md §1), both warm-started from the current filters
+/// The two filter solvers on <c>min_f ½ fᵀA f − bᵀf</c> (docs/algorithms.md), both warm-started from the current filters
 /// and touching only connected planes:
 /// <list type="bullet">
 /// <item><see cref="ConjugateGradientNormalize"/>: a few CG steps on A f = b, then each plane f_{k,c} scaled to unit

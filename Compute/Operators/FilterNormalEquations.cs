@@ -3,7 +3,7 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Operators;
 
 /// <summary>
-/// The sufficient statistics of the filter subproblem <c>min_f ½ Σ_images ‖F(z) f − y‖²</c> (DESIGN.md §1):
+/// The sufficient statistics of the filter subproblem <c>min_f ½ Σ_images ‖F(z) f − y‖²</c> (docs/algorithms.md):
 /// <c>A = Σ ZᵀZ</c> and <c>b = Σ Zᵀy</c>, so the gradient is <c>A f − b</c> and the data term is
 /// <c>½ (fᵀA f − 2 bᵀf + Σ‖y‖²)</c>. Only A·f products are ever needed, never the images.
 /// <para>

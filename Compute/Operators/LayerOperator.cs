@@ -3,7 +3,7 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Operators;
 
 /// <summary>
-/// The synthesis operator of one layer and its adjoints (DESIGN.md §1). Legend: y input planes [C, H, W];
+/// The synthesis operator of one layer and its adjoints (docs/algorithms.md). Legend: y input planes [C, H, W];
 /// z feature maps [K, Hm, Wm] (Hm = H+s−1 for <see cref="Boundary.Valid"/>, H for circular); f filters [K, C, s, s];
 /// g connectivity [K, C]; r a residual shaped like y.
 /// <list type="bullet">

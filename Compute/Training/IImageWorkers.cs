@@ -5,7 +5,7 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Training;
 
 /// <summary>
-/// "The workers that hold the images" (DESIGN.md §2): the only thing the training loop in <see cref="Trainer"/> needs
+/// "The workers that hold the images" (docs/architecture.md): the only thing the training loop in <see cref="Trainer"/> needs
 /// from where the data lives. <see cref="LocalImageWorkers"/> holds them in this process (the serial engine); the
 /// Orleans engine implements it with shard grains. Every list of per-shard results comes back in shard order, so the
 /// loop reduces in a fixed order whatever engine runs it.

@@ -6,7 +6,7 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Training;
 
 /// <summary>
-/// The layer → epoch → infer → reduce → update loop, written once for every engine (DESIGN.md §2): the workers hold
+/// The layer → epoch → infer → reduce → update loop, written once for every engine (docs/architecture.md): the workers hold
 /// the images (in this process or on shard grains), this class holds the filters. Partials are reduced in shard order,
 /// so a fixed seed gives a fixed result on any engine with the same shard plan.
 /// </summary>

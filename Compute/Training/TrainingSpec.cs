@@ -131,7 +131,7 @@ public sealed record LayerSpec
 }
 
 /// <summary>
-/// Everything that defines a training run, with the 2010 toolbox's defaults (DESIGN.md §1). The same spec and seed
+/// Everything that defines a training run, with the 2010 toolbox's defaults (docs/model.md). The same spec and seed
 /// give the same filters, bit for bit on one machine, on the serial and (within tolerance) the distributed engine.
 /// </summary>
 public sealed record TrainingSpec

@@ -6,12 +6,12 @@ namespace Distributed.Client.Tests.Commands;
 /// <summary>`bench sporco-b1` on SPORCO's anchor problem: what it prints and reaches (never how fast: that is the benchmark's job).</summary>
 public partial class BenchCommandTests
 {
-    private static string Anchors => Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "anchors", "sporco-b1"));
+    private static string Anchors => Path.Combine(RepoRoot(), "bench", "data", "sporco-b1");
 
     [Fact]
     public async Task SporcoB1_AnchorProblem_ReachesSporcosObjectiveAndEndsWithTheSummaryLine()
     {
-        var (exit, output, error) = await ConsoleRun.RunAsync("bench", "sporco-b1", "--data", Anchors, "--max-seconds", "900");
+        var (exit, output, error) = await ConsoleRun.RunAsync("bench", "sporco-b1", "--max-seconds", "900");
         Assert.True(exit == 0, $"bench exited {exit}: {error}\n{output}");
         string last = output.Trim().Split('\n')[^1].Trim();
         Match m = SummaryLine().Match(last);
@@ -20,6 +20,13 @@ public partial class BenchCommandTests
         double target = double.Parse(m.Groups["target"].Value, CultureInfo.InvariantCulture);
         Assert.Equal(236.91, target, 2);
         Assert.True(reached <= target, $"reached {reached} above the target {target}.");
+    }
+
+    [Fact]
+    public void DefaultFolder_InsideTheCheckout_IsTheRepositorysCopy()
+    {
+        Assert.Equal(Path.GetFullPath(Anchors), Path.GetFullPath(Distributed.Client.Bench.SporcoB1.DefaultFolder()));
+        Assert.True(File.Exists(Path.Combine(Anchors, "b128_highpass_128x128x5.bin")), $"{Anchors} lacks the B1 images.");
     }
 
     [Fact]

@@ -14,8 +14,8 @@ internal static class TestFiles
 
     public static string Assets => Path.Combine(RepoRoot, "tests", "Compute.Tests", "Imaging", "Assets");
 
-    /// <summary>SPORCO's reference problem, beside the repository as DESIGN.md §5 places it.</summary>
-    public static string SporcoAnchors => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "anchors", "sporco-b1"));
+    /// <summary>SPORCO's reference problem (bench/data/sporco-b1, with its provenance in that folder's README).</summary>
+    public static string SporcoAnchors => Path.Combine(RepoRoot, "bench", "data", "sporco-b1");
 
     public static IReadOnlyList<string> SampleNames { get; } =
     [
