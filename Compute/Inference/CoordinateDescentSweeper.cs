@@ -256,9 +256,19 @@ internal sealed class CoordinateDescentSweeper
         MarkDirty(i, j);
     }
 
-    private bool NearOwnedEdge(int i, int j) =>
-        i - _frame.OwnedRow < _margin || _frame.OwnedRow + _frame.OwnedRows - 1 - i < _margin ||
-        j - _frame.OwnedCol < _margin || _frame.OwnedCol + _frame.OwnedCols - 1 - j < _margin;
+    /// <summary>
+    /// Whether a move at local (i, j) lies within s−1 of an edge of the owned rectangle that faces another tile's halo:
+    /// every edge on the circular boundary, none that lies on the valid maps' own edge.
+    /// </summary>
+    private bool NearOwnedEdge(int i, int j)
+    {
+        int top = _frame.OriginRow + _frame.OwnedRow, left = _frame.OriginCol + _frame.OwnedCol;
+        bool circular = !_valid;
+        return (i - _frame.OwnedRow < _margin && (circular || top > 0)) ||
+               (_frame.OwnedRow + _frame.OwnedRows - 1 - i < _margin && (circular || top + _frame.OwnedRows < _mapRows)) ||
+               (j - _frame.OwnedCol < _margin && (circular || left > 0)) ||
+               (_frame.OwnedCol + _frame.OwnedCols - 1 - j < _margin && (circular || left + _frame.OwnedCols < _mapCols));
+    }
 
     private int GlobalRow(int i) => Global(_frame.OriginRow + i, _mapRows);
 
