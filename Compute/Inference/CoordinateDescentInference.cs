@@ -60,8 +60,8 @@ public static class CoordinateDescentInference
         {
             if (TiledCoordinateDescent.Applies(geometry, plan))
             {
-                int tiledSweeps = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads);
-                return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, tiledSweeps);
+                TiledSolveStats tiled = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads);
+                return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, tiled.Sweeps);
             }
         }
 

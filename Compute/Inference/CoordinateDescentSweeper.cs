@@ -21,7 +21,24 @@ internal readonly record struct SweepFrame(int Rows, int Cols, int OriginRow, in
 }
 
 /// <summary>One coefficient update a tile announces to the tiles whose halo holds it: global position, map, new value, change.</summary>
-public readonly record struct BorderMove(int Row, int Col, int Map, float Value, float Delta);
+public readonly record struct BorderMove(int Row, int Col, int Map, float Value, float Delta)
+{
+    /// <summary>Bytes of one move on the wire: five 4-byte fields.</summary>
+    public const int Bytes = 20;
+}
+
+/// <summary>
+/// What a tile is asked to do in one round (<see cref="CoordinateDescentTile.Step"/>): the phase (0..3, or −1 for none),
+/// the tolerance, the tolerance's unit (max|z| over the image as the driver knows it), whether to recompute c first,
+/// and the moves of the previous phase that land in its halo.
+/// </summary>
+public readonly record struct TileStep(int Phase, float Tolerance, float Scale, bool Refresh, BorderMove[] Incoming);
+
+/// <summary>
+/// A tile's answer to one round: moves made, moves since its last refresh, its max|z| so far, max|z| over its owned
+/// rectangle when it refreshed (else 0), and the moves it made near its edges.
+/// </summary>
+public readonly record struct TileStepResult(int Moves, int MovesSinceRestart, float Scale, float OwnedMax, BorderMove[] Outgoing);
 
 /// <summary>
 /// The state of one locally greedy coordinate-descent solve over a frame of the maps (the whole map, or one tile and its

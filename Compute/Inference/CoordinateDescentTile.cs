@@ -127,6 +127,31 @@ public sealed class CoordinateDescentTile
         return _sweeper.Sweep(tolerance, sr0, sr1, sc0, sc1);
     }
 
+    /// <summary>
+    /// One round of the tile protocol, the whole of what a remote tile needs per message: take in the moves routed to
+    /// this tile from the previous phase; when asked, recompute c (and report max|z| over the owned rectangle); then,
+    /// for a phase 0..3, adopt the driver's scale and sweep that quarter. The reply carries the moves made near the
+    /// tile's edges.
+    /// </summary>
+    public TileStepResult Step(FilterBank f, TileStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step.Incoming);
+        Receive(step.Incoming);
+        float ownedMax = 0;
+        if (step.Refresh)
+        {
+            Refresh(f, step.Scale);
+            ownedMax = OwnedMaxMagnitude();
+        }
+        int moves = 0;
+        if (step.Phase >= 0)
+        {
+            Scale = step.Scale;
+            moves = Sweep(step.Phase, step.Tolerance);
+        }
+        return new TileStepResult(moves, MovesSinceRestart, Scale, ownedMax, TakeOutbox());
+    }
+
     /// <summary>The moves made within s−1 of the owned rectangle's edge since the last call, in the order made.</summary>
     public BorderMove[] TakeOutbox()
     {

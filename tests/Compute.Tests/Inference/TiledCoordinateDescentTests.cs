@@ -11,6 +11,7 @@ public class TiledCoordinateDescentTests
     [Theory]
     [InlineData(Boundary.Circular, 4, 1, 3, 25, 23, 10, 1)]   // tiles 12 and 13 by 11 and 12: unequal at the edge
     [InlineData(Boundary.Circular, 9, 3, 3, 20, 24, 10, 2)]   // several planes, K not a multiple of 8, tiles in parallel
+    [InlineData(Boundary.Circular, 4, 1, 3, 14, 31, 10, 2)]   // one tile across the rows: its halo wraps onto itself
     [InlineData(Boundary.Valid, 4, 1, 3, 23, 21, 10, 2)]      // maps 25×23: tiles 12 and 13 by 11 and 12, atoms cropped at the image's edges
     [InlineData(Boundary.Valid, 5, 2, 4, 30, 17, 14, 3)]      // maps 33×20: tiles of 16 and 17 rows, one tile across the columns
     public void TiledCoordinateDescent_Converged_MeetsTheOptimalityConditionsAcrossTileBorders(Boundary boundary, int maps, int inputs, int s, int rows, int cols, int tile, int threads)
@@ -123,27 +124,32 @@ public class TiledCoordinateDescentTests
 
     [Theory]
     [InlineData(Boundary.Circular, 20, 20, 10)]   // 2×2 tiles: every tile's halo wraps onto its neighbours around the torus
-    [InlineData(Boundary.Circular, 20, 33, 10)]   // one tile row: a tile's top halo is its own bottom rows
+    [InlineData(Boundary.Circular, 15, 33, 10)]   // one tile row: a tile's top halo is its own bottom rows
     [InlineData(Boundary.Valid, 24, 25, 11)]
-    public void CoordinateDescentTile_PhasesAndExchanges_KeepEveryOwnedCorrelationExact(Boundary boundary, int rows, int cols, int tile)
+    public void CoordinateDescentTile_RoundsOfTheProtocol_KeepEveryOwnedCorrelationExact(Boundary boundary, int rows, int cols, int tile)
     {
-        // After each phase and exchange a tile's c over its owned rectangle must be Fᵀ(y − F z) of the whole image's
-        // current maps: a missed border move, a halo copy updated twice or a wrong patch offset shows up here first.
+        // After every round (a phase, its moves routed to the halos that hold them) a tile's c over its owned rectangle
+        // must be Fᵀ(y − F z) of the whole image's current maps: a missed border move, a halo copy updated twice, a
+        // wrong route or a wrong patch offset shows up here first.
         var (ws, f, y) = SolverTests.Problem(boundary, 4, 1, 3, rows, cols, seed: 46);
         var g = ws.Operator.Connectivity;
         var z = ws.Geometry.NewMaps();
         IReadOnlyList<TileRect> plan = TilePlan.Plan(ws.Geometry.MapRows, ws.Geometry.MapCols, tile, 3);
         var tiles = plan.Select(t => new CoordinateDescentTile(ws.Geometry, g, f, Lambda, t, y, z)).ToArray();
-        foreach (var t in tiles) t.Refresh(f, 0);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 2 };
+        var router = new TiledCoordinateDescent.Router(ws.Geometry, plan);
         var kept = ws.Geometry.NewMaps();
         var exact = ws.Geometry.NewMaps();
         var r = ws.Geometry.NewImage();
-        int exchanged = 0;
-        for (int phase = 0; phase < 8; phase++)
+        long delivered = 0;
+        BorderMove[][] incoming = plan.Select(_ => Array.Empty<BorderMove>()).ToArray();
+        for (int round = 0; round < 9; round++)
         {
-            foreach (var t in tiles) t.Sweep(phase % 4, 0);
-            exchanged += TiledCoordinateDescent.Exchange(tiles, parallel);
+            // Round 0 refreshes; rounds 1..8 are two sweeps of four phases.
+            TileStepResult[] results = tiles.Select((t, i) => t.Step(f, new TileStep(round - 1 < 0 ? -1 : (round - 1) % 4, 0, 0, round == 0, incoming[i]))).ToArray();
+            incoming = router.Route(results, ref delivered);
+            // Deliver now, so the c checked below has every move in (the next round would take them in first).
+            for (int i = 0; i < tiles.Length; i++) tiles[i].Receive(incoming[i]);
+            incoming = plan.Select(_ => Array.Empty<BorderMove>()).ToArray();
             foreach (var t in tiles)
             {
                 t.Store(z);
@@ -154,9 +160,31 @@ public class TiledCoordinateDescentTests
             ws.Operator.Adjoint(r, f, exact);
             double scale = exact.Data.Max(MathF.Abs);
             double worst = kept.Data.Zip(exact.Data, (a, b) => Math.Abs(a - b)).Max();
-            Assert.True(worst < 1e-4 * scale, $"phase {phase}: a tile's c is {worst:E2} off Fᵀ(y − F z) (max|c| {scale:E2}).");
+            Assert.True(worst < 1e-4 * scale, $"round {round}: a tile's c is {worst:E2} off Fᵀ(y − F z) (max|c| {scale:E2}).");
         }
-        Assert.True(exchanged > 0, "no move crossed a border: the test exercises nothing.");
+        Assert.True(delivered > 0, "no move crossed a border: the test exercises nothing.");
+    }
+
+    [Fact]
+    public void TiledCoordinateDescent_Solve_DeliversOnlyToTilesWhoseHaloHoldsTheMove()
+    {
+        // 3×3 tiles on the valid boundary: the centre tile's border moves go to its neighbours, never back to itself,
+        // and a corner tile's moves never reach the opposite corner.
+        var geometry = new LayerGeometry(1, 2, 3, 28, 28, Boundary.Valid);   // maps 30×30, tiles of 10
+        IReadOnlyList<TileRect> plan = TilePlan.Plan(30, 30, 10, 3);
+        var router = new TiledCoordinateDescent.Router(geometry, plan);
+        var results = new TileStepResult[plan.Count];
+        for (int t = 0; t < results.Length; t++) results[t] = new TileStepResult(0, 0, 0, 0, []);
+        results[4] = new TileStepResult(2, 2, 1, 0, [new BorderMove(10, 15, 0, 1, 1), new BorderMove(19, 19, 1, 1, 1)]);
+        results[0] = new TileStepResult(1, 1, 1, 0, [new BorderMove(9, 9, 0, 1, 1)]);
+        long delivered = 0;
+        BorderMove[][] routed = router.Route(results, ref delivered);
+        Assert.DoesNotContain(routed[4], m => m.Row >= 10 && m.Row < 20 && m.Col >= 10 && m.Col < 20);
+        Assert.Equal([new BorderMove(9, 9, 0, 1, 1), new BorderMove(10, 15, 0, 1, 1)], routed[1]);   // above: rows ..11 and columns 8..21, in tile order
+        Assert.Equal([new BorderMove(19, 19, 1, 1, 1)], routed[8]);                     // diagonal neighbour below right
+        Assert.Equal([new BorderMove(9, 9, 0, 1, 1)], routed[4]);                       // the corner tile's move into the centre's halo
+        Assert.Empty(routed[2]);                                                        // its frame starts at column 18
+        Assert.Equal(routed.Sum(x => x.Length), delivered);
     }
 
     private static InferenceWorkspace WithThreads(InferenceWorkspace ws, int threads) =>
