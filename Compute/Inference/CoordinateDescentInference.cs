@@ -34,6 +34,12 @@ public sealed record CoordinateDescentOptions(int MaxSweeps = 100, double Tolera
 /// </para>
 /// With sparse maps this is far cheaper than a proximal-gradient iteration, whose adjoint costs K·C·H·W·s²; it starts
 /// with one such adjoint to form c. The order is fixed, so the result is deterministic.
+/// <para>
+/// Maps at least twice the tile size on a side are solved in spatial tiles instead (<see cref="TilePlan"/>,
+/// <see cref="TiledCoordinateDescent"/>): the same moves, the segments visited quarter-tile by quarter-tile, the tiles of
+/// a phase on the layer operator's threads. The tiles depend on the image size only, so the result does not depend on
+/// the threads.
+/// </para>
 /// </summary>
 public static class CoordinateDescentInference
 {

@@ -76,9 +76,6 @@ public sealed class CoordinateDescentTile
     /// <summary>1/λ, the soft threshold of a move.</summary>
     public float Tau { get; }
 
-    /// <summary>Floats the tile holds (z, c and the patch): its memory, about 8·K̄ bytes per position of its frame.</summary>
-    public long Floats => 2L * _z.Length + _patch.Length;
-
     /// <summary>Moves made since the last restart.</summary>
     public int MovesSinceRestart => _sweeper.MovesSinceRestart;
 
