@@ -1,3 +1,3 @@
 using Distributed.Client.Commands;
 
-return await CommandCatalog.CreateRoot().Parse(args).InvokeAsync();
+return await CommandCatalog.InvokeAsync(args);

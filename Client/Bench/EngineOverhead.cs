@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Distributed.Client.Engines;
 using Distributed.Compute.Training;
-using Distributed.Grains.Abstractions.Telemetry;
+using Distributed.Grains.Messaging.Telemetry;
 
 namespace Distributed.Client.Bench;
 

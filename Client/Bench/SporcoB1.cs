@@ -94,7 +94,7 @@ internal static class SporcoB1
         var observer = new TargetObserver(anchor.TargetObjective * (1 + 1e-9), clock, maxSeconds);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, observer.Stop);
         // SPORCO's normalised D0 as epoch 0 of layer 1, input scale 1: exactly SPORCO's problem and starting point.
-        var start = new TrainingCheckpoint(0, 0, anchor.Initial.Clone(), 1, 1f, [], []);
+        var start = new TrainingCheckpoint(0, 0, anchor.Initial.Clone(), new FilterVersion(0, 0), 1f, [], []);
         try
         {
             await new Trainer(spec, workers, observer).RunAsync(start, stop.Token);

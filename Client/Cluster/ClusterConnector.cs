@@ -31,6 +31,8 @@ internal static class ClusterConnector
             GatewayPort = gatewayPort,
             PrimarySiloPort = siloPort,
             ClusterId = $"embedded-{Environment.ProcessId}",
+            // The only client of an in-process silo is this process: its own --max-pixels is the limit.
+            MaxPixels = int.MaxValue,
         };
         IHost host = SiloHost.Build(embedded, quiet: true);
         try

@@ -6,8 +6,10 @@ using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
-using Distributed.Grains.Abstractions.Telemetry;
 using ShardImage = Distributed.Grains.Abstractions.Shards.EncodedImage;
+using Distributed.Grains.Messaging.Payloads;
+using Distributed.Grains.Messaging.Telemetry;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Client.Cluster;
 
@@ -60,7 +62,7 @@ internal sealed class DistributedEngine(IGrainFactory grains, MessageLimits limi
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(input);
         spec.Validate();
-        ImageSet set = ImageSet.LoadFiles(input.Files, input.Options with { Grey = spec.Grey });
+        ImageSet set = SerialEngine.SkipTooSmall(ImageSet.LoadFiles(input.Files, input.Options with { Grey = spec.Grey }), spec, input.Options);
         string id = JobId ?? Grains.Abstractions.Jobs.JobId.New(TimeProvider.System);
         if (!Grains.Abstractions.Jobs.JobId.IsValid(id))
             throw new SpecException($"job id '{id}' is invalid; use 1..{Grains.Abstractions.Jobs.JobId.MaxLength} characters from A-Z, a-z, 0-9, '.', '_', '-'.", "job");

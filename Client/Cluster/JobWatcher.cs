@@ -3,6 +3,8 @@ using Distributed.Client.Commands;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Messaging.Payloads;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Client.Cluster;
 

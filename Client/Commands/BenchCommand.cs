@@ -162,7 +162,7 @@ internal static class BenchCommand
         {
             TextWriter output = r.InvocationConfiguration.Output;
             TrainingSpec trainingSpec = spec.Build(r);
-            var input = new ImageInput(TrainCommand.ResolveImages(r.GetValue(images)), ImageLoadOptions.Default, 0);
+            var input = new ImageInput(TrainCommand.ResolveImages(TrainCommand.ImageArguments(r.GetValue(images)), r.InvocationConfiguration.Error), ImageLoadOptions.Default, 0);
             var serial = new List<EngineOverhead.Measurement>();
             var distributed = new List<EngineOverhead.Measurement>();
             await using ITrainingEngine cluster = await engineOptions.CreateAsync(r, "distributed", ct);

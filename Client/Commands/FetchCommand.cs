@@ -11,19 +11,23 @@ internal static class FetchCommand
     public static Command Create()
     {
         Argument<string> job = JobCommandRunner.JobArgument();
-        var output = new Option<string>("--out") { Description = "Output folder (created; existing files are replaced).", Required = true };
+        var output = new Option<string>("--out") { Description = "Output folder: created, or replaced whole if an earlier run wrote it (written aside and swapped in at the end).", Required = true };
         var command = new Command("fetch", "Write a completed job's filters, reconstructions, metrics and model.json to a folder.");
         command.Arguments.Add(job);
         command.Options.Add(output);
-        JobCommandRunner.SetAction(command, new ClusterFlags(), async (r, session, ct) =>
+        var cluster = new ClusterFlags();
+        cluster.AddTo(command);
+        command.SetAction((ParseResult r, CancellationToken ct) => JobCommandRunner.ReportErrorsAsync(command.Name, r.InvocationConfiguration.Error, async () =>
         {
+            // --out is checked before the cluster is asked for anything.
+            using StagedOutput staged = StagedOutput.Begin(r.GetValue(output), "--out", [], ct);
+            await using ClusterSession session = await cluster.ConnectToRunningAsync(r, ct);
             string id = r.GetValue(job)!;
             var (result, names, reports) = await JobWatcher.ResultAsync(session.Grains, id);
-            string folder = r.GetValue(output)!;
-            RunFolder.Write(folder, new EngineRun(result, names, reports, []), "distributed");
-            r.InvocationConfiguration.Output.WriteLine($"job {id}: wrote {Path.GetFullPath(folder)}");
+            RunFolder.Write(staged, new EngineRun(result, names, reports, []), "distributed", "fetch");
+            r.InvocationConfiguration.Output.WriteLine($"job {id}: wrote {staged.Path}");
             return 0;
-        });
+        }));
         return command;
     }
 }

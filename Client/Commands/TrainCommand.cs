@@ -16,10 +16,10 @@ internal static class TrainCommand
     {
         var spec = new SpecOptions();
         var images = new Option<string[]>("--images") { Description = "A folder of images (PNG, JPEG, PGM/PPM), or image files. Default: the bundled samples.", AllowMultipleArgumentsPerToken = true };
-        var output = new Option<string>("--out") { Description = "Output folder (created; existing files are replaced).", DefaultValueFactory = _ => "runs/latest" };
+        var output = new Option<string>("--out") { Description = "Output folder: created, or replaced whole if an earlier run wrote it (written aside and swapped in at the end; must lie outside --images).", DefaultValueFactory = _ => "runs/latest" };
         var engine = new Option<string>("--engine") { Description = "serial (this process) or distributed (Orleans: --cluster, or an in-process silo).", DefaultValueFactory = _ => EngineOptions.DefaultEngine };
         var engineOptions = new EngineOptions();
-        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable images with a warning instead of failing." };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable images, and images smaller than the filters, with a warning instead of failing." };
         var maxPixels = new Option<long>("--max-pixels") { Description = "Largest image accepted, in pixels.", DefaultValueFactory = _ => ImageLoadOptions.Default.MaxPixels };
         var reconstructions = new Option<int>("--reconstructions") { Description = "Images written as reconstruction-*.png.", DefaultValueFactory = _ => 4 };
         var detach = new Option<bool>("--detach") { Description = "Submit to the --cluster, print the job id and return; follow with `watch`, collect with `fetch`." };
@@ -34,17 +34,22 @@ internal static class TrainCommand
             try
             {
                 TrainingSpec trainingSpec = spec.Build(r);
-                if ((long)trainingSpec.Tile * trainingSpec.Tile > r.GetValue(maxPixels))
-                    throw new SpecException($"--tile {trainingSpec.Tile}: a {trainingSpec.Tile}×{trainingSpec.Tile} tile is larger than the largest image accepted (--max-pixels {r.GetValue(maxPixels)}); allowed up to {(long)Math.Sqrt(r.GetValue(maxPixels))}.", "tile");
+                long pixelLimit = r.GetValue(maxPixels);
+                if (pixelLimit < 1) throw new SpecException($"--max-pixels = {pixelLimit}; allowed ≥ 1 (the pixels of the largest image accepted).", "max-pixels");
+                if ((long)trainingSpec.Tile * trainingSpec.Tile > pixelLimit)
+                    throw new SpecException($"--tile {trainingSpec.Tile}: a {trainingSpec.Tile}×{trainingSpec.Tile} tile is larger than the largest image accepted (--max-pixels {pixelLimit}); allowed up to {(long)Math.Sqrt(pixelLimit)}.", "tile");
+                string[] given = ImageArguments(r.GetValue(images));
                 var input = new ImageInput(
-                    ResolveImages(r.GetValue(images)),
-                    ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad), MaxPixels = r.GetValue(maxPixels) },
+                    ResolveImages(given, error),
+                    ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad), MaxPixels = pixelLimit },
                     Math.Max(0, r.GetValue(reconstructions)));
-                string outDir = r.GetValue(output)!;
-                if (r.GetValue(detach) && engineOptions.Cluster.Flags.ClusterAddress(r) is null or { Embedded: true })
+                bool detached = r.GetValue(detach);
+                if (detached && engineOptions.Cluster.Flags.ClusterAddress(r) is null or { Embedded: true })
                     throw new UserException("--detach needs --cluster: a job on the in-process silo ends with this process.");
-                await using ITrainingEngine trainingEngine = await engineOptions.CreateAsync(r, r.GetValue(detach) ? "distributed" : r.GetValue(engine)!, ct);
-                if (r.GetValue(detach))
+                // Checked (and the staging folder made) before any work, so a bad --out never costs a training run.
+                using StagedOutput? staged = detached ? null : StagedOutput.Begin(r.GetValue(output), "--out", given, ct);
+                await using ITrainingEngine trainingEngine = await engineOptions.CreateAsync(r, detached ? "distributed" : r.GetValue(engine)!, ct);
+                if (detached)
                 {
                     var submitted = await ((DistributedEngine)trainingEngine).SubmitAsync(trainingSpec, input, ct);
                     foreach (string warning in submitted.Warnings) error.WriteLine($"warning: {warning}");
@@ -52,9 +57,9 @@ internal static class TrainCommand
                     return 0;
                 }
                 EngineRun run = await TrainingProgressBar.RunAsync(r.InvocationConfiguration.Output, $"training ({trainingEngine.Name})", observer => trainingEngine.TrainAsync(trainingSpec, input, observer, ct));
-                foreach (string warning in run.Warnings) error.WriteLine($"warning: {warning}");
-                RunFolder.Write(outDir, run, trainingEngine.Name);
-                PrintSummary(r.InvocationConfiguration.Output, run, outDir);
+                foreach (string warning in run.Warnings.Concat(RunWarnings.ZeroMaps(run.Result))) error.WriteLine($"warning: {warning}");
+                RunFolder.Write(staged!, run, trainingEngine.Name, "train");
+                PrintSummary(r.InvocationConfiguration.Output, run, staged!.Path);
                 return 0;
             }
             catch (Exception e) when (UserErrors.IsUserError(e))
@@ -66,17 +71,29 @@ internal static class TrainCommand
         return command;
     }
 
-    /// <summary>A folder's images (sorted), or the files given; none means the bundled samples.</summary>
-    internal static IReadOnlyList<string> ResolveImages(string[]? given)
+    /// <summary>The --images arguments; none means the bundled samples.</summary>
+    internal static string[] ImageArguments(string[]? given) => given is null || given.Length == 0 ? [SamplesFolder()] : given;
+
+    /// <summary>
+    /// A folder's images (sorted), or the files given. Files in a folder that look like images in a format not read
+    /// here (TIFF, GIF, BMP, WebP, …) are named in one warning line on <paramref name="warnings"/>.
+    /// </summary>
+    internal static IReadOnlyList<string> ResolveImages(string[] given, TextWriter warnings)
     {
-        if (given is null || given.Length == 0) given = [SamplesFolder()];
         var files = new List<string>();
+        var unsupported = new List<string>();
         foreach (string path in given)
         {
-            if (Directory.Exists(path)) files.AddRange(ImageSet.ListFolder(path));
+            if (Directory.Exists(path))
+            {
+                files.AddRange(ImageSet.ListFolder(path));
+                unsupported.AddRange(ImageSet.ListUnsupported(path).Select(f => Path.GetFileName(f)!));
+            }
             else if (File.Exists(path)) files.Add(path);
             else throw new FileNotFoundException($"{path}: no such file or folder.");
         }
+        if (unsupported.Count > 0)
+            warnings.WriteLine($"warning: skipped {unsupported.Count} file{(unsupported.Count == 1 ? "" : "s")} in a format not read here (use PNG, JPEG or binary PGM/PPM): {string.Join(", ", unsupported)}");
         return files;
     }
 

@@ -45,7 +45,7 @@ internal static class VisualizeCommand
                 FrozenLayer[] model = frozen.Take(l).ToArray();
                 shownMaps = Math.Min(shownMaps, model[^1].Filters.Maps);
 
-                var input = new ImageInput(TrainCommand.ResolveImages(r.GetValue(images)), ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad) }, 0);
+                var input = new ImageInput(TrainCommand.ResolveImages(TrainCommand.ImageArguments(r.GetValue(images)), error), ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad) }, 0);
                 var (loaded, warnings) = SerialEngine.LoadPreprocessed(spec, input);
                 foreach (string warning in warnings) error.WriteLine($"warning: {warning}");
                 var workers = new LocalImageWorkers(spec, loaded, 1, r.GetValue(threads));

@@ -22,10 +22,14 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0) : ITr
     /// <summary>Decodes the files (grey unless the spec keeps RGB) and preprocesses each image as the spec says.</summary>
     public static (IReadOnlyList<(string Name, Tensor3 Image)> Images, IReadOnlyList<string> Warnings) LoadPreprocessed(TrainingSpec spec, ImageInput input)
     {
-        ImageSet set = ImageSet.LoadFiles(input.Files, input.Options with { Grey = spec.Grey });
+        ImageSet set = SkipTooSmall(ImageSet.LoadFiles(input.Files, input.Options with { Grey = spec.Grey }), spec, input.Options);
         var images = set.Images.Select(i => (i.Name, Preprocessor.ApplyToImage(i.Pixels, spec.Preprocessing))).ToArray();
         return (images, set.Warnings);
     }
+
+    /// <summary>With --skip-bad, images too small for the spec's filters become warnings too (without it the shard refuses them, naming the spec field).</summary>
+    public static ImageSet SkipTooSmall(ImageSet set, TrainingSpec spec, ImageLoadOptions options) =>
+        options.SkipBad ? set.Without(i => ImageSizeRequirement.Check(spec, i.Pixels.Rows, i.Pixels.Cols)?.Problem, skip: true) : set;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

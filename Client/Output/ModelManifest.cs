@@ -71,8 +71,33 @@ internal sealed record ModelManifest
         }
         if (manifest is null || manifest.Format != CurrentFormat)
             throw new InvalidDataException($"{source}: format '{manifest?.Format}'; this version reads '{CurrentFormat}'.");
+        // JSON null overrides the initialisers: every reference field the readers use is checked here, in one line each.
+        if (manifest.Layers is null) throw new InvalidDataException($"{source}: \"layers\" is null; expected one entry per layer.");
         if (manifest.Layers.Count == 0) throw new InvalidDataException($"{source}: the model has no layers.");
-        manifest.Spec.Validate();
+        if (manifest.Spec is null) throw new InvalidDataException($"{source}: \"spec\" is null; expected the training spec.");
+        if (manifest.Images is null || manifest.Metrics is null)
+            throw new InvalidDataException($"{source}: \"{(manifest.Images is null ? "images" : "metrics")}\" is null; expected a list.");
+        try
+        {
+            manifest.Spec.Validate();
+        }
+        catch (SpecException e)
+        {
+            throw new InvalidDataException($"{source}: spec: {e.Message}", e);
+        }
+        catch (NullReferenceException e)
+        {
+            throw new InvalidDataException($"{source}: \"spec\" has a null where a value belongs.", e);
+        }
+        if (manifest.Spec.Layers.Count != manifest.Layers.Count)
+            throw new InvalidDataException($"{source}: the spec has {manifest.Spec.Layers.Count} layers but \"layers\" lists {manifest.Layers.Count}.");
+        for (int i = 0; i < manifest.Layers.Count; i++)
+        {
+            LayerEntry? entry = manifest.Layers[i];
+            if (entry is null) throw new InvalidDataException($"{source}: layers[{i}] is null.");
+            if (string.IsNullOrEmpty(entry.Filters) || entry.Filters != Path.GetFileName(entry.Filters) || entry.Filters is "." or "..")
+                throw new InvalidDataException($"{source}: layers[{i}].filters = '{entry.Filters}'; expected a file name in the model folder.");
+        }
         return manifest;
     }
 }

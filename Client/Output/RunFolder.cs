@@ -1,4 +1,3 @@
-using System.Text;
 using Distributed.Client.Engines;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
@@ -6,43 +5,36 @@ using Distributed.Compute.Training;
 namespace Distributed.Client.Output;
 
 /// <summary>
-/// Writes a run's output folder: filters-L{n}.npy and .png, reconstruction-*.png, metrics.csv, objective.png and,
-/// last, model.json. Every file is written atomically (<see cref="OutputFolder"/>), and model.json (the file that says
-/// the run is complete) is removed first and written only after every other file exists, so a folder never claims a
-/// result it does not hold.
+/// Writes a run's output folder: filters-L{n}.npy and .png, reconstruction-*.png, metrics.csv, objective.png,
+/// model.json and index.json. The files go to a staging folder that replaces the previous run whole
+/// (<see cref="StagedOutput"/>), so the folder at the path is always one complete run.
 /// </summary>
 internal static class RunFolder
 {
-    public static void Write(string path, EngineRun run, string engine)
+    public static void Write(StagedOutput output, EngineRun run, string engine, string command)
     {
-        var folder = new OutputFolder(path);
-        string manifestPath = folder.PathOf("model.json");
-        if (File.Exists(manifestPath)) File.Delete(manifestPath);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(run);
+        OutputFolder folder = output.Folder;
+        var names = new OutputNames(run.ImageNames);
         TrainingResult result = run.Result;
         foreach (LayerResult layer in result.Layers)
         {
             folder.WriteBytes(ModelManifest.FiltersFile(layer.Layer), NpyFile.ToBytes(layer.Filters));
             FilterMontage.Write(folder, $"filters-L{layer.Layer + 1}.png", layer.Filters, $"layer {layer.Layer + 1}: {layer.Filters.Maps} filters {layer.Filters.Size}×{layer.Filters.Size}");
         }
-        WriteReconstructions(folder, run.Reports);
+        WriteReconstructions(folder, names, run.Reports);
         MetricsCsv.Write(folder, result.Metrics);
         ObjectivePlot.Write(folder, result.Metrics);
         var manifest = ModelManifest.From(new EngineRunInfo(result, run.ImageNames, engine, DateTimeOffset.UtcNow));
         folder.WriteText("model.json", manifest.ToJson());
+        output.Commit(command, names.Entries);
     }
 
-    /// <summary>reconstruction-{image}.png: the input beside its reconstruction from every layer.</summary>
-    public static void WriteReconstructions(OutputFolder folder, IEnumerable<ImageReport> reports)
+    /// <summary>reconstruction-{stem}.png: the input beside its reconstruction from every layer.</summary>
+    public static void WriteReconstructions(OutputFolder folder, OutputNames names, IEnumerable<ImageReport> reports)
     {
         foreach (ImageReport report in reports)
-            ReconstructionImage.Write(folder, $"reconstruction-{SafeName(report.Name)}.png", report.Input, report.Reconstructions);
-    }
-
-    public static string SafeName(string name)
-    {
-        string stem = Path.GetFileNameWithoutExtension(name);
-        var safe = new StringBuilder();
-        foreach (char c in stem) safe.Append(char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_');
-        return safe.Length == 0 ? "image" : safe.ToString();
+            ReconstructionImage.Write(folder, $"reconstruction-{names.StemOf(report.Image)}.png", report.Input, report.Reconstructions);
     }
 }

@@ -18,6 +18,13 @@ public static class ImageDecoder
     public static bool HasImageExtension(string path) =>
         Extensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Extensions of image formats this decoder does not read: a folder scan names such files in a warning instead of passing them by silently.</summary>
+    public static IReadOnlyList<string> UnsupportedExtensions { get; } =
+        [".tif", ".tiff", ".gif", ".bmp", ".webp", ".heic", ".heif", ".avif", ".jxl", ".jp2", ".j2k", ".exr", ".hdr", ".ico", ".pbm", ".pam", ".pfm", ".psd", ".svg", ".tga", ".dng", ".raw", ".cr2", ".nef", ".arw"];
+
+    public static bool HasUnsupportedImageExtension(string path) =>
+        UnsupportedExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Reads and decodes the file at <paramref name="path"/>; the size limit is checked before reading.</summary>
     public static Tensor3 DecodeFile(string path, ImageLoadOptions? options = null)
     {

@@ -17,6 +17,16 @@ public sealed record ImageLoadOptions
 
     public static ImageLoadOptions Default { get; } = new();
 
+    /// <summary>
+    /// These options with limits no higher than <paramref name="ceiling"/>'s: how a silo applies its own limits to the
+    /// ones a job asked for, so a client can lower a limit but never raise it past what the silo allows.
+    /// </summary>
+    public ImageLoadOptions Within(ImageLoadOptions ceiling)
+    {
+        ArgumentNullException.ThrowIfNull(ceiling);
+        return this with { MaxPixels = Math.Min(MaxPixels, ceiling.MaxPixels), MaxFileBytes = Math.Min(MaxFileBytes, ceiling.MaxFileBytes) };
+    }
+
     public void Validate()
     {
         if (MaxPixels < 1) throw new ArgumentOutOfRangeException(nameof(MaxPixels), $"max pixels = {MaxPixels}; allowed ≥ 1.");

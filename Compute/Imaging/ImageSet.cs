@@ -52,6 +52,52 @@ public sealed class ImageSet
         }
     }
 
+    /// <summary>
+    /// The files in <paramref name="folder"/> that look like images in a format not read here (TIFF, GIF, BMP,
+    /// WebP, …; <see cref="ImageDecoder.UnsupportedExtensions"/>), sorted: what <see cref="ListFolder"/> passes over.
+    /// </summary>
+    public static IReadOnlyList<string> ListUnsupported(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        try
+        {
+            return Directory.EnumerateFiles(folder)
+                .Where(ImageDecoder.HasUnsupportedImageExtension)
+                .OrderBy(Path.GetFileName, StringComparer.Ordinal)
+                .ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageLoadException(folder, $"cannot list the folder ({ex.Message})", ex);
+        }
+    }
+
+    /// <summary>
+    /// This set without the images <paramref name="problem"/> finds fault with (it returns why, or null): with
+    /// <paramref name="skip"/> they become <see cref="Warnings"/>, without it the first one is an
+    /// <see cref="ImageLoadException"/>. For checks that need more than the file, such as a size against the filters.
+    /// </summary>
+    public ImageSet Without(Func<NamedImage, string?> problem, bool skip)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        var kept = new List<NamedImage>();
+        var warnings = new List<string>(Warnings);
+        foreach (NamedImage image in Images)
+        {
+            if (problem(image) is not { } why)
+            {
+                kept.Add(image);
+                continue;
+            }
+            var error = new ImageLoadException(image.Source, why);
+            if (!skip) throw error;
+            warnings.Add(error.Message);
+        }
+        if (kept.Count == 0)
+            throw new ImageLoadException("the images", $"no usable images; skipped {warnings.Count}: {string.Join("; ", warnings)}");
+        return new ImageSet(kept, warnings);
+    }
+
     public static ImageSet LoadFolder(string folder, ImageLoadOptions? options = null)
     {
         IReadOnlyList<string> files = ListFolder(folder);

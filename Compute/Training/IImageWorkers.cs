@@ -19,32 +19,28 @@ public interface IImageWorkers
     int InputPlanes { get; }
 
     /// <summary>
-    /// Builds layer <c>request.Layer</c>'s inputs on every shard (layer 0: the preprocessed images; layer l: layer
-    /// l−1's maps from the frozen filters) and returns each shard's sums, for the set-wide rescale.
+    /// Runs <paramref name="request"/> on every shard that holds one of its <see cref="IShardRequest{TResult}.Images"/>
+    /// (every shard when null) and returns one result per such shard, in shard order. The typed entry points are the
+    /// extensions in <see cref="ImageWorkers"/>.
     /// </summary>
-    Task<IReadOnlyList<LayerInputSummary>> PrepareLayerAsync(PrepareLayerRequest request, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Infers z for the requested images (all when <see cref="InferRequest.Images"/> is null) with the given filters,
-    /// warm-started from each image's previous maps, and returns one partial per shard that had work, in shard order.
-    /// </summary>
-    Task<IReadOnlyList<ShardPartial>> InferAsync(InferRequest request, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Matrix-free filter update: each shard's <c>Σ_i Z_iᵀ Z_i d</c> over its images, from the maps its last inference
-    /// left, one product per shard in shard order. Used instead of shipping A when A is large.
-    /// </summary>
-    Task<IReadOnlyList<FilterProduct>> ApplyGramAsync(GramRequest request, CancellationToken cancellationToken);
-
-    /// <summary>Reconstructions and maps of the given images under the trained model, for outputs.</summary>
-    Task<IReadOnlyList<ImageReport>> ReportAsync(ReportRequest request, CancellationToken cancellationToken);
+    Task<IReadOnlyList<TResult>> RunAsync<TResult>(IShardRequest<TResult> request, CancellationToken cancellationToken);
 }
 
 /// <summary>A layer that training has finished: its filters and the scale its input was multiplied by.</summary>
 public sealed record FrozenLayer(FilterBank Filters, float InputScale);
 
-/// <summary>Build layer <see cref="Layer"/>'s inputs. <see cref="Frozen"/> holds every layer below it.</summary>
-public sealed record PrepareLayerRequest(int Layer, IReadOnlyList<FrozenLayer> Frozen);
+/// <summary>
+/// Build layer <see cref="Layer"/>'s inputs on every shard (layer 0: the preprocessed images; layer l: layer l−1's maps
+/// from the frozen filters) and return each shard's sums, for the set-wide rescale. <see cref="Frozen"/> holds every
+/// layer below it.
+/// </summary>
+public sealed record PrepareLayerRequest(int Layer, IReadOnlyList<FrozenLayer> Frozen) : IShardRequest<LayerInputSummary>
+{
+    IReadOnlyList<int>? IShardRequest<LayerInputSummary>.Images => null;
+
+    public LayerInputSummary RunOn(ImageShard shard, CancellationToken cancellationToken) =>
+        shard.PrepareLayer(this, cancellationToken);
+}
 
 /// <summary>One shard's view of a layer's inputs: Σ y² over its <see cref="Values"/> input values, for the set RMS.</summary>
 public sealed record LayerInputSummary(int Shard, int Images, double SumSquares, long Values, int Planes);
@@ -58,7 +54,7 @@ public enum FilterStatistics
     /// <summary>A = ΣZᵀZ and b = ΣZᵀy of its images, summed in ascending image order.</summary>
     NormalEquations,
 
-    /// <summary>b = ΣZᵀy only; A·d products follow through <see cref="IImageWorkers.ApplyGramAsync"/>.</summary>
+    /// <summary>b = ΣZᵀy only; A·d products follow through <see cref="ImageWorkers.ApplyGramAsync"/>.</summary>
     RightHandSide,
 }
 
@@ -71,25 +67,36 @@ public enum FilterStatistics
 public sealed record InferRequest(
     int Layer,
     int Epoch,
-    long FilterVersion,
+    FilterVersion FilterVersion,
     FilterBank Filters,
     float InputScale,
     IReadOnlyList<FrozenLayer> Frozen,
     IReadOnlyList<int>? Images,
     FilterStatistics Statistics,
-    bool ColdStart = false);
+    bool ColdStart = false) : IShardRequest<ShardPartial>
+{
+    public ShardPartial RunOn(ImageShard shard, CancellationToken cancellationToken) => shard.Infer(this, cancellationToken);
+}
 
 /// <summary>What a shard sends back from an inference pass: totals over its images, and A and b or b alone on request.</summary>
 public sealed record ShardPartial(int Shard, InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide = null);
 
-/// <summary>Asks every shard for Σ_i Z_iᵀ Z_i d with the maps of the named layer's last inference.</summary>
-public sealed record GramRequest(int Layer, int Epoch, long FilterVersion, FilterBank Direction);
+/// <summary>Matrix-free filter update: asks every shard for Σ_i Z_iᵀ Z_i d with the maps of the named layer's last inference.</summary>
+public sealed record GramRequest(int Layer, int Epoch, FilterVersion FilterVersion, FilterBank Direction) : IShardRequest<FilterProduct>
+{
+    IReadOnlyList<int>? IShardRequest<FilterProduct>.Images => null;
+
+    public FilterProduct RunOn(ImageShard shard, CancellationToken cancellationToken) => shard.ApplyGram(this, cancellationToken);
+}
 
 /// <summary>One shard's Σ_i Z_iᵀ Z_i d.</summary>
 public sealed record FilterProduct(int Shard, FilterBank Product);
 
 /// <summary>Requests reconstructions (and optionally maps) of the given images under the frozen model.</summary>
-public sealed record ReportRequest(IReadOnlyList<FrozenLayer> Frozen, IReadOnlyList<int> Images, bool IncludeMaps);
+public sealed record ReportRequest(IReadOnlyList<FrozenLayer> Frozen, IReadOnlyList<int> Images, bool IncludeMaps) : IShardRequest<IReadOnlyList<ImageReport>>
+{
+    public IReadOnlyList<ImageReport> RunOn(ImageShard shard, CancellationToken cancellationToken) => shard.Report(this, cancellationToken);
+}
 
 /// <summary>
 /// One image under the trained model: its preprocessed input, the reconstruction of that input from each layer's maps

@@ -46,16 +46,8 @@ public sealed partial class ImageShard
         if (_images.ContainsKey(globalIndex)) throw new ArgumentException($"image {globalIndex} ({name}) is already in shard {Index}.");
         if (_images.Count > 0 && preprocessed.Planes != Planes)
             throw new SpecException($"{name} has {preprocessed.Planes} planes but the other images have {Planes}; convert all to grey or all to RGB.", "images");
-        int s = _spec.Layers[0].FilterSize;
-        if (s > preprocessed.Rows || s > preprocessed.Cols)
-            throw new SpecException($"{name}: filter size {s} is larger than the image ({preprocessed.Cols}×{preprocessed.Rows}).", "filter");
-        if (_spec.Solver == InferenceSolver.CoordinateDescent && _spec.Boundary == Boundary.Circular)
-        {
-            // Circular maps keep the image's size on every layer; the FᵀF stencil needs 2s−1 of them per side.
-            int need = _spec.Layers.Max(l => 2 * l.FilterSize - 1);
-            if (need > preprocessed.Rows || need > preprocessed.Cols)
-                throw new SpecException($"{name}: the cd solver with the circular boundary needs images of at least {need}×{need} (2s−1 for filter size {(need + 1) / 2}); it is {preprocessed.Cols}×{preprocessed.Rows}.", "solver");
-        }
+        if (ImageSizeRequirement.Check(_spec, preprocessed.Rows, preprocessed.Cols) is { } small)
+            throw new SpecException($"{name}: {small.Problem}", small.Field);
         _images.Add(globalIndex, new ShardImage(name, preprocessed));
     }
 
@@ -210,7 +202,7 @@ public sealed partial class ImageShard
             image.SetGathered(layer, null);   // the maps are about to change
             if (request.ColdStart) z.Clear();
             long started = Stopwatch.GetTimestamp();
-            InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion, y, z, layer);
+            InferenceStats stats = InferMaps(ws, request.Filters, request.FilterVersion.Key, y, z, layer);
             FilterNormalEquations? eq = null;
             FilterBank? rhs = null;
             if (request.Statistics == FilterStatistics.NormalEquations)
@@ -265,8 +257,8 @@ public sealed partial class ImageShard
             var rebuild = missing.Where(i => _images[i].MapsOf(below) is null).ToArray();
             if (rebuild.Length > 0)
             {
-                // Frozen filter versions are negative so the FISTA Lipschitz cache never confuses them with training's.
-                var request = new InferRequest(below, -1, -1 - below, f.Filters, f.InputScale, frozen, rebuild, FilterStatistics.None, ColdStart: true);
+                // Frozen filter versions never meet training's in the solvers' caches.
+                var request = new InferRequest(below, -1, FilterVersion.Frozen(below), f.Filters, f.InputScale, frozen, rebuild, FilterStatistics.None, ColdStart: true);
                 for (int start = 0; start < rebuild.Length; start += MaxParallelism)
                 {
                     cancellationToken.ThrowIfCancellationRequested();

@@ -32,23 +32,15 @@ public sealed class LocalImageWorkers : IImageWorkers
 
     public int InputPlanes { get; }
 
-    public Task<IReadOnlyList<LayerInputSummary>> PrepareLayerAsync(PrepareLayerRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<LayerInputSummary>>(_shards.Select(s => s.PrepareLayer(request, cancellationToken)).ToArray());
-
-    public Task<IReadOnlyList<ShardPartial>> InferAsync(InferRequest request, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<TResult>> RunAsync<TResult>(IShardRequest<TResult> request, CancellationToken cancellationToken)
     {
-        var partials = new List<ShardPartial>();
+        ArgumentNullException.ThrowIfNull(request);
+        var results = new List<TResult>(_shards.Length);
         for (int s = 0; s < _shards.Length; s++)
         {
-            if (request.Images is not null && !request.Images.Any(Shards[s].Contains)) continue;
-            partials.Add(_shards[s].Infer(request, cancellationToken));
+            if (request.Images is { } images && !images.Any(Shards[s].Contains)) continue;
+            results.Add(request.RunOn(_shards[s], cancellationToken));
         }
-        return Task.FromResult<IReadOnlyList<ShardPartial>>(partials);
+        return Task.FromResult<IReadOnlyList<TResult>>(results);
     }
-
-    public Task<IReadOnlyList<FilterProduct>> ApplyGramAsync(GramRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<FilterProduct>>(_shards.Select(s => s.ApplyGram(request, cancellationToken)).ToArray());
-
-    public Task<IReadOnlyList<ImageReport>> ReportAsync(ReportRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<ImageReport>>(_shards.SelectMany(s => s.Report(request, cancellationToken)).OrderBy(r => r.Image).ToArray());
 }

@@ -20,8 +20,8 @@ public static class ModelInference
             int planes = inputs.Where(s => s.Images > 0).Select(s => s.Planes).Distinct().Single();
             if (planes != model[layer].Filters.Inputs)
                 throw new SpecException($"layer {layer + 1} of the model reads {model[layer].Filters.Inputs} planes; these images give {planes} (grey vs RGB?).", "images");
-            // Negative versions: distinct from every training version, the same for every call with this model.
-            var request = new InferRequest(layer, -1, -1 - layer, model[layer].Filters, model[layer].InputScale, below, null, FilterStatistics.None, ColdStart: true);
+            // Frozen versions: distinct from every training version, the same for every call with this model.
+            var request = new InferRequest(layer, -1, FilterVersion.Frozen(layer), model[layer].Filters, model[layer].InputScale, below, null, FilterStatistics.None, ColdStart: true);
             var totals = default(InferenceTotals);
             foreach (ShardPartial partial in await workers.InferAsync(request, cancellationToken)) totals += partial.Totals;
             perLayer.Add(totals);

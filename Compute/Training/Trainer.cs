@@ -42,6 +42,7 @@ public sealed class Trainer
         {
             LayerSpec spec = _spec.Layers[layer];
             FrozenLayer[] frozen = completed.Select(c => c.Frozen).ToArray();
+            _observer?.OnLayerStarted(layer);
 
             // Build this layer's inputs on every shard and rescale the whole set together to unit RMS, the scale at
             // which λ = 1 and unit-norm filters make sparse coding worthwhile (a patch matching a filter with ℓ2
@@ -56,7 +57,7 @@ public sealed class Trainer
 
             bool resuming = resume is not null && resume.Layer == layer;
             FilterBank f = resuming ? resume!.Filters.Clone() : FilterInitializer.Gaussian(g, spec.FilterSize, Seed(layer, 0));
-            long version = resuming ? resume!.FilterVersion : VersionOf(layer, 0);
+            FilterVersion version = resuming ? resume!.FilterVersion : new FilterVersion(layer, 0);
             if (resuming) scale = resume!.InputScale;
             int firstEpoch = resuming ? resume!.NextEpoch : 0;
 
@@ -64,27 +65,37 @@ public sealed class Trainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long epochStart = _time.GetTimestamp();
+                var phase = new EpochPhase(layer, epoch, new FilterVersion(layer, epoch), Final: false);
+                _observer?.OnEpochStarted(phase);
                 InferenceTotals totals = _spec.Update == FilterUpdateSchedule.Online
                     ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
                     : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
-                version = VersionOf(layer, epoch + 1);
+                version = new FilterVersion(layer, epoch + 1);
 
                 var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds);
                 metrics.Add(row);
                 doneEpochs++;
                 Report(layer, epoch, row, started, doneEpochs, totalEpochs, images);
                 if (_observer is not null)
+                {
                     await _observer.OnCheckpointAsync(new TrainingCheckpoint(layer, epoch + 1, f.Clone(), version, scale, completed.ToArray(), metrics.ToArray()), cancellationToken);
+                    _observer.OnEpochEnded(phase, row);
+                }
             }
 
             // Final pass with the trained filters, from z = 0: the maps it leaves are the next layer's input, a function
             // of the filters alone, so a shard that loses them rebuilds exactly these.
             cancellationToken.ThrowIfCancellationRequested();
+            var finalPhase = new EpochPhase(layer, spec.Epochs, version, Final: true);
+            _observer?.OnEpochStarted(finalPhase);
             IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
                 new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
-            completed.Add(new LayerResult(layer, f, g.ToArray(), scale, Sum(final)));
+            var trained = new LayerResult(layer, f, g.ToArray(), scale, Sum(final));
+            completed.Add(trained);
             doneEpochs++;
             Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
+            _observer?.OnEpochEnded(finalPhase, null);
+            _observer?.OnLayerEnded(trained);
         }
         return new TrainingResult(_spec, completed, metrics, _time.GetElapsedTime(started));
     }
@@ -92,10 +103,10 @@ public sealed class Trainer
     /// <summary>One inference pass over every image, A and b (or b alone) reduced in shard order, one filter solve.</summary>
     private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
     {
-        long version = VersionOf(layer, epoch);
+        var version = new FilterVersion(layer, epoch);
         IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
             new InferRequest(layer, epoch, version, f, scale, frozen, null, StatisticsFor(layer, g, f.Size)), ct);
-        await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch, ct);
+        await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, null), epoch, ct);
         return Sum(partials);
     }
 
@@ -110,7 +121,7 @@ public sealed class Trainer
     };
 
     /// <summary>The filter system of an inference pass: A and b added in shard order, or b and the workers for A·d.</summary>
-    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, FilterBank f, int layer, int epoch, long version)
+    private IFilterSystem Reduce(IReadOnlyList<ShardPartial> partials, Connectivity g, FilterBank f, int layer, int epoch, FilterVersion version)
     {
         if (partials.All(p => p.Statistics is not null))
         {
@@ -131,22 +142,33 @@ public sealed class Trainer
         for (int i = 0; i < order.Length; i++)
         {
             ct.ThrowIfCancellationRequested();
-            long version = VersionOf(layer, epoch) * 1_000_003 + i;
+            FilterVersion version = new FilterVersion(layer, epoch).After(i);
             // An online step uses this one image alone, so its A is shipped explicitly (A·d round trips would sum over every image).
             IReadOnlyList<ShardPartial> partials = await _workers.InferAsync(
                 new InferRequest(layer, epoch, version, f, scale, frozen, [order[i]], FilterStatistics.NormalEquations), ct);
-            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, layer, epoch * 1_000_003 + i, ct);
+            await UpdateFiltersAsync(Reduce(partials, g, f, layer, epoch, version), f, g, new FilterUpdatePhase(layer, epoch, version, order[i]), unchecked(epoch * 1_000_003 + i), ct);
             totals += Sum(partials);
         }
         return totals;
     }
 
-    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, int layer, int step, CancellationToken ct)
+    /// <param name="step">Salts the CG restart seed: the epoch (batch) or epoch · 1 000 003 + image (online). A seed
+    /// salt only, so its wrapping for huge epochs is harmless; it is not a <see cref="FilterVersion"/>.</param>
+    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, FilterUpdatePhase phase, int step, CancellationToken ct)
     {
-        if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-            await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
-        else
-            await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+        int layer = phase.Layer;
+        _observer?.OnFilterUpdateStarted(phase);
+        try
+        {
+            if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
+                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
+            else
+                await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+        }
+        finally
+        {
+            _observer?.OnFilterUpdateEnded(phase);
+        }
     }
 
     /// <summary>The power-iteration state of a layer's filter system, kept across its epochs (A changes slowly).</summary>
@@ -175,9 +197,6 @@ public sealed class Trainer
         foreach (ShardPartial p in partials) totals += p.Totals;
         return totals;
     }
-
-    /// <summary>Filter versions: unique per (layer, epoch) so caches keyed on them (e.g. FISTA's ‖FᵀF‖) stay valid.</summary>
-    private static long VersionOf(int layer, int epoch) => (layer + 1) * 1_000_000L + epoch;
 
     private int Seed(int layer, int salt) => unchecked(_spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
 

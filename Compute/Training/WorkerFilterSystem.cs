@@ -9,7 +9,7 @@ namespace Distributed.Compute.Training;
 /// products are added in shard order. Costs one synthesis and one filter gradient per image per solver step, and no
 /// s⁴-sized messages.
 /// </summary>
-public sealed class WorkerFilterSystem(IImageWorkers workers, int layer, int epoch, long filterVersion, FilterBank b) : IFilterSystem
+public sealed class WorkerFilterSystem(IImageWorkers workers, int layer, int epoch, FilterVersion filterVersion, FilterBank b) : IFilterSystem
 {
     public FilterBank B { get; } = b;
 

@@ -1,3 +1,5 @@
+using Distributed.Compute.Imaging;
+
 namespace Distributed.Grains;
 
 /// <summary>Silo-side settings the grains read (the host maps its options onto these).</summary>
@@ -5,6 +7,12 @@ public sealed record DistributedGrainOptions
 {
     /// <summary>The only folder shards may read images from by path; null refuses path loading.</summary>
     public string? DataRoot { get; init; }
+
+    /// <summary>
+    /// The largest image (pixels) and file (bytes) this silo decodes, whatever a job asks: a job's own limits (the
+    /// console's --max-pixels) can lower these, never raise them. Defaults: the console's defaults.
+    /// </summary>
+    public ImageLoadOptions ImageLimits { get; init; } = ImageLoadOptions.Default;
 
     /// <summary>Numeric work items run at once on this silo.</summary>
     public int ComputeSlots { get; init; } = Environment.ProcessorCount;

@@ -85,6 +85,12 @@ public sealed record DistributedHostOptions
     /// <summary>The only folder shards may read images from by path (every silo must see it); unset: path loading refused.</summary>
     public string? DataRoot { get; init; }
 
+    /// <summary>
+    /// Largest image (width × height) a shard on this silo decodes, whatever a job asks; a job's own limit (the
+    /// console's --max-pixels) can only lower it. Default: the console's default, 16 megapixels.
+    /// </summary>
+    public int MaxPixels { get; init; } = (int)Distributed.Compute.Imaging.ImageLoadOptions.Default.MaxPixels;
+
     /// <summary>Numeric work allowed to run at once on this silo; 0: one per core.</summary>
     public int ComputeSlots { get; init; }
 
@@ -119,6 +125,7 @@ public sealed record DistributedHostOptions
         if (MaxMessageBytes < MessageLimits.MinimumMaxMessageBytes)
             Fail("max-message-bytes", $"max-message-bytes = {MaxMessageBytes}; allowed ≥ {MessageLimits.MinimumMaxMessageBytes}.");
         if (DataRoot is { } root && !Path.IsPathFullyQualified(root)) Fail("data-root", $"data-root = '{root}'; allowed: an absolute path.");
+        if (MaxPixels < 1) Fail("max-pixels", $"max-pixels = {MaxPixels}; allowed ≥ 1 (pixels of the largest image a shard decodes).");
         if (ComputeSlots < 0 || ComputeSlots > 4096) Fail("compute-slots", $"compute-slots = {ComputeSlots}; allowed 0 (one per core) .. 4096.");
         if (ConnectAttempts < 1 || ConnectAttempts > 1000) Fail("connect-attempts", $"connect-attempts = {ConnectAttempts}; allowed 1..1000.");
         if (!(ConnectRetryDelaySeconds >= 0 && ConnectRetryDelaySeconds <= 60)) Fail("connect-retry-delay", $"connect-retry-delay = {ConnectRetryDelaySeconds}; allowed 0..60 seconds.");

@@ -53,6 +53,7 @@ public static class HostOptionsLoader
             InstanceId = Text(s, nameof(d.InstanceId)) ?? d.InstanceId,
             MaxMessageBytes = Int(s, nameof(d.MaxMessageBytes), "max-message-bytes", d.MaxMessageBytes),
             DataRoot = Text(s, nameof(d.DataRoot)) ?? d.DataRoot,
+            MaxPixels = Int(s, nameof(d.MaxPixels), "max-pixels", d.MaxPixels),
             ComputeSlots = Int(s, nameof(d.ComputeSlots), "compute-slots", d.ComputeSlots),
             ConnectAttempts = Int(s, nameof(d.ConnectAttempts), "connect-attempts", d.ConnectAttempts),
             ConnectRetryDelaySeconds = Double(s, nameof(d.ConnectRetryDelaySeconds), "connect-retry-delay", d.ConnectRetryDelaySeconds),

@@ -31,6 +31,7 @@ public sealed class HostingFlags
             Map(new Option<string>("--advertise") { Description = "IP address other silos and clients reach this silo at." }, nameof(DistributedHostOptions.AdvertisedAddress));
             Map(new Option<string>("--storage") { Description = "Grain storage: memory or redis. Default: memory." }, nameof(DistributedHostOptions.Storage));
             Map(new Option<string>("--data-root") { Description = "Absolute folder shards may read images from by path (every silo must see it)." }, nameof(DistributedHostOptions.DataRoot));
+            Map(new Option<int>("--max-pixels") { Description = "Largest image a shard decodes, in pixels; a job can only lower it. Default: 16000000." }, nameof(DistributedHostOptions.MaxPixels));
             Map(new Option<int>("--compute-slots") { Description = "Numeric work items run at once on this silo. Default: one per core." }, nameof(DistributedHostOptions.ComputeSlots));
             Map(new Option<string>("--service-name") { Description = "service.name on telemetry. Default: distributed-silo." }, nameof(DistributedHostOptions.ServiceName));
             Map(new Option<string>("--instance-id") { Description = "service.instance.id on telemetry. Default: host and process id." }, nameof(DistributedHostOptions.InstanceId));

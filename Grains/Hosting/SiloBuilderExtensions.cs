@@ -67,6 +67,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddDistributedGrains(options.MessageLimits, new DistributedGrainOptions
         {
             DataRoot = options.DataRoot,
+            ImageLimits = Distributed.Compute.Imaging.ImageLoadOptions.Default with { MaxPixels = options.MaxPixels },
             ComputeSlots = options.EffectiveComputeSlots,
         });
         return silo;

@@ -1,8 +1,8 @@
-using Distributed.Grains.Abstractions.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Distributed.Grains.Messaging.Telemetry;
 
 namespace Distributed.Grains.Hosting;
 

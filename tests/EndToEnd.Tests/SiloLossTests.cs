@@ -5,6 +5,7 @@ using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Xunit.Abstractions;
+using Distributed.Grains.Messaging.Payloads;
 
 namespace Distributed.EndToEnd.Tests;
 

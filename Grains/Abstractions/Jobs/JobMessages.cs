@@ -24,7 +24,7 @@ public sealed record JobSubmission
 {
     [Id(0)] public required MessageHeader Header { get; init; }
 
-    /// <summary>The spec as JSON (<see cref="SpecWire"/>).</summary>
+    /// <summary>The spec as JSON (<c>Messaging.Wire.SpecWire</c>).</summary>
     [Id(1)] public required string SpecJson { get; init; }
 
     /// <summary>Names of the images the client will upload, in global order; empty when <see cref="DataPath"/> is given.</summary>

@@ -16,23 +16,6 @@ public sealed record TotalsMessage
     [Id(7)] public double PsnrSum { get; init; }
     [Id(8)] public long Iterations { get; init; }
     [Id(9)] public double Seconds { get; init; }
-
-    public static TotalsMessage From(InferenceTotals t) => new()
-    {
-        Images = t.Images,
-        DataTerm = t.DataTerm,
-        SparsityTerm = t.SparsityTerm,
-        Nonzeros = t.Nonzeros,
-        Coefficients = t.Coefficients,
-        SquaredError = t.SquaredError,
-        Pixels = t.Pixels,
-        PsnrSum = t.PsnrSum,
-        Iterations = t.Iterations,
-        Seconds = t.Seconds,
-    };
-
-    public InferenceTotals ToTotals() =>
-        new(Images, DataTerm, SparsityTerm, Nonzeros, Coefficients, SquaredError, Pixels, PsnrSum, Iterations, Seconds);
 }
 
 /// <summary><see cref="EpochMetrics"/> on the wire: one row of metrics.csv.</summary>
@@ -48,19 +31,4 @@ public sealed record EpochMetricsMessage
     [Id(6)] public double PsnrDb { get; init; }
     [Id(7)] public double Seconds { get; init; }
     [Id(8)] public int Images { get; init; }
-
-    public static EpochMetricsMessage From(EpochMetrics m) => new()
-    {
-        Layer = m.Layer,
-        Epoch = m.Epoch,
-        Objective = m.Objective,
-        DataTerm = m.DataTerm,
-        SparsityTerm = m.SparsityTerm,
-        NonzeroFraction = m.NonzeroFraction,
-        PsnrDb = m.PsnrDb,
-        Seconds = m.Seconds,
-        Images = m.Images,
-    };
-
-    public EpochMetrics ToMetrics() => new(Layer, Epoch, Objective, DataTerm, SparsityTerm, NonzeroFraction, PsnrDb, Seconds, Images);
 }

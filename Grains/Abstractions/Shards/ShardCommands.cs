@@ -1,3 +1,4 @@
+using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Messaging;
 
 namespace Distributed.Grains.Abstractions.Shards;
@@ -8,7 +9,7 @@ public sealed record ShardSetup
 {
     [Id(0)] public required MessageHeader Header { get; init; }
 
-    /// <summary>The job's <see cref="Compute.Training.TrainingSpec"/> as JSON (<see cref="Jobs.SpecWire"/>).</summary>
+    /// <summary>The job's <see cref="Compute.Training.TrainingSpec"/> as JSON (<c>Messaging.Wire.SpecWire</c>).</summary>
     [Id(1)] public required string SpecJson { get; init; }
 
     /// <summary>The global image indices this shard will hold, ascending.</summary>
@@ -28,6 +29,13 @@ public sealed record ShardFiles
     [Id(1)] public required int[] Indices { get; init; }
     [Id(2)] public required string[] RelativePaths { get; init; }
 }
+
+/// <summary>
+/// A shard command whose finished work answers with <typeparamref name="TReply"/>: the coordinator's fan-out and the
+/// shard's handler are typed by it, so a command and its reply cannot be mismatched.
+/// </summary>
+public interface IShardCommand<TReply>
+    where TReply : ShardReply;
 
 /// <summary>
 /// One piece of shard work, started by <see cref="IImageShardGrain.StartAsync"/> and collected by
@@ -52,11 +60,11 @@ public sealed record FrozenLayerMessage
 
 /// <summary>Build layer <see cref="ShardCommand.Header"/>.Layer's inputs and report their sums.</summary>
 [GenerateSerializer, Immutable, Alias("distributed.prepare-layer")]
-public sealed record PrepareLayerCommand : ShardCommand;
+public sealed record PrepareLayerCommand : ShardCommand, IShardCommand<LayerInputReply>;
 
 /// <summary>An inference pass (see <c>Compute.Training.InferRequest</c>).</summary>
 [GenerateSerializer, Immutable, Alias("distributed.infer")]
-public sealed record InferCommand : ShardCommand
+public sealed record InferCommand : ShardCommand, IShardCommand<InferReply>
 {
     [Id(0)] public required TensorBlob Filters { get; init; }
     [Id(1)] public required float InputScale { get; init; }
@@ -64,38 +72,40 @@ public sealed record InferCommand : ShardCommand
     /// <summary>Images to infer (global indices), or null for all of the shard's.</summary>
     [Id(2)] public int[]? Images { get; init; }
 
-    /// <summary><c>Compute.Training.FilterStatistics</c> as its integer value.</summary>
-    [Id(3)] public required int Statistics { get; init; }
+    [Id(3)] public required FilterStatistics Statistics { get; init; }
     [Id(4)] public required bool ColdStart { get; init; }
 }
 
 /// <summary>Σ_i Z_iᵀ Z_i d over the shard's images (matrix-free filter update).</summary>
 [GenerateSerializer, Immutable, Alias("distributed.apply-gram")]
-public sealed record ApplyGramCommand : ShardCommand
+public sealed record ApplyGramCommand : ShardCommand, IShardCommand<GramReply>
 {
     [Id(0)] public required TensorBlob Direction { get; init; }
 }
 
 /// <summary>Reconstructions (and maps on request) of some images under the frozen model.</summary>
 [GenerateSerializer, Immutable, Alias("distributed.report")]
-public sealed record ReportCommand : ShardCommand
+public sealed record ReportCommand : ShardCommand, IShardCommand<ReportReply>
 {
     [Id(0)] public required int[] Images { get; init; }
     [Id(1)] public required bool IncludeMaps { get; init; }
 }
 
-/// <summary>A finished piece of shard work; payloads over the limit are pulled with <see cref="IPayloadSource.GetChunkAsync"/>.</summary>
+/// <summary>
+/// A finished piece of shard work; payloads over the limit are pulled with <see cref="IPayloadSource.GetChunkAsync"/>.
+/// A command's handler writes the derived part; the shard grain stamps these common fields on every reply.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("distributed.shard-reply")]
 public abstract record ShardReply
 {
-    [Id(0)] public required MessageHeader Header { get; init; }
-    [Id(1)] public required int Shard { get; init; }
+    [Id(0)] public MessageHeader Header { get; init; }
+    [Id(1)] public int Shard { get; init; }
 
     /// <summary>Wall time of the work on the shard, seconds.</summary>
-    [Id(2)] public required double Seconds { get; init; }
+    [Id(2)] public double Seconds { get; init; }
 
     /// <summary>The silo that did the work.</summary>
-    [Id(3)] public required string Silo { get; init; }
+    [Id(3)] public string Silo { get; init; } = "";
 }
 
 [GenerateSerializer, Immutable, Alias("distributed.layer-input-reply")]

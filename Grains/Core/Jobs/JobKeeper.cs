@@ -2,6 +2,7 @@ using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Distributed.Grains.Messaging.Payloads;
 
 namespace Distributed.Grains.Jobs;
 

@@ -1,3 +1,4 @@
+using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
@@ -39,7 +40,10 @@ public sealed class CheckpointRecord
     [Id(0)] public int Layer { get; set; }
     [Id(1)] public int NextEpoch { get; set; }
     [Id(2)] public TensorBlob Filters { get; set; } = null!;
-    [Id(3)] public long FilterVersion { get; set; }
     [Id(4)] public float InputScale { get; set; }
     [Id(5)] public LayerResultMessage[] Completed { get; set; } = [];
+
+    /// <summary>Id 3 held the old arithmetic version (a long); a record stored with it reads as the layer's first
+    /// version, which only keys the shards' caches, empty on a resumed job's fresh activations.</summary>
+    [Id(6)] public FilterVersion FilterVersion { get; set; }
 }

@@ -1,101 +1,118 @@
 using System.Diagnostics;
+using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Messaging;
-using Distributed.Grains.Abstractions.Telemetry;
+using Distributed.Grains.Messaging.Telemetry;
 
 namespace Distributed.Grains.Jobs;
 
 /// <summary>
-/// The job → layer → epoch spans of one run. The training loop is Compute's and knows nothing of tracing, so the
-/// spans open as the loop asks the workers for a new layer or epoch, and close when the next one begins (or the job
-/// ends). The filter update between an epoch's fan-out and its checkpoint gets a span after the fact.
+/// The job → layer → epoch → filter-update spans of one run, opened and closed by the trainer's own phase hooks
+/// (<see cref="ITrainingObserver"/>), so each span covers exactly its phase. Shard calls hang under
+/// <see cref="Current"/>: the open filter update (matrix-free updates call the shards), else the epoch, else the layer.
 /// </summary>
 internal sealed class JobTracing(string job, Activity? jobSpan) : IDisposable
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private Activity? _layer;
     private Activity? _epoch;
-    private (int Layer, int Epoch) _epochKey = (-1, -1);
-    private DateTime? _fanOutEnded;
+    private Activity? _update;
 
     public Activity? Job { get; } = jobSpan;
 
-    /// <summary>The span shard calls should hang under: the open epoch, else the layer, else the job.</summary>
+    /// <summary>The span shard calls should hang under: the open filter update, else the epoch, else the layer, else the job.</summary>
     public Activity? Current
     {
-        get { lock (_gate) return _epoch ?? _layer ?? Job; }
+        get
+        {
+            lock (_gate) return _update ?? _epoch ?? _layer ?? Job;
+        }
     }
 
-    public void BeginLayer(int layer)
+    public void LayerStarted(int layer)
     {
         lock (_gate)
         {
-            if (_layer is not null && (int?)_layer.GetTagItem(TelemetryNames.Tags.Layer) == layer) return;
-            StopEpoch();
-            _layer?.Stop();
+            StopLayer();
             _layer = Start(TelemetryNames.Spans.Layer, Job, new MessageHeader(job, layer));
         }
     }
 
-    public void BeginEpoch(int layer, int epoch, long filterVersion)
+    public void LayerEnded()
+    {
+        lock (_gate) StopLayer();
+    }
+
+    public void EpochStarted(EpochPhase phase)
     {
         lock (_gate)
         {
-            if (_epochKey == (layer, epoch)) return;
-            if (_layer is null || (int?)_layer.GetTagItem(TelemetryNames.Tags.Layer) != layer)
+            StopEpoch();
+            _epoch = Start(TelemetryNames.Spans.Epoch, _layer ?? Job, new MessageHeader(job, phase.Layer, phase.Epoch, phase.FilterVersion));
+            if (phase.Final) _epoch?.SetTag(TelemetryNames.Tags.Final, true);
+        }
+    }
+
+    public void EpochEnded(EpochMetrics? metrics)
+    {
+        lock (_gate)
+        {
+            if (metrics is not null)
             {
-                StopEpoch();
-                _layer?.Stop();
-                _layer = Start(TelemetryNames.Spans.Layer, Job, new MessageHeader(job, layer));
+                _epoch?.SetTag(TelemetryNames.Tags.Objective, metrics.Objective);
+                _epoch?.SetTag(TelemetryNames.Tags.NonzeroFraction, metrics.NonzeroFraction);
             }
             StopEpoch();
-            _epoch = Start(TelemetryNames.Spans.Epoch, _layer, new MessageHeader(job, layer, epoch, filterVersion));
-            _epochKey = (layer, epoch);
         }
     }
 
-    public void FanOutEnded()
-    {
-        lock (_gate) _fanOutEnded = DateTime.UtcNow;
-    }
-
-    /// <summary>Records the filter update (from the end of the last fan-out until now) and opens the checkpoint span.</summary>
-    public Activity? BeginCheckpoint(MessageHeader header, double objective, double nonzeroFraction)
+    public void FilterUpdateStarted(FilterUpdatePhase phase)
     {
         lock (_gate)
         {
-            Activity? parent = _epoch ?? _layer ?? Job;
-            if (_fanOutEnded is { } since)
-            {
-                Activity? update = Start(TelemetryNames.Spans.UpdateFilters, parent, header, since);
-                update?.Stop();
-                _fanOutEnded = null;
-            }
-            _epoch?.SetTag(TelemetryNames.Tags.Objective, objective);
-            _epoch?.SetTag(TelemetryNames.Tags.NonzeroFraction, nonzeroFraction);
-            return Start(TelemetryNames.Spans.Checkpoint, parent, header);
+            _update?.Stop();
+            _update = Start(TelemetryNames.Spans.UpdateFilters, _epoch ?? _layer ?? Job, new MessageHeader(job, phase.Layer, phase.Epoch, phase.FilterVersion));
+            if (phase.Image is { } image) _update?.SetTag(TelemetryNames.Tags.Image, image);
         }
+    }
+
+    public void FilterUpdateEnded()
+    {
+        lock (_gate)
+        {
+            _update?.Stop();
+            _update = null;
+        }
+    }
+
+    /// <summary>The span of saving a checkpoint, under the epoch it closes.</summary>
+    public Activity? BeginCheckpoint(MessageHeader header)
+    {
+        lock (_gate) return Start(TelemetryNames.Spans.Checkpoint, _epoch ?? _layer ?? Job, header);
     }
 
     public void Dispose()
     {
-        lock (_gate)
-        {
-            StopEpoch();
-            _layer?.Stop();
-            _layer = null;
-        }
+        lock (_gate) StopLayer();
+    }
+
+    private void StopLayer()
+    {
+        StopEpoch();
+        _layer?.Stop();
+        _layer = null;
     }
 
     private void StopEpoch()
     {
+        _update?.Stop();
+        _update = null;
         _epoch?.Stop();
         _epoch = null;
-        _epochKey = (-1, -1);
     }
 
-    private static Activity? Start(string name, Activity? parent, MessageHeader header, DateTime? startUtc = null)
+    private static Activity? Start(string name, Activity? parent, MessageHeader header)
     {
-        Activity? activity = DistributedTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent?.Context ?? default, startTime: startUtc ?? default);
+        Activity? activity = DistributedTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent?.Context ?? default);
         return DistributedTelemetry.Tag(activity, header);
     }
 }

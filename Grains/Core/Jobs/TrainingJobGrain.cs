@@ -5,12 +5,15 @@ using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
-using Distributed.Grains.Abstractions.Telemetry;
 using Distributed.Grains.Shards;
 using Distributed.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Distributed.Grains.Messaging.Payloads;
+using Distributed.Grains.Messaging.Telemetry;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Jobs;
 
@@ -24,10 +27,12 @@ internal sealed class TrainingJobGrain(
     [FromKeyedServices(StorageNames.Checkpoints)] IGrainStorage checkpointStorage,
     Serializer serializer,
     MessageLimits limits,
-    DistributedGrainOptions options) : Grain, ITrainingJobGrain
+    DistributedGrainOptions options,
+    ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain
 {
     private readonly ChunkedBlobStore _store = new(checkpointStorage, "jobs", limits);
     private readonly PayloadOutbox _outbox = new();
+    private readonly ILogger _logger = logger;
     private TaskCompletionSource _changed = NewSignal();
     private TaskScheduler _scheduler = TaskScheduler.Default;
     private JobRecord? _record;
@@ -86,6 +91,7 @@ internal sealed class TrainingJobGrain(
         int[][] planArrays = [.. plan.Select(s => s.ToArray())];
         await Task.WhenAll(planArrays.Select((images, s) => SetUpShardAsync(s, images, submission, paths)));
 
+        _spec = spec;
         _record = new JobRecord
         {
             State = JobState.Pending,
@@ -198,12 +204,15 @@ internal sealed class TrainingJobGrain(
         _tracing = tracing;
         try
         {
-            TrainingSpec spec = SpecWire.Deserialize(record.SpecJson);
+            TrainingSpec spec = Spec();
             IImageShardGrain[] shards = [.. record.Shards.Select((_, s) => GrainFactory.GetGrain<IImageShardGrain>(ShardKey.Format(_job, s)))];
             if (!resume) await Task.WhenAll(shards.Select(s => s.SealAsync(header)));
-            var workers = new GrainImageWorkers(GrainFactory, _job, spec, record.Shards, record.InputPlanes, limits, tracing, options);
+            var workers = new GrainImageWorkers(GrainFactory, _job, spec, record.Shards, record.InputPlanes, limits, tracing, _logger, options);
             var observer = new Observer(this);
             TrainingCheckpoint? from = resume ? Resumption(record) : null;
+            if (!resume) JobLog.Started(_logger, _job, record.ImageNames.Length, record.Shards.Length);
+            else if (from is null) JobLog.ResumedFromStart(_logger, _job);
+            else JobLog.Resumed(_logger, _job, from.Layer, from.NextEpoch);
             // Off the grain's turn: the loop's solves are CPU work, and status calls must not wait for them.
             TrainingResult result = await Task.Run(() => new Trainer(spec, workers, observer).RunAsync(from, cancellationToken), cancellationToken);
             int[] shown = [.. Enumerable.Range(0, Math.Min(record.Reconstructions, record.ImageNames.Length))];
@@ -212,21 +221,24 @@ internal sealed class TrainingJobGrain(
 
             record.Layers = [.. result.Layers.Select(l => ResultWire.ToMessage(l, Payload.FromInline))];
             record.Reports = [.. reports.Select(r => ResultWire.ToMessage(r, Payload.FromInline))];
-            record.Metrics = [.. result.Metrics.Select(EpochMetricsMessage.From)];
+            record.Metrics = [.. result.Metrics.Select(m => m.ToMessage())];
             record.ElapsedSeconds = result.Elapsed.TotalSeconds + (resume ? record.ElapsedSeconds : 0);
             record.CompletedUtc = DateTimeOffset.UtcNow;
             record.Checkpoint = null;
             record.State = JobState.Completed;
+            JobLog.Completed(_logger, _job, record.ElapsedSeconds);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !_userCancelled)
         {
             // This activation is going away (silo shutdown): the job stays Running and resumes from its checkpoint.
+            JobLog.Suspended(_logger, _job);
             _tracing = null;
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             record.State = JobState.Cancelled;
+            JobLog.Cancelled(_logger, _job);
         }
         catch (Exception e)
         {
@@ -234,6 +246,7 @@ internal sealed class TrainingJobGrain(
             record.Error = e.Message;
             record.ErrorField = (e as SpecException)?.Field ?? (e as ShardInputException)?.Field;
             jobSpan?.SetStatus(ActivityStatusCode.Error, e.Message);
+            JobLog.Failed(_logger, e, _job, record.ErrorField, e.Message);
         }
         jobSpan?.SetTag("distributed.state", record.State.ToString());
         DistributedTelemetry.ClearJobGauges(_job);
@@ -263,8 +276,8 @@ internal sealed class TrainingJobGrain(
         JobRecord record = _record!;
         var header = new MessageHeader(_job, checkpoint.Layer, checkpoint.NextEpoch - 1, checkpoint.FilterVersion);
         EpochMetrics? last = checkpoint.Metrics.Count > 0 ? checkpoint.Metrics[^1] : null;
-        using Activity? span = _tracing?.BeginCheckpoint(header, last?.Objective ?? 0, last?.NonzeroFraction ?? 0);
-        record.Metrics = [.. checkpoint.Metrics.Select(EpochMetricsMessage.From)];
+        using Activity? span = _tracing?.BeginCheckpoint(header);
+        record.Metrics = [.. checkpoint.Metrics.Select(m => m.ToMessage())];
         record.Checkpoint = new CheckpointRecord
         {
             Layer = checkpoint.Layer,
@@ -276,6 +289,7 @@ internal sealed class TrainingJobGrain(
         };
         await PersistAsync();
         span?.SetTag(TelemetryNames.Tags.Images, last?.Images ?? 0);
+        JobLog.CheckpointSaved(_logger, _job, checkpoint.Layer, checkpoint.NextEpoch);
         DistributedTelemetry.EpochsCompleted.Add(1, new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, _job));
         Changed();
         await PublishAsync();
@@ -284,7 +298,7 @@ internal sealed class TrainingJobGrain(
     private JobStatus Status()
     {
         if (_record is null) return JobStatus.Unknown(_job);
-        TrainingSpec? spec = _spec ??= TryParse(_record.SpecJson);
+        TrainingSpec? spec = TryParse();
         TrainingProgress? p = _progress;
         bool done = _record.State == JobState.Completed;
         return new JobStatus
@@ -309,11 +323,14 @@ internal sealed class TrainingJobGrain(
         };
     }
 
-    private static TrainingSpec? TryParse(string json)
+    /// <summary>The job's spec, parsed once per activation: at submission, or from the stored record when first needed.</summary>
+    private TrainingSpec Spec() => _spec ??= SpecWire.Deserialize(_record!.SpecJson);
+
+    private TrainingSpec? TryParse()
     {
         try
         {
-            return SpecWire.Deserialize(json);
+            return Spec();
         }
         catch (SpecException)
         {
@@ -328,7 +345,7 @@ internal sealed class TrainingJobGrain(
             if (submission.ImageNames.Length > 0) throw new SpecException("give the images by upload or by data path, not both.", "images");
             string folder = DataRoot.Resolve(options.DataRoot, path);
             string root = Path.GetFullPath(options.DataRoot!);
-            string[] files = [.. ImageSet.ListFolder(folder).Select(f => Path.GetRelativePath(root, f))];
+            string[] files = [.. ImageSet.ListFolder(folder).Select(f => DataRoot.Checked(options.DataRoot, Path.GetRelativePath(root, f)))];
             if (files.Length == 0) throw new SpecException($"no images under '{path}' in the data root.", "images");
             return ([.. files.Select(Path.GetFileName).Select(n => n!)], files);
         }
@@ -388,9 +405,50 @@ internal sealed class TrainingJobGrain(
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The Trainer's observer: called on the thread pool, it hands everything to the grain's scheduler.</summary>
+    /// <summary>
+    /// The Trainer's observer, called on the thread pool. Progress and checkpoints touch the grain's state, so they are
+    /// handed to the grain's scheduler; the phase hooks only open and close spans (<see cref="JobTracing"/> locks) and
+    /// log, so they run where they are called, in the trainer's order.
+    /// </summary>
     private sealed class Observer(TrainingJobGrain grain) : ITrainingObserver
     {
+        private string Job => grain._job;
+
+        private JobTracing? Tracing => grain._tracing;
+
+        public void OnLayerStarted(int layer)
+        {
+            Tracing?.LayerStarted(layer);
+            JobLog.LayerStarted(grain._logger, Job, layer);
+        }
+
+        public void OnLayerEnded(LayerResult layer)
+        {
+            Tracing?.LayerEnded();
+            JobLog.LayerEnded(grain._logger, Job, layer.Layer, layer.Final.Objective);
+        }
+
+        public void OnEpochStarted(EpochPhase epoch)
+        {
+            Tracing?.EpochStarted(epoch);
+            JobLog.EpochStarted(grain._logger, Job, epoch.Layer, epoch.Epoch, epoch.FilterVersion, epoch.Final);
+        }
+
+        public void OnEpochEnded(EpochPhase epoch, EpochMetrics? metrics)
+        {
+            Tracing?.EpochEnded(metrics);
+            if (metrics is not null)
+                JobLog.EpochEnded(grain._logger, Job, epoch.Layer, epoch.Epoch, metrics.Objective, metrics.NonzeroFraction, metrics.Seconds);
+        }
+
+        public void OnFilterUpdateStarted(FilterUpdatePhase update)
+        {
+            Tracing?.FilterUpdateStarted(update);
+            JobLog.FilterUpdate(grain._logger, Job, update.Layer, update.Epoch, update.FilterVersion);
+        }
+
+        public void OnFilterUpdateEnded(FilterUpdatePhase update) => Tracing?.FilterUpdateEnded();
+
         public void OnProgress(TrainingProgress progress) =>
             _ = Task.Factory.StartNew(() => grain.ApplyProgress(progress), CancellationToken.None, TaskCreationOptions.None, grain._scheduler);
 

@@ -2,19 +2,20 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using ImageLoadException = Distributed.Compute.Imaging.ImageLoadException;
 using ImageLoadOptions = Distributed.Compute.Imaging.ImageLoadOptions;
-using Distributed.Compute.Operators;
-using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
-using Distributed.Grains.Abstractions.Telemetry;
 using Distributed.Grains.Execution;
 using Distributed.Grains.Placement;
+using Distributed.Grains.Shards.Protocol;
 using Distributed.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Distributed.Grains.Messaging.Payloads;
+using Distributed.Grains.Messaging.Telemetry;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Shards;
 
@@ -42,6 +43,7 @@ internal sealed class ImageShardGrain(
     private int _shard;
     private bool _sealed;
     private ImageShard? _compute;
+    private TrainingSpec? _spec;
     private Guid _ticket;
     private Task<ShardReply>? _running;
     private CancellationTokenSource? _cancel;
@@ -199,45 +201,34 @@ internal sealed class ImageShardGrain(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// One command's work: its handler decodes it here, on the grain's turn (the staging area belongs to this
+    /// activation), the request runs on the compute scheduler, and the handler writes the reply.
+    /// </summary>
     private async Task<ShardReply> RunAsync(ShardCommand command, CancellationToken cancellationToken)
     {
         MessageHeader header = command.Header;
-        string operation = command switch
-        {
-            PrepareLayerCommand => TelemetryNames.Spans.PrepareLayer,
-            InferCommand => TelemetryNames.Spans.InferShard,
-            ApplyGramCommand => TelemetryNames.Spans.ApplyGram,
-            ReportCommand => TelemetryNames.Spans.Report,
-            _ => throw new ArgumentException($"unknown shard command {command.GetType().Name}.", nameof(command)),
-        };
-        using var span = DistributedTelemetry.StartSpan(operation, header);
+        IShardCommandHandler handler = ShardProtocol.ForCommand(command);
+        using var span = DistributedTelemetry.StartSpan(handler.Operation, header);
         span?.SetTag(TelemetryNames.Tags.Shard, _shard);
         span?.SetTag(TelemetryNames.Tags.Silo, RuntimeIdentity);
-        // Decode what the message carries on the grain's turn: the staging area belongs to this activation.
-        FrozenLayer[] frozen = [.. command.Frozen.Select(f => new FrozenLayer(TensorWire.ToFilterBank(f.Filters, _staging.Resolve(f.Filters.Data)), f.InputScale))];
-        Func<ImageShard, CancellationToken, object> work = command switch
-        {
-            PrepareLayerCommand => (s, ct) => s.PrepareLayer(new PrepareLayerRequest(header.Layer, frozen), ct),
-            InferCommand infer => InferWork(infer, frozen),
-            ApplyGramCommand gram => GramWork(gram),
-            ReportCommand report => (s, ct) => s.Report(new ReportRequest(frozen, report.Images, report.IncludeMaps), ct),
-            _ => throw new ArgumentException($"unknown shard command {command.GetType().Name}.", nameof(command)),
-        };
+        IPreparedShardWork work = handler.Prepare(command, new CommandReader(_staging.Resolve));
 
-        await gate.EnterAsync(header, _shard, operation, cancellationToken);
+        await gate.EnterAsync(header, _shard, handler.Operation, cancellationToken);
         ShardImagesState setup = RequireSetup();
         ImageShard? built = _compute;
         ShardImageRecord[] records = [.. _images.Values];
         long started = Stopwatch.GetTimestamp();
-        (ImageShard Shard, object Value) done;
         try
         {
-            done = await compute.RunAsync(ct =>
+            TrainingSpec spec = Spec();
+            _compute = await compute.RunAsync(ct =>
             {
-                ImageShard shard = built ?? ShardWork.Build(_shard, SpecWire.Deserialize(setup.SpecJson), records,
+                ImageShard shard = built ?? ShardWork.Build(_shard, spec, records,
                     ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
-                    options.DataRoot, compute.Slots, ct);
-                return (shard, work(shard, ct));
+                    options, compute.Slots, ct);
+                work.Run(shard, ct);
+                return shard;
             }, cancellationToken);
         }
         catch (Exception e) when (e is SpecException or ImageLoadException)
@@ -246,82 +237,15 @@ internal sealed class ImageShardGrain(
             // exception, which would not).
             throw new ShardInputException(e.Message, (e as SpecException)?.Field ?? "images");
         }
-        object result = Keep(done.Shard, done.Value);
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return Reply(header, result, seconds, span);
-    }
-
-    private object Keep(ImageShard shard, object value)
-    {
-        _compute = shard;
-        return value;
-    }
-
-    private Func<ImageShard, CancellationToken, object> InferWork(InferCommand infer, FrozenLayer[] frozen)
-    {
-        FilterBank filters = TensorWire.ToFilterBank(infer.Filters, _staging.Resolve(infer.Filters.Data));
-        var request = new InferRequest(infer.Header.Layer, infer.Header.Epoch, infer.Header.FilterVersion, filters, infer.InputScale,
-            frozen, infer.Images, (FilterStatistics)infer.Statistics, infer.ColdStart);
-        return (s, ct) => s.Infer(request, ct);
-    }
-
-    private Func<ImageShard, CancellationToken, object> GramWork(ApplyGramCommand gram)
-    {
-        FilterBank direction = TensorWire.ToFilterBank(gram.Direction, _staging.Resolve(gram.Direction.Data));
-        var request = new GramRequest(gram.Header.Layer, gram.Header.Epoch, gram.Header.FilterVersion, direction);
-        return (s, ct) => s.ApplyGram(request, ct);
-    }
-
-    /// <summary>The wire form of a Compute result; payloads share one inline budget, the rest wait in the outbox.</summary>
-    private ShardReply Reply(MessageHeader header, object result, double seconds, Activity? span)
-    {
+        // Payloads share one inline budget; the rest wait in the outbox for the coordinator to pull.
         var budget = new InlineBudget(limits);
-        Payload Pack(byte[] bytes) => _outbox.Offer(bytes, limits, budget);
-        string silo = RuntimeIdentity;
-        switch (result)
-        {
-            case LayerInputSummary summary:
-                return new LayerInputReply
-                {
-                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
-                    Images = summary.Images, SumSquares = summary.SumSquares, Values = summary.Values, Planes = summary.Planes,
-                };
-            case ShardPartial partial:
-                FilterNormalEquations? eq = partial.Statistics;
-                FilterBank? b = eq?.B ?? partial.RightHandSide;
-                var reply = new InferReply
-                {
-                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
-                    Totals = TotalsMessage.From(partial.Totals),
-                    Gram = eq is null ? null : TensorWire.Blob(TensorWire.GramShape(eq), eq.Gram, Pack),
-                    B = b is null ? null : TensorWire.Blob(TensorWire.ShapeOf(b), b.Data, Pack),
-                    SumSquaredInputs = eq?.SumSquaredInputs ?? 0,
-                    StatisticsImages = eq?.Images ?? 0,
-                };
-                DistributedTelemetry.ImagesInferred.Add(partial.Totals.Images, new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, header.Job));
-                DistributedTelemetry.ShardInferenceSeconds.Record(seconds, new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, header.Job));
-                span?.SetTag(TelemetryNames.Tags.Images, partial.Totals.Images);
-                span?.SetTag(TelemetryNames.Tags.Objective, partial.Totals.Objective);
-                span?.SetTag(TelemetryNames.Tags.DataTerm, partial.Totals.DataTerm);
-                span?.SetTag(TelemetryNames.Tags.SparsityTerm, partial.Totals.SparsityTerm);
-                span?.SetTag(TelemetryNames.Tags.Bytes, (reply.Gram?.Data.Length ?? 0) + (reply.B?.Data.Length ?? 0));
-                return reply;
-            case FilterProduct product:
-                return new GramReply
-                {
-                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
-                    Product = TensorWire.Blob(TensorWire.ShapeOf(product.Product), product.Product.Data, Pack),
-                };
-            case IReadOnlyList<ImageReport> reports:
-                return new ReportReply
-                {
-                    Header = header, Shard = _shard, Seconds = seconds, Silo = silo,
-                    Reports = [.. reports.Select(r => ResultWire.ToMessage(r, Pack))],
-                };
-            default:
-                throw new InvalidOperationException($"unexpected shard result {result.GetType().Name}.");
-        }
+        ShardReply reply = work.Reply(new ReplyWriter(header, bytes => _outbox.Offer(bytes, limits, budget), span, seconds));
+        return reply with { Header = header, Shard = _shard, Seconds = seconds, Silo = RuntimeIdentity };
     }
+
+    /// <summary>The job's spec, parsed once per activation (it arrives as JSON with the setup, or from storage).</summary>
+    private TrainingSpec Spec() => _spec ??= SpecWire.Deserialize(RequireSetup().SpecJson);
 
     private ShardDescription Describe(MessageHeader header) => new()
     {

@@ -10,10 +10,12 @@ namespace Distributed.Grains.Shards;
 /// </summary>
 internal static class ShardWork
 {
-    public static ImageShard Build(int shard, TrainingSpec spec, IReadOnlyList<ShardImageRecord> images, ImageLoadOptions load, string? dataRoot, int parallelism, CancellationToken cancellationToken)
+    /// <param name="load">The job's limits; the silo's own (<see cref="DistributedGrainOptions.ImageLimits"/>) cap them here, where every image a shard holds is decoded.</param>
+    public static ImageShard Build(int shard, TrainingSpec spec, IReadOnlyList<ShardImageRecord> images, ImageLoadOptions load, DistributedGrainOptions silo, int parallelism, CancellationToken cancellationToken)
     {
         var imageShard = new ImageShard(shard, spec, parallelism);
-        ImageLoadOptions options = load with { Grey = spec.Grey, SkipBad = false };
+        string? dataRoot = silo.DataRoot;
+        ImageLoadOptions options = load.Within(silo.ImageLimits) with { Grey = spec.Grey, SkipBad = false };
         foreach (ShardImageRecord image in images)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -26,18 +28,15 @@ internal static class ShardWork
     }
 }
 
-/// <summary>Paths under the silo's data root; anything resolving outside it is refused.</summary>
+/// <summary>Paths under the silo's data root; anything resolving outside it, by path or symbolic link, is refused (<see cref="DataRootPath"/>).</summary>
 internal static class DataRoot
 {
-    public static string Resolve(string? root, string relative)
+    public static string Resolve(string? root, string relative) => DataRootPath.Resolve(root, relative);
+
+    /// <summary><paramref name="relative"/> itself, once <see cref="Resolve"/> has found it inside the root (for a folder listing's files, which may be links).</summary>
+    public static string Checked(string? root, string relative)
     {
-        if (string.IsNullOrEmpty(root))
-            throw new UnauthorizedAccessException("this silo has no data root (--data-root); images cannot be read by path.");
-        ArgumentNullException.ThrowIfNull(relative);
-        string fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
-        string full = Path.GetFullPath(Path.Combine(fullRoot, relative));
-        if (!full.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal) && full != fullRoot)
-            throw new UnauthorizedAccessException($"'{relative}' resolves outside the data root {fullRoot}.");
-        return full;
+        Resolve(root, relative);
+        return relative;
     }
 }

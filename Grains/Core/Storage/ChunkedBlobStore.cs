@@ -1,5 +1,6 @@
 using Distributed.Grains.Abstractions.Messaging;
 using Orleans.Storage;
+using Distributed.Grains.Messaging.Payloads;
 
 namespace Distributed.Grains.Storage;
 

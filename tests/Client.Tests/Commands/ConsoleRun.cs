@@ -19,7 +19,7 @@ internal static class ConsoleRun
         await OneAtATime.WaitAsync();
         try
         {
-            int exit = await CommandCatalog.CreateRoot().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+            int exit = await CommandCatalog.InvokeAsync(args, new InvocationConfiguration { Output = output, Error = error });
             return (exit, output.ToString(), error.ToString());
         }
         finally

@@ -156,4 +156,46 @@ public class ImageSetTests
 
         Assert.StartsWith("up/x.png: not a PNG", ex.Message);
     }
+
+    [Fact]
+    public void ListUnsupported_OtherImageFormats_NamedSortedOthersIgnored()
+    {
+        using var folder = new TestFiles.TempFolder();
+        folder.Write("a.pgm", Grey(2, 2));
+        foreach (string name in new[] { "scan.TIFF", "anim.gif", "old.bmp", "web.webp", "notes.txt", "data.npy" }) folder.Write(name, [1]);
+
+        Assert.Equal(["anim.gif", "old.bmp", "scan.TIFF", "web.webp"], ImageSet.ListUnsupported(folder.Path).Select(Path.GetFileName));
+        Assert.Equal(["a.pgm"], ImageSet.ListFolder(folder.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Without_SkipOrNot_DropsWithWarningsOrThrowsNamingTheFirst()
+    {
+        using var folder = new TestFiles.TempFolder();
+        folder.Write("big.pgm", Grey(8, 8));
+        folder.Write("small.pgm", Grey(3, 2));
+        ImageSet set = ImageSet.LoadFolder(folder.Path);
+        string? TooSmall(NamedImage i) => i.Pixels.Rows < 4 ? $"{i.Pixels.Cols}×{i.Pixels.Rows} is smaller than 4×4" : null;
+
+        ImageSet kept = set.Without(TooSmall, skip: true);
+        var e = Assert.Throws<ImageLoadException>(() => set.Without(TooSmall, skip: false));
+        var none = Assert.Throws<ImageLoadException>(() => set.Without(_ => "no", skip: true));
+
+        Assert.Equal(["big.pgm"], kept.Images.Select(i => i.Name));
+        Assert.Equal([$"{Path.Combine(folder.Path, "small.pgm")}: 3×2 is smaller than 4×4"], kept.Warnings);
+        Assert.Equal($"{Path.Combine(folder.Path, "small.pgm")}: 3×2 is smaller than 4×4", e.Message);
+        Assert.Contains("no usable images; skipped 2", none.Message);
+    }
+
+    [Fact]
+    public void Within_ASilosCeiling_LowersButNeverRaisesTheLimits()
+    {
+        var ceiling = new ImageLoadOptions { MaxPixels = 1000, MaxFileBytes = 5000 };
+
+        ImageLoadOptions asked = new ImageLoadOptions { MaxPixels = 20_000_000, MaxFileBytes = 100, Grey = true }.Within(ceiling);
+
+        Assert.Equal((1000L, 100L, true), (asked.MaxPixels, asked.MaxFileBytes, asked.Grey));
+        var e = Assert.Throws<ImageLoadException>(() => ImageDecoder.Decode("big.pgm", Grey(40, 30), new ImageLoadOptions { MaxPixels = 20_000_000 }.Within(ceiling)));
+        Assert.Contains("40×30", e.Message);
+    }
 }

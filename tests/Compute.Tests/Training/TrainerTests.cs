@@ -102,6 +102,46 @@ public class TrainerTests
     }
 
     [Fact]
+    public async Task RunAsync_BatchUpdates_AnnouncesEveryPhaseInOrder()
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 3, size: 18, seed: 12);
+        var spec = TwoLayers();
+        var recorder = new PhaseRecorder();
+        await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 2), recorder).RunAsync();
+        var expected = new List<string>();
+        for (int l = 0; l < 2; l++)
+        {
+            expected.Add($"layer {l}");
+            for (int e = 0; e < 2; e++)
+            {
+                expected.Add($"epoch {l}.{e} L{l}.E{e}.S0");
+                expected.Add($"update {l}.{e} L{l}.E{e}.S0");
+                expected.Add($"update {l}.{e} end");
+                expected.Add($"checkpoint {l}.{e + 1} L{l}.E{e + 1}.S0");
+                expected.Add($"epoch {l}.{e} end row {l + 1}.{e + 1}");
+            }
+            expected.Add($"final {l}.2 L{l}.E2.S0");
+            expected.Add($"final {l}.2 end");
+            expected.Add($"layer {l} end");
+        }
+        Assert.Equal(expected, recorder.Lines);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnlineUpdates_AnnouncesOneUpdatePerImageWithItsStep()
+    {
+        var (images, _) = PlantedImages(Boundary.Valid, count: 3, size: 18, seed: 13);
+        var spec = TwoLayers() with { Update = FilterUpdateSchedule.Online, Layers = [new LayerSpec { Maps = 3, FilterSize = 3, Epochs = 1 }] };
+        var recorder = new PhaseRecorder();
+        await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
+        string[] updates = [.. recorder.Lines.Where(l => l.StartsWith("update 0.0 L", StringComparison.Ordinal))];
+        Assert.Equal(3, updates.Length);
+        for (int i = 0; i < 3; i++) Assert.StartsWith($"update 0.0 L0.E0.S{i} image ", updates[i]);
+        Assert.Equal([0, 1, 2], updates.Select(u => int.Parse(u[(u.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)).Order());
+        Assert.Contains("checkpoint 0.1 L0.E1.S0", recorder.Lines);
+    }
+
+    [Fact]
     public async Task RunAsync_ResumedAtALayerBoundary_IsBitIdenticalToTheUndisturbedRun()
     {
         // The layer's final pass starts cold, so the next layer's input depends on the filters alone: fresh workers

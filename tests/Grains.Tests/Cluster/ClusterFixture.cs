@@ -53,6 +53,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.Services.AddSingleton<IShardWorkGate>(TestShardGate.Instance);
+            siloBuilder.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(LogRecorder.Instance);
             siloBuilder.AddDistributedRuntime(Options);
             siloBuilder.UseInMemoryReminderService();
         }

@@ -17,6 +17,7 @@ using Distributed.Grains.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using ShardImage = Distributed.Grains.Abstractions.Shards.EncodedImage;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Tests.Jobs;
 
@@ -92,6 +93,29 @@ public sealed class BadInputTests(BadInputCluster fixture)
 
         AssertFailed(status, "large.pgm", "16×16", "limit");
         Assert.Equal("images", status.ErrorField);
+    }
+
+    [Fact]
+    public async Task Train_ImageOverTheSilosLimit_FailsAlthoughTheJobAllowsIt()
+    {
+        // The job asks for 16 megapixels; the silos allow BadInputCluster.SiloMaxPixels (20×20 is over it).
+        const string job = "bad-over-silo-limit";
+        JobStatus status = await WhileAnotherJobRunsAsync(job, () =>
+            TrainUploadedAsync(job, Small(), [("small.pgm", Pgm(8, 1)), ("large.pgm", Pgm(20, 2))], maxPixels: 16_000_000));
+
+        AssertFailed(status, "large.pgm", "20×20", "limit");
+        Assert.Equal("images", status.ErrorField);
+    }
+
+    [Fact]
+    public async Task Submit_SymbolicLinkLeavingTheDataRoot_RefusedWithoutReadingIt()
+    {
+        const string job = "bad-symlink-out";
+        JobPlan plan = await WhileAnotherJobRunsAsync(job, () => SubmitAsync(job, Small(), dataPath: "linked"));
+
+        AssertRejected(plan, job, "data-path", "symbolic link that leaves the data root");
+        Assert.DoesNotContain("root:x", plan.Error);
+        Assert.Equal(JobState.Unknown, (await Job(job).GetStatusAsync()).State);
     }
 
     [Theory]
@@ -304,6 +328,10 @@ public sealed class BadInputTests(BadInputCluster fixture)
     {
         Assert.True(status.State == JobState.Failed, $"job {status.Job}: expected Failed, got {status.State}");
         foreach (string text in expected) Assert.Contains(text, status.Error ?? "");
+        // The coordinator logs the failure under the job's id, with the same message the user sees.
+        LogRecorder.Entry failed = Assert.Single(LogRecorder.Instance.ForJob(status.Job), e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+        Assert.Contains(status.Error ?? "", failed.Message);
+        Assert.NotNull(failed.Exception);
     }
 
     private static void AssertRejected(JobPlan plan, string job, string field, string expected)
@@ -368,6 +396,11 @@ public sealed class BadInputCluster : IAsyncLifetime
     /// <summary>Shared with the silos through a static: TestingHost builds them from configurator types.</summary>
     private static readonly string Root = Path.Combine(Path.GetTempPath(), "distributed-tests", $"bad-input-root-{Environment.ProcessId}");
 
+    /// <summary>The silos' own pixel limit: above every image the other tests use (16×16), below 20×20.</summary>
+    public const int SiloMaxPixels = 300;
+
+    private static readonly string Outside = Root + "-outside-passwd";
+
     public TestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.GrainFactory;
@@ -386,6 +419,11 @@ public sealed class BadInputCluster : IAsyncLifetime
         File.WriteAllBytes(Path.Combine(Root, "good", "a.pgm"), BadInputTests.Pgm(16, 1));
         File.WriteAllBytes(Path.Combine(Root, "corrupt", "good.pgm"), BadInputTests.Pgm(16, 1));
         File.WriteAllBytes(Path.Combine(Root, "corrupt", "broken.png"), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]);
+        // A folder whose second "image" is a link to a file outside the root (an /etc/passwd stand-in).
+        Directory.CreateDirectory(Path.Combine(Root, "linked"));
+        File.WriteAllBytes(Path.Combine(Root, "linked", "a.pgm"), BadInputTests.Pgm(16, 1));
+        File.WriteAllText(Outside, "root:x:0:0:root:/root:/bin/bash\n");
+        File.CreateSymbolicLink(Path.Combine(Root, "linked", "passwd.pgm"), Outside);
         BystanderOracle = Oracle.TrainAsync(BystanderSpec, BystanderImages, shards: Silos);
 
         var builder = new TestClusterBuilder(Silos);
@@ -401,15 +439,17 @@ public sealed class BadInputCluster : IAsyncLifetime
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
         Directory.Delete(Root, recursive: true);
+        File.Delete(Outside);
     }
 
-    private static DistributedHostOptions Options => ClusterFixture.Options with { DataRoot = Root };
+    private static DistributedHostOptions Options => ClusterFixture.Options with { DataRoot = Root, MaxPixels = SiloMaxPixels };
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.Services.AddSingleton<IShardWorkGate>(TestShardGate.Instance);
+            siloBuilder.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(LogRecorder.Instance);
             siloBuilder.AddDistributedRuntime(Options);
             siloBuilder.UseInMemoryReminderService();
         }

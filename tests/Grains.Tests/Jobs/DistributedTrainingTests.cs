@@ -8,6 +8,7 @@ using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Tests.Jobs;
 
@@ -183,6 +184,9 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         Assert.True(reactivated.Revision < before.Revision, $"revision {before.Revision} → {reactivated.Revision}: the coordinator was not reactivated");
         Assert.True(final.State == JobState.Completed, $"resumed job ended {final.State} ({final.Error})");
         AssertSameTraining(await Oracle.TrainAsync(spec, files, shards: 3), result, job);
+        string[] lines = [.. LogRecorder.Instance.ForJob(job).Select(e => e.Message)];
+        Assert.Contains($"job {job}: resuming at layer 0, epoch 1 from its checkpoint", lines);
+        Assert.Contains(lines, l => l.StartsWith($"job {job}: completed in ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -202,6 +206,7 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         TrainingResult serial = await Oracle.TrainAsync(spec, files, shards: 3);
 
         Assert.True(final.State == JobState.Completed, $"phase: shard 1 lost in epoch 2; expected Completed, got {final.State} ({final.Error})");
+        Assert.Contains(LogRecorder.Instance.ForJob(job), e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.StartsWith($"job {job}: shard 1 ", StringComparison.Ordinal));
         Assert.Equal(3, final.History.Length);
         // Epoch 1 matches exactly; shard 1's images then restart from z = 0 instead of their warm start.
         Assert.Equal(serial.Metrics[0].Objective, final.History[0].Objective, 6);

@@ -1,10 +1,11 @@
 using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Messaging.Payloads;
 
 namespace Distributed.Grains.Tests.Messaging;
 
 public sealed class ChunkAssemblerTests
 {
-    private static readonly MessageHeader Header = new("unit", 0, 1, 2);
+    private static readonly MessageHeader Header = new("unit", 0, 1, new Distributed.Compute.Training.FilterVersion(0, 1));
 
     [Theory]
     [InlineData(0, 10, 1)]

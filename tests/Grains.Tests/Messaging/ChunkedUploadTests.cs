@@ -4,6 +4,8 @@ using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Tests.Cluster;
+using Distributed.Grains.Messaging.Payloads;
+using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Tests.Messaging;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Distributed.Grains.Abstractions.Messaging;
-using Distributed.Grains.Abstractions.Telemetry;
 using Distributed.Grains.Execution;
+using Distributed.Grains.Messaging.Telemetry;
 
 namespace Distributed.Grains.Tests.Support;
 

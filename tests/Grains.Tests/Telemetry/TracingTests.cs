@@ -3,12 +3,12 @@ using Distributed.Client.Cluster;
 using Distributed.Client.Engines;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
-using Distributed.Grains.Abstractions.Telemetry;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Distributed.Grains.Messaging.Telemetry;
 
 namespace Distributed.Grains.Tests.Telemetry;
 
@@ -71,7 +71,31 @@ public sealed class TracingTests(ClusterFixture fixture)
         Assert.All(inference, s => Assert.True(epochs.Any(e => Under(s, e)), $"shard inference on {s.GetTagItem(TelemetryNames.Tags.Silo)} is not under an epoch span"));
         Assert.True(inference.Select(s => s.GetTagItem(TelemetryNames.Tags.Silo)).Distinct().Count() > 1, "shard inference ran on one silo only");
         Assert.Contains(ours, s => s.OperationName == TelemetryNames.Spans.FetchChunks);
-        Assert.Equal(Layers * Epochs, ours.Count(s => s.OperationName == TelemetryNames.Spans.Checkpoint && s.GetTagItem(TelemetryNames.Tags.Shard) is null));
+        // The trainer's own phase hooks open these: one filter update per batch epoch, inside the epoch and after its
+        // shard inference; one checkpoint per epoch, inside it and after the update; no update in the final passes.
+        Activity[] updates = [.. ours.Where(s => s.OperationName == TelemetryNames.Spans.UpdateFilters)];
+        Activity[] checkpoints = [.. ours.Where(s => s.OperationName == TelemetryNames.Spans.Checkpoint && s.GetTagItem(TelemetryNames.Tags.Shard) is null)];
+        Assert.Equal(Layers * Epochs, updates.Length);
+        Assert.Equal(Layers * Epochs, checkpoints.Length);
+        Activity[] finals = [.. epochs.Where(e => Equals(e.GetTagItem(TelemetryNames.Tags.Final), true))];
+        Assert.Equal(Layers, finals.Length);
+        foreach (Activity epoch in epochs.Except(finals))
+        {
+            Activity update = Assert.Single(updates, u => u.ParentSpanId == epoch.SpanId);
+            Activity checkpoint = Assert.Single(checkpoints, c => c.ParentSpanId == epoch.SpanId);
+            Activity[] shardWork = [.. inference.Where(i => Under(i, epoch))];
+            Assert.Equal(3, shardWork.Length);
+            Assert.All(shardWork, i => Assert.True(i.StartTimeUtc + i.Duration <= update.StartTimeUtc, "a filter update began before its epoch's shard inference ended"));
+            Assert.True(update.StartTimeUtc + update.Duration <= checkpoint.StartTimeUtc, "a checkpoint began before its epoch's filter update ended");
+            Assert.True(epoch.GetTagItem(TelemetryNames.Tags.Objective) is double, "an epoch span lacks its objective");
+        }
+        Assert.All(finals, f => Assert.DoesNotContain(updates, u => u.ParentSpanId == f.SpanId));
+
+        // The same phases as log lines, each naming the job.
+        string[] lines = [.. LogRecorder.Instance.ForJob(Job).Select(e => e.Message)];
+        Assert.Equal(Layers * Epochs, lines.Count(l => l.Contains(" epoch ", StringComparison.Ordinal) && l.Contains(": objective ", StringComparison.Ordinal)));
+        Assert.Equal(Layers, lines.Count(l => l.Contains(" trained; final objective ", StringComparison.Ordinal)));
+        Assert.Single(lines, l => l.StartsWith($"job {Job}: training {Images} images on 3 shards", StringComparison.Ordinal));
 
         Assert.Equal(Images * (Epochs + 1) * Layers, SumFor(metrics, TelemetryNames.Instruments.ImagesInferred));
         Assert.Equal(Layers * Epochs, SumFor(metrics, TelemetryNames.Instruments.EpochsCompleted));

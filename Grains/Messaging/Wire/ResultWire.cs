@@ -1,9 +1,10 @@
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
+using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 
-namespace Distributed.Grains.Abstractions.Jobs;
+namespace Distributed.Grains.Messaging.Wire;
 
 /// <summary>Compute's training results ↔ their wire form (tensors packed by the caller's payload function).</summary>
 public static class ResultWire
@@ -14,7 +15,7 @@ public static class ResultWire
         Filters = TensorWire.Blob(TensorWire.ShapeOf(layer.Filters), layer.Filters.Data, pack),
         Connectivity = layer.Connectivity,
         InputScale = layer.InputScale,
-        Final = TotalsMessage.From(layer.Final),
+        Final = layer.Final.ToMessage(),
     };
 
     public static LayerResult ToLayerResult(LayerResultMessage message, byte[] filterBytes) =>

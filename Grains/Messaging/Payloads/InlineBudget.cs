@@ -1,4 +1,6 @@
-namespace Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Payloads;
 
 /// <summary>
 /// The payload bytes one message may still carry inline. A message with several tensors draws each from the same

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 
-namespace Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Payloads;
 
 /// <summary>
 /// Splits a payload into numbered chunks of at most <see cref="MessageLimits.PayloadBytes"/> bytes and describes the

@@ -1,4 +1,6 @@
-namespace Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Payloads;
 
 /// <summary>
 /// A receiving grain's chunks in flight: <see cref="Put"/> stages a chunk, <see cref="Resolve"/> turns a payload

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 
-namespace Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Payloads;
 
 /// <summary>
 /// Reassembles one chunked transfer on the receiving side. Chunks may arrive in any order and a chunk may be sent

@@ -1,6 +1,8 @@
 using Orleans.Runtime.Messaging;
 
-namespace Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Payloads;
 
 /// <summary>
 /// Tells a failed grain call whose callee was unreachable (its silo died or is leaving, the connection broke, no

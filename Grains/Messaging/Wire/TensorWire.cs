@@ -1,7 +1,9 @@
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 
-namespace Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Wire;
 
 /// <summary>
 /// Compute tensors ↔ <see cref="TensorBlob"/>s. Packing is given a function that turns bytes into a payload (inline,

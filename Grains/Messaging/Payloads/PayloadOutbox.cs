@@ -1,6 +1,9 @@
-using Distributed.Grains.Abstractions.Telemetry;
+using Distributed.Grains.Messaging.Telemetry;
 
-namespace Distributed.Grains.Abstractions.Messaging;
+
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Payloads;
 
 /// <summary>
 /// A replying grain's payloads too large for one reply: <see cref="Offer"/> returns an inline payload when it fits,

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Distributed.Grains.Abstractions.Messaging;
 
-namespace Distributed.Grains.Abstractions.Telemetry;
+namespace Distributed.Grains.Messaging.Telemetry;
 
 /// <summary>
 /// The product's ActivitySource and Meter and its instruments. Exporters are chosen by the host (Grains/Hosting);
@@ -60,7 +60,7 @@ public static class DistributedTelemetry
         activity.SetTag(TelemetryNames.Tags.Job, header.Job);
         if (header.Layer >= 0) activity.SetTag(TelemetryNames.Tags.Layer, header.Layer);
         if (header.Epoch >= 0) activity.SetTag(TelemetryNames.Tags.Epoch, header.Epoch);
-        if (header.FilterVersion >= 0) activity.SetTag(TelemetryNames.Tags.FilterVersion, header.FilterVersion);
+        if (header.FilterVersion is { } version) activity.SetTag(TelemetryNames.Tags.FilterVersion, version.ToString());
         return activity;
     }
 

@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Distributed.Compute.Training;
 
-namespace Distributed.Grains.Abstractions.Jobs;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Wire;
 
 /// <summary>
 /// A <see cref="TrainingSpec"/> travels as JSON: every public property round-trips by construction, so a field the

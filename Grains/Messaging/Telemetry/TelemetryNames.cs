@@ -1,4 +1,6 @@
-namespace Distributed.Grains.Abstractions.Telemetry;
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Telemetry;
 
 /// <summary>
 /// Every name the product emits, in one place: the one ActivitySource, the one Meter, span names (short lowercase verb
@@ -52,6 +54,12 @@ public static class TelemetryNames
         public const string Bytes = "distributed.bytes";
         public const string Chunks = "distributed.chunks";
         public const string Silo = "distributed.silo";
+
+        /// <summary>On an epoch span: the pass from z = 0 that closes a layer (no filter update).</summary>
+        public const string Final = "distributed.final";
+
+        /// <summary>On an online filter update: the image (global index) it followed.</summary>
+        public const string Image = "distributed.image";
     }
 
     public static class Instruments

@@ -1,6 +1,9 @@
-using Distributed.Grains.Abstractions.Telemetry;
+using Distributed.Grains.Messaging.Telemetry;
 
-namespace Distributed.Grains.Abstractions.Messaging;
+
+using Distributed.Grains.Abstractions.Messaging;
+
+namespace Distributed.Grains.Messaging.Payloads;
 
 /// <summary>
 /// The two ends of a payload larger than one message. Push: <see cref="SendAsync"/> stages the chunks on the receiver
