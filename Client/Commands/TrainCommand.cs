@@ -5,6 +5,7 @@ using Distributed.Client.Console;
 using Distributed.Client.Engines;
 using Distributed.Client.Output;
 using Distributed.Compute.Imaging;
+using Distributed.Compute.Learning;
 using Distributed.Compute.Training;
 
 namespace Distributed.Client.Commands;
@@ -102,9 +103,20 @@ internal static class TrainCommand
 
     private static void PrintSummary(TextWriter output, EngineRun run, string outDir)
     {
+        // The summary's E is the final pass from z = 0 with the trained filters; the last epoch's E was measured with that
+        // epoch's filters (before its update), from warm-started maps. They differ either way; both are printed so the
+        // difference is not read as a regression.
+        IReadOnlyList<FilterStructureSummary> structure = NetworkStructure.Measure(run.Result.Spec, run.Result.Layers);
         foreach (LayerResult layer in run.Result.Layers)
+        {
+            EpochMetrics[] epochs = run.Result.Metrics.Where(m => m.Layer == layer.Layer + 1).ToArray();
+            string last = epochs.Length == 0 ? "no epochs: random filters" : string.Create(CultureInfo.InvariantCulture, $"last epoch {epochs[^1].Objective:G6}, before its update");
+            FilterStructureSummary s = structure[layer.Layer];
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"layer {layer.Layer + 1}: {layer.Filters.Maps} maps of {layer.Filters.Size}×{layer.Filters.Size}, E = {layer.Final.Objective:G6}, nonzero {layer.Final.NonzeroFraction:P2}, PSNR {layer.Final.MeanPsnr:F2} dB"));
+                $"layer {layer.Layer + 1}: {layer.Filters.Maps} maps of {layer.Filters.Size}×{layer.Filters.Size}, {epochs.Length} epochs, E = {layer.Final.Objective:G6} (final pass from z = 0; {last}), nonzero {layer.Final.NonzeroFraction:P2}, PSNR {layer.Final.MeanPsnr:F2} dB"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"         filters: median cosine to their random start {s.MedianCosineToStart:F2}, orientation concentration {s.MedianOrientationConcentration:F2} (start {s.StartMedianOrientationConcentration:F2})"));
+        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.ImageNames.Count} images, {run.Result.Elapsed.TotalSeconds:F1} s; wrote {Path.GetFullPath(outDir)}"));
     }
 }

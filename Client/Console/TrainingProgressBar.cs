@@ -39,10 +39,14 @@ internal sealed class TrainingProgressBar : ITrainingObserver
 
     public static string Describe(TrainingProgress p)
     {
-        string objective = p.Last is null ? "" : string.Create(CultureInfo.InvariantCulture, $"  E={p.Last.Objective:G5}  nz={p.Last.NonzeroFraction:P1}");
+        string objective = p.Last is null ? "" : string.Create(CultureInfo.InvariantCulture, $"  E={p.Last.Objective:G5}{Change(p.Last.RelativeChange)}  nz={p.Last.NonzeroFraction:P1}");
         string rate = p.ImagesPerSecond > 0 ? string.Create(CultureInfo.InvariantCulture, $"  {p.ImagesPerSecond:F1} img/s") : "";
         return $"layer {p.Layer}/{p.Layers}  epoch {p.Epoch}/{p.Epochs}{objective}{rate}";
     }
+
+    /// <summary>The objective's relative decrease per epoch over the convergence window, once known (what --tolerance compares).</summary>
+    private static string Change(double relative) =>
+        double.IsNaN(relative) ? "" : string.Create(CultureInfo.InvariantCulture, $"  ΔE/E={relative:0.0e+0}");
 
     public void OnProgress(TrainingProgress progress)
     {

@@ -4,17 +4,18 @@ using SkiaSharp;
 namespace Distributed.Client.Output;
 
 /// <summary>
-/// A PNG of a layer's filters [K, C, s, s], meant to be read at a glance. Each filter k is contrast-stretched on its
-/// own (its min over all its planes to black, its max to white) and enlarged with nearest neighbour so a tile is at
-/// least <see cref="MinTilePixels"/> pixels (7×7 → 42×42, 8×8 → 40×40). With C = 1 a filter is one grey tile, with C = 3 one
-/// colour tile (planes as R, G, B); tiles fill a near-square grid row by row. With any other C a filter is a strip
-/// of C grey tiles, one per input plane, and strips run down the columns of a near-square grid; a plane that is all
-/// zero (not connected) is left empty.
+/// A PNG of a layer's filters [K, C, s, s], meant to be read at a glance. Each filter k is scaled on its own around a
+/// zero-centred grey: 0 is mid grey, ±max|f_k| over all its planes is white / black, so a filter's sign and its flat
+/// parts read the same in every tile (a min-to-max stretch would turn a near-constant filter into noise). Tiles are
+/// enlarged with nearest neighbour to at least <see cref="MinTilePixels"/> pixels (7×7 → 42×42, 8×8 → 40×40) and framed
+/// in dark grey. With C = 1 a filter is one grey tile, with C = 3 one colour tile (planes as R, G, B); tiles fill a
+/// near-square grid row by row. With any other C a filter is a strip of C grey tiles, one per input plane, and strips
+/// run down the columns of a near-square grid; a plane that is all zero (not connected) is left empty.
 /// </summary>
 public static class FilterMontage
 {
     public const int MinTilePixels = 40;
-    public const int Gap = 2;
+    public const int Gap = 4;
     public const int StripGap = 10;
     public const int Margin = 6;
     public const int TitleHeight = 24;
@@ -24,6 +25,7 @@ public static class FilterMontage
     private static readonly SKColor Background = new(0x2E, 0x5A, 0x87);
     private static readonly SKColor EmptyTile = new(0x3F, 0x6C, 0x99);
     private static readonly SKColor TitleColor = SKColors.White;
+    private static readonly SKColor Frame = new(0x10, 0x10, 0x10);
 
     /// <summary>Geometry of a montage: the tile scale and grid, and the image's size in pixels.</summary>
     public readonly record struct Layout(int Scale, int Tile, bool Strips, int GridRows, int GridCols, int GridLeft, int Width, int Height);
@@ -80,11 +82,14 @@ public static class FilterMontage
             int start = k * filters.Inputs * filters.PlaneLength;
             ReadOnlySpan<float> filter = filters.Data.AsSpan(start, filters.Inputs * filters.PlaneLength);
             (float min, float max) = Raster.Range(filter);
+            float extent = Math.Max(Math.Abs(min), Math.Abs(max));
+            (min, max) = extent > 0 ? (-extent, extent) : (-1f, 1f);
             if (!layout.Strips)
             {
                 int x = layout.GridLeft + k % layout.GridCols * (layout.Tile + Gap), y = top + k / layout.GridCols * (layout.Tile + Gap);
                 int[] planes = filters.Inputs == 3 ? [0, filters.PlaneLength, 2 * filters.PlaneLength] : [0];
                 Raster.Blit(bitmap, x, y, filter, planes, s, s, layout.Scale, min, max);
+                DrawFrame(bitmap, x, y, layout.Tile);
                 continue;
             }
             int stripWidth = filters.Inputs * layout.Tile + (filters.Inputs - 1) * Gap;
@@ -100,6 +105,7 @@ public static class FilterMontage
                     continue;
                 }
                 Raster.Blit(bitmap, x, stripY, filter, [c * filters.PlaneLength], s, s, layout.Scale, min, max);
+                DrawFrame(bitmap, x, stripY, layout.Tile);
             }
         }
         if (!string.IsNullOrEmpty(title))
@@ -116,6 +122,14 @@ public static class FilterMontage
     {
         ArgumentNullException.ThrowIfNull(folder);
         return folder.WriteBytes(fileName, Render(filters, title));
+    }
+
+    /// <summary>A one-pixel frame just outside a tile, in the gap, so the tile's own edge pixels stay visible.</summary>
+    private static void DrawFrame(SKBitmap bitmap, int x, int y, int tile)
+    {
+        using var canvas = new SKCanvas(bitmap);
+        using var paint = new SKPaint { Color = Frame, Style = SKPaintStyle.Stroke, StrokeWidth = 1, IsAntialias = false };
+        canvas.DrawRect(x - 0.5f, y - 0.5f, tile + 1, tile + 1, paint);
     }
 
     private static bool IsZero(ReadOnlySpan<float> plane)

@@ -5,13 +5,14 @@ using Distributed.Compute.Training;
 namespace Distributed.Client.Output;
 
 /// <summary>
-/// <c>metrics.csv</c>: one row per layer and epoch, comma-separated, invariant culture (a '.' decimal point
+/// <c>metrics.csv</c>: one row per layer and epoch (relative_change: the objective's mean relative decrease per
+/// epoch over the convergence window, nan for a layer's first epochs; see ConvergenceRule), comma-separated, invariant culture (a '.' decimal point
 /// whatever the machine's locale), numbers in their shortest round-trip form, non-finite values as numpy and pandas
 /// read them (<c>nan</c>, <c>inf</c>, <c>-inf</c>).
 /// </summary>
 public static class MetricsCsv
 {
-    public const string Header = "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images";
+    public const string Header = "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images,relative_change";
 
     public static string Format(IEnumerable<EpochMetrics> rows)
     {
@@ -33,7 +34,8 @@ public static class MetricsCsv
             Number(m.NonzeroFraction),
             Number(m.PsnrDb),
             Number(m.Seconds),
-            m.Images.ToString(CultureInfo.InvariantCulture));
+            m.Images.ToString(CultureInfo.InvariantCulture),
+            Number(m.RelativeChange));
     }
 
     /// <summary>Writes the whole table as <paramref name="fileName"/>, atomically; returns the path.</summary>

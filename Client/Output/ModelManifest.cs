@@ -1,13 +1,15 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distributed.Compute.Learning;
 using Distributed.Compute.Training;
 
 namespace Distributed.Client.Output;
 
 /// <summary>
-/// model.json: the spec, the software version, each layer's shape, input scale, connectivity and final metrics, and
-/// every epoch's metrics. With the filters-L{n}.npy files beside it, it is everything `infer` needs.
+/// model.json: the spec, the software version, each layer's shape, input scale, connectivity and final metrics (the
+/// objective of the final pass from z = 0 with the trained filters, and beside it the last epoch's, taken with that
+/// epoch's filters before its update), its filter-structure figures (<see cref="FilterStructure"/>), and every epoch's metrics. With the filters-L{n}.npy files beside it, it is everything `infer` needs.
 /// </summary>
 internal sealed record ModelManifest
 {
@@ -25,7 +27,8 @@ internal sealed record ModelManifest
 
     public sealed record LayerEntry(
         int Layer, int Maps, int Inputs, int FilterSize, float InputScale, int[][] Connectivity, string Filters,
-        double Objective, double DataTerm, double SparsityTerm, double NonzeroFraction, double PsnrDb);
+        double Objective, double DataTerm, double SparsityTerm, double NonzeroFraction, double PsnrDb,
+        int Epochs = 0, double LastEpochObjective = double.NaN, FilterStructureSummary? Structure = null);
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -38,6 +41,7 @@ internal sealed record ModelManifest
     public static ModelManifest From(EngineRunInfo run)
     {
         TrainingResult result = run.Result;
+        IReadOnlyList<FilterStructureSummary> structure = NetworkStructure.Measure(result.Spec, result.Layers);
         return new ModelManifest
         {
             Software = "Distributed " + (typeof(ModelManifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0"),
@@ -48,7 +52,10 @@ internal sealed record ModelManifest
             Layers = result.Layers.Select(l => new LayerEntry(
                 l.Layer + 1, l.Filters.Maps, l.Filters.Inputs, l.Filters.Size, l.InputScale,
                 Enumerable.Range(0, l.Filters.Maps).Select(k => Enumerable.Range(0, l.Filters.Inputs).Select(c => l.Connectivity[k * l.Filters.Inputs + c] ? 1 : 0).ToArray()).ToArray(),
-                FiltersFile(l.Layer), l.Final.Objective, l.Final.DataTerm, l.Final.SparsityTerm, l.Final.NonzeroFraction, l.Final.MeanPsnr)).ToArray(),
+                FiltersFile(l.Layer), l.Final.Objective, l.Final.DataTerm, l.Final.SparsityTerm, l.Final.NonzeroFraction, l.Final.MeanPsnr,
+                result.Metrics.Count(m => m.Layer == l.Layer + 1),
+                result.Metrics.LastOrDefault(m => m.Layer == l.Layer + 1)?.Objective ?? double.NaN,
+                structure[l.Layer])).ToArray(),
             Metrics = result.Metrics,
             ElapsedSeconds = result.Elapsed.TotalSeconds,
         };

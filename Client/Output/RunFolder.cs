@@ -1,13 +1,16 @@
 using Distributed.Client.Engines;
 using Distributed.Compute.Imaging;
+using Distributed.Compute.Learning;
+using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
 
 namespace Distributed.Client.Output;
 
 /// <summary>
-/// Writes a run's output folder: filters-L{n}.npy and .png, reconstruction-*.png, metrics.csv, objective.png,
-/// model.json and index.json. The files go to a staging folder that replaces the previous run whole
-/// (<see cref="StagedOutput"/>), so the folder at the path is always one complete run.
+/// Writes a run's output folder: filters-L{n}.npy and .png, filters-L{n}-pixels.png (layers above the first projected to
+/// pixels, deconv model), reconstruction-*.png, metrics.csv, objective.png, model.json and index.json. The files go to
+/// a staging folder that replaces the previous run whole (<see cref="StagedOutput"/>), so the folder at the path is
+/// always one complete run.
 /// </summary>
 internal static class RunFolder
 {
@@ -23,6 +26,13 @@ internal static class RunFolder
             folder.WriteBytes(ModelManifest.FiltersFile(layer.Layer), NpyFile.ToBytes(layer.Filters));
             FilterMontage.Write(folder, $"filters-L{layer.Layer + 1}.png", layer.Filters, $"layer {layer.Layer + 1}: {layer.Filters.Maps} filters {layer.Filters.Size}×{layer.Filters.Size}");
         }
+        if (result.Spec.Model == NetworkModel.Deconv)
+            for (int l = 1; l < result.Layers.Count; l++)
+            {
+                // The adaptive model's projections run through its pooling switches: `visualize` draws those.
+                FilterBank pixels = PixelProjection.Project(result.Layers.Select(r => r.Filters).ToArray(), l);
+                FilterMontage.Write(folder, $"filters-L{l + 1}-pixels.png", pixels, $"layer {l + 1} in pixels: {pixels.Maps} filters {pixels.Size}×{pixels.Size}");
+            }
         WriteReconstructions(folder, names, run.Reports);
         MetricsCsv.Write(folder, result.Metrics);
         ObjectivePlot.Write(folder, result.Metrics);

@@ -56,12 +56,13 @@ public sealed class Trainer
             Connectivity g = _spec.ConnectivityFor(layer, planes);
 
             bool resuming = resume is not null && resume.Layer == layer;
-            FilterBank f = resuming ? resume!.Filters.Clone() : FilterInitializer.Gaussian(g, spec.FilterSize, Seed(layer, 0));
+            FilterBank f = resuming ? resume!.Filters.Clone() : InitialFilters(_spec, layer, g);
             FilterVersion version = resuming ? resume!.FilterVersion : new FilterVersion(layer, 0);
             if (resuming) scale = resume!.InputScale;
             int firstEpoch = resuming ? resume!.NextEpoch : 0;
+            int epochsRun = firstEpoch;
 
-            for (int epoch = firstEpoch; epoch < spec.Epochs; epoch++)
+            for (int epoch = firstEpoch; epoch < spec.Epochs && !ConvergedAt(layer, metrics); epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 long epochStart = _time.GetTimestamp();
@@ -71,8 +72,10 @@ public sealed class Trainer
                     ? await OnlineEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken)
                     : await BatchEpochAsync(layer, epoch, f, g, scale, frozen, cancellationToken);
                 version = new FilterVersion(layer, epoch + 1);
+                epochsRun = epoch + 1;
 
                 var row = Row(layer, epoch, totals, _time.GetElapsedTime(epochStart).TotalSeconds);
+                row = row with { RelativeChange = ConvergenceRule.RelativeChange(ObjectivesOf(layer, metrics.Append(row)), _spec.ToleranceWindow) };
                 metrics.Add(row);
                 doneEpochs++;
                 Report(layer, epoch, row, started, doneEpochs, totalEpochs, images);
@@ -86,19 +89,26 @@ public sealed class Trainer
             // Final pass with the trained filters, from z = 0: the maps it leaves are the next layer's input, a function
             // of the filters alone, so a shard that loses them rebuilds exactly these.
             cancellationToken.ThrowIfCancellationRequested();
-            var finalPhase = new EpochPhase(layer, spec.Epochs, version, Final: true);
+            var finalPhase = new EpochPhase(layer, epochsRun, version, Final: true);
             _observer?.OnEpochStarted(finalPhase);
             IReadOnlyList<ShardPartial> final = await _workers.InferAsync(
-                new InferRequest(layer, spec.Epochs, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
+                new InferRequest(layer, epochsRun, version, f, scale, frozen, null, FilterStatistics.None, ColdStart: true), cancellationToken);
             var trained = new LayerResult(layer, f, g.ToArray(), scale, Sum(final));
             completed.Add(trained);
-            doneEpochs++;
-            Report(layer, spec.Epochs - 1, metrics.LastOrDefault(), started, doneEpochs, totalEpochs, images);
+            doneEpochs += spec.Epochs - epochsRun + 1;
+            Report(layer, epochsRun - 1, metrics.LastOrDefault(m => m.Layer == layer + 1), started, doneEpochs, totalEpochs, images);
             _observer?.OnEpochEnded(finalPhase, null);
             _observer?.OnLayerEnded(trained);
         }
         return new TrainingResult(_spec, completed, metrics, _time.GetElapsedTime(started));
     }
+
+    /// <summary>--tolerance: the layer's objectives so far have levelled off (<see cref="ConvergenceRule"/>).</summary>
+    private bool ConvergedAt(int layer, IReadOnlyList<EpochMetrics> metrics) =>
+        ConvergenceRule.Converged(ObjectivesOf(layer, metrics), _spec.ToleranceWindow, _spec.Tolerance);
+
+    private static double[] ObjectivesOf(int layer, IEnumerable<EpochMetrics> metrics) =>
+        metrics.Where(m => m.Layer == layer + 1).Select(m => m.Objective).ToArray();
 
     /// <summary>One inference pass over every image, A and b (or b alone) reduced in shard order, one filter solve.</summary>
     private async Task<InferenceTotals> BatchEpochAsync(int layer, int epoch, FilterBank f, Connectivity g, float scale, FrozenLayer[] frozen, CancellationToken ct)
@@ -198,7 +208,17 @@ public sealed class Trainer
         return totals;
     }
 
-    private int Seed(int layer, int salt) => unchecked(_spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
+    private int Seed(int layer, int salt) => Seed(_spec, layer, salt);
+
+    private static int Seed(TrainingSpec spec, int layer, int salt) => unchecked(spec.Seed * 1_000_003 + layer * 7_919 + salt * 104_729);
+
+    /// <summary>Layer <paramref name="layer"/>'s seeded random start: what --epochs 0 keeps and what learning is measured against.</summary>
+    public static FilterBank InitialFilters(TrainingSpec spec, int layer, Connectivity g)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(g);
+        return FilterInitializer.Gaussian(g, spec.Layers[layer].FilterSize, Seed(spec, layer, 0));
+    }
 
     private static int[] Shuffled(int[] items, int seed)
     {

@@ -109,7 +109,10 @@ public sealed record LayerSpec
     /// <summary>p of the sparsity term Σ|z|^p, in (0, 1].</summary>
     public double P { get; init; } = 0.8;
 
-    /// <summary>Epochs (passes over the image set) for this layer.</summary>
+    /// <summary>
+    /// Epochs (passes over the image set) for this layer; with <see cref="TrainingSpec.Tolerance"/> the most it runs.
+    /// 0 learns nothing: the layer keeps its seeded random filters (a baseline for the learned ones).
+    /// </summary>
     public int Epochs { get; init; } = 5;
 
     /// <summary>
@@ -125,7 +128,7 @@ public sealed record LayerSpec
         if (FilterSize < 1 || FilterSize > 64) throw new SpecException($"{at}: filter size = {FilterSize}; allowed 1..64.", "filter");
         if (!(Lambda > 0) || double.IsInfinity(Lambda)) throw new SpecException($"{at}: lambda = {Lambda}; allowed: a finite number > 0.", "lambda");
         if (!(P > 0 && P <= 1)) throw new SpecException($"{at}: p = {P}; allowed (0, 1].", "p");
-        if (Epochs < 1 || Epochs > 100_000) throw new SpecException($"{at}: epochs = {Epochs}; allowed 1..100000.", "epochs");
+        if (Epochs < 0 || Epochs > 100_000) throw new SpecException($"{at}: epochs = {Epochs}; allowed 0..100000 (0: keep the random initial filters).", "epochs");
         Pool?.Validate(at);
     }
 }
@@ -196,6 +199,15 @@ public sealed record TrainingSpec
     /// <summary>Adaptive model: FISTA iterations between refreshes of the lower layers' switches (0: keep them fixed).</summary>
     public int SwitchRefreshInterval { get; init; } = 10;
 
+    /// <summary>
+    /// Stop a layer once its objective's mean relative decrease per epoch over the last <see cref="ToleranceWindow"/>
+    /// epochs is below this (<see cref="ConvergenceRule"/>); 0 runs every one of the layer's epochs.
+    /// </summary>
+    public double Tolerance { get; init; }
+
+    /// <summary>Epochs the relative change of <see cref="Tolerance"/> is averaged over.</summary>
+    public int ToleranceWindow { get; init; } = 2;
+
     /// <summary>Filter update: CG steps (CG + normalise) or projected-gradient iterations.</summary>
     public int FilterSteps { get; init; } = 3;
 
@@ -238,6 +250,8 @@ public sealed record TrainingSpec
         if (ZCgSteps < 1 || ZCgSteps > 1000) throw new SpecException($"z-cg-steps = {ZCgSteps}; allowed 1..1000.", "z-cg-steps");
         if (FistaIterations < 1 || FistaIterations > 100_000) throw new SpecException($"fista-iterations = {FistaIterations}; allowed 1..100000.", "fista-iterations");
         if (!(FistaTolerance >= 0) || double.IsInfinity(FistaTolerance)) throw new SpecException($"fista-tolerance = {FistaTolerance}; allowed: a finite number ≥ 0.", "fista-tolerance");
+        if (!(Tolerance >= 0 && Tolerance < 1)) throw new SpecException($"tolerance = {Tolerance}; allowed [0, 1) (0: run every epoch).", "tolerance");
+        if (ToleranceWindow is < 1 or > 1000) throw new SpecException($"tolerance-window = {ToleranceWindow}; allowed 1..1000.", "tolerance-window");
         if (FilterSteps < 1 || FilterSteps > 10_000) throw new SpecException($"filter-steps = {FilterSteps}; allowed 1..10000.", "filter-steps");
         if (ZeroMeanFilters && FilterSolver != FilterSolver.ProjectedGradient)
             throw new SpecException("zero-mean filters need --filter-solver projected.", "zero-mean");

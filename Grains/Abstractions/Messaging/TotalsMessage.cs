@@ -31,4 +31,5 @@ public sealed record EpochMetricsMessage
     [Id(6)] public double PsnrDb { get; init; }
     [Id(7)] public double Seconds { get; init; }
     [Id(8)] public int Images { get; init; }
+    [Id(9)] public double RelativeChange { get; init; } = double.NaN;
 }

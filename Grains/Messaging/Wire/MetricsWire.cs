@@ -34,8 +34,9 @@ public static class MetricsWire
         PsnrDb = m.PsnrDb,
         Seconds = m.Seconds,
         Images = m.Images,
+        RelativeChange = m.RelativeChange,
     };
 
     public static EpochMetrics ToMetrics(this EpochMetricsMessage m) =>
-        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images);
+        new(m.Layer, m.Epoch, m.Objective, m.DataTerm, m.SparsityTerm, m.NonzeroFraction, m.PsnrDb, m.Seconds, m.Images, m.RelativeChange);
 }

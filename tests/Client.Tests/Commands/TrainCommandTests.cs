@@ -81,7 +81,7 @@ public class TrainCommandTests
     [InlineData(new[] { "--lambda", "NaN" }, "lambda")]
     [InlineData(new[] { "--p", "1.5" }, "p = 1.5")]
     [InlineData(new[] { "--maps", "0" }, "maps = 0")]
-    [InlineData(new[] { "--epochs", "0" }, "epochs = 0")]
+    [InlineData(new[] { "--epochs", "-1" }, "epochs = -1")]
     [InlineData(new[] { "--filter", "300" }, "filter size")]
     [InlineData(new[] { "--solver", "admm" }, "--solver: 'admm'")]
     [InlineData(new[] { "--maps", "9,45", "--epochs", "1,2,3" }, "--epochs: 3 values for 2 layers")]
@@ -89,7 +89,7 @@ public class TrainCommandTests
     [InlineData(new[] { "--detach" }, "--detach needs --cluster")]
     [InlineData(new[] { "--solver", "cd", "--p", "1", "--filter", "7", "--tile", "20" }, "tile = 20; allowed 26..65536")]
     [InlineData(new[] { "--solver", "cd", "--p", "1", "--tile", "5000" }, "--tile 5000: a 5000×5000 tile is larger than the largest image accepted (--max-pixels 16000000); allowed up to 4000")]
-    [InlineData(new[] { "--tile", "64" }, "add --solver cd")]
+    [InlineData(new[] { "--solver", "fista", "--p", "1", "--tile", "64" }, "add --solver cd")]
     public async Task Train_BadInput_FailsWithOneLineNamingTheProblem(string[] flags, string expected)
     {
         using var temp = new TempFolder();

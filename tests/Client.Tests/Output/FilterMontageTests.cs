@@ -22,9 +22,11 @@ public class FilterMontageTests
         byte[] png = FilterMontage.Render(RandomFilters(9, 1, 7, seed: 1));
 
         var picture = new Picture(png);
-        // 6 px margins, three 42 px tiles (7 × 6) and two 2 px gaps each way.
-        Assert.Equal((142, 142), (picture.Width, picture.Height));
-        Assert.Equal(Background, picture[6 + 42, 6]); // the gap after the first tile
+        // 6 px margins, three 42 px tiles (7 × 6) and two 4 px gaps each way; each tile framed in the gap.
+        Assert.Equal((146, 146), (picture.Width, picture.Height));
+        Assert.Equal(((byte)16, (byte)16, (byte)16), picture[6 + 42, 6]); // the first tile's frame
+        Assert.Equal(Background, picture[6 + 43, 6]); // the gap between frames
+        Assert.Equal(((byte)16, (byte)16, (byte)16), picture[6 + 46 - 1, 6]); // the second tile's frame
     }
 
     [Fact]
@@ -60,6 +62,26 @@ public class FilterMontageTests
             Assert.Equal(((byte)0, (byte)0, (byte)0), picture[x0 + 6, 6]);
             Assert.Equal(((byte)0, (byte)0, (byte)0), picture[x0 + 41, 6 + 41]);
         }
+    }
+
+    [Fact]
+    public void Render_ZeroInAnyFilter_IsMidGrey()
+    {
+        // Every value ≥ 0: a min-to-max stretch would paint the zeros black; around zero they are mid grey.
+        var filters = new FilterBank(1, 1, 7);
+        filters.Plane(0, 0).Fill(0.5f);
+        filters[0, 0, 0, 0] = 2f;
+        filters[0, 0, 6, 6] = 0f;
+
+        var picture = new Picture(FilterMontage.Render(filters));
+
+        FilterMontage.Layout layout = FilterMontage.Measure(filters);
+        (byte zero, _, _) = picture[layout.GridLeft + 41, 6 + 41];
+        (byte quarter, _, _) = picture[layout.GridLeft + 20, 6 + 20];
+        (byte top, _, _) = picture[layout.GridLeft, 6];
+        Assert.InRange(zero, 126, 129);
+        Assert.InRange(quarter, 158, 161); // 0.5 of a 2.0 extent: a quarter of the way from grey to white
+        Assert.Equal(255, top);
     }
 
     [Fact]

@@ -11,15 +11,15 @@ public class MetricsCsvTests
         EpochMetrics[] rows =
         [
             new(1, 1, 1234.5, 1000.25, 234.25, 0.0123, 24.5, 1.5, 5),
-            new(2, 3, 0.1 + 0.2, 1e-20, 3e21, 1, 30, 0.001, 12),
+            new(2, 3, 0.1 + 0.2, 1e-20, 3e21, 1, 30, 0.001, 12, 0.0125),
         ];
 
         string csv = MetricsCsv.Format(rows);
 
         Assert.Equal(
-            "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images\n" +
-            "1,1,1234.5,1000.25,234.25,0.0123,24.5,1.5,5\n" +
-            "2,3,0.30000000000000004,1E-20,3E+21,1,30,0.001,12\n",
+            "layer,epoch,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,seconds,images,relative_change\n" +
+            "1,1,1234.5,1000.25,234.25,0.0123,24.5,1.5,5,nan\n" +
+            "2,3,0.30000000000000004,1E-20,3E+21,1,30,0.001,12,0.0125\n",
             csv);
     }
 
@@ -28,7 +28,7 @@ public class MetricsCsvTests
     {
         string row = MetricsCsv.FormatRow(new EpochMetrics(1, 2, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 0, double.PositiveInfinity, 0, 1));
 
-        Assert.Equal("1,2,nan,inf,-inf,0,inf,0,1", row);
+        Assert.Equal("1,2,nan,inf,-inf,0,inf,0,1,nan", row);
     }
 
     [Fact]
@@ -40,6 +40,6 @@ public class MetricsCsvTests
 
         byte[] bytes = File.ReadAllBytes(path);
         Assert.Equal((byte)'l', bytes[0]);
-        Assert.Equal(MetricsCsv.Header + "\n1,1,2,1,1,0.5,10,3,4\n", File.ReadAllText(path));
+        Assert.Equal(MetricsCsv.Header + "\n1,1,2,1,1,0.5,10,3,4,nan\n", File.ReadAllText(path));
     }
 }

@@ -113,7 +113,7 @@ public class StagedOutputTests
         WriteRun(run, layers: 2);
 
         string[] files = [.. Directory.GetFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
-        Assert.Equal(["filters-L1.npy", "filters-L1.png", "filters-L2.npy", "filters-L2.png", "index.json", "metrics.csv", "model.json", "objective.png", "reconstruction-a_b-2.png", "reconstruction-a_b.png"], files);
+        Assert.Equal(["filters-L1.npy", "filters-L1.png", "filters-L2-pixels.png", "filters-L2.npy", "filters-L2.png", "index.json", "metrics.csv", "model.json", "objective.png", "reconstruction-a_b-2.png", "reconstruction-a_b.png"], files);
         Assert.Equal(["run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName));
     }
 

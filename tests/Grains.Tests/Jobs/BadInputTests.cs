@@ -177,12 +177,13 @@ public sealed class BadInputTests(BadInputCluster fixture)
     }
 
     [Fact]
-    public async Task Submit_ZeroEpochs_RejectedNamingEpochs()
+    public async Task Submit_NegativeEpochs_RejectedNamingEpochs()
     {
-        const string job = "bad-zero-epochs";
-        JobPlan plan = await WhileAnotherJobRunsAsync(job, () => SubmitAsync(job, Small() with { Layers = [new LayerSpec { Maps = 3, Epochs = 0 }] }));
+        // 0 epochs is valid (the random start, --epochs 0); below that is not.
+        const string job = "bad-negative-epochs";
+        JobPlan plan = await WhileAnotherJobRunsAsync(job, () => SubmitAsync(job, Small() with { Layers = [new LayerSpec { Maps = 3, Epochs = -1 }] }));
 
-        AssertRejected(plan, job, "epochs", "epochs = 0");
+        AssertRejected(plan, job, "epochs", "epochs = -1");
     }
 
     [Fact]

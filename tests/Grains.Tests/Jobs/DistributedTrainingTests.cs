@@ -225,7 +225,7 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         {
             "maps" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Maps = 0 }] }),
             "p" => SpecWire.Serialize(new TrainingSpec { Solver = InferenceSolver.Fista, Layers = [new LayerSpec { P = 0.8 }] }),
-            "epochs" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Epochs = 0 }] }),
+            "epochs" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Epochs = -1 }] }),
             _ => "{ not json",
         };
         string job = $"bad-spec-{field}";
