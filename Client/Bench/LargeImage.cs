@@ -52,7 +52,7 @@ internal static class LargeImage
         FilterSystem = FilterSystemKind.MatrixFree,
         Boundary = Boundary.Valid,
         Preprocessing = Preprocessing.Lcn,
-        Tile = settings.Tile,
+        CoordinateDescent = new() { Tile = settings.Tile },
     };
 
     /// <summary>Trains the spec's epochs on the one image with <paramref name="threads"/> threads.</summary>

@@ -3,6 +3,9 @@ using System.Globalization;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
+using Distributed.Compute.Imaging;
+using Distributed.Compute.Inference;
+using Distributed.Compute.Learning;
 
 namespace Distributed.Client.Bench;
 
@@ -73,13 +76,10 @@ internal static class SporcoB1
     {
         Layers = [new LayerSpec { Maps = 64, FilterSize = 8, Lambda = 1 / SporcoLambda, P = 1, Epochs = epochs }],
         Solver = settings.Solver,
-        FistaIterations = settings.FistaIterations,
-        FistaTolerance = 0,
-        CdSweeps = settings.CdSweeps,
-        CdTolerance = settings.CdTolerance,
+        Fista = new FistaOptions { MaxIterations = settings.FistaIterations, Tolerance = 0 },
+        CoordinateDescent = new CoordinateDescentOptions { MaxSweeps = settings.CdSweeps, Tolerance = settings.CdTolerance },
         FilterSolver = FilterSolver.ProjectedGradient,
-        ZeroMeanFilters = true,
-        FilterSteps = settings.FilterSteps,
+        FilterUpdate = new FilterUpdateOptions { Steps = settings.FilterSteps, ZeroMean = true },
         FilterSystem = FilterSystemKind.MatrixFree,
         Boundary = Boundary.Circular,
         Preprocessing = Preprocessing.None,

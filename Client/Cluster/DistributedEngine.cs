@@ -7,6 +7,7 @@ using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using ShardImage = Distributed.Grains.Abstractions.Shards.EncodedImage;
+using Distributed.Compute;
 using Distributed.Grains.Messaging.Payloads;
 using Distributed.Grains.Messaging.Telemetry;
 using Distributed.Grains.Messaging.Wire;

@@ -138,8 +138,8 @@ internal static class BenchCommand
             Compute.Tensors.Tensor3 image;
             try
             {
-                if (r.GetValue(size) is < 64 or > 16_384) throw new SpecException($"--size {r.GetValue(size)}; allowed 64..16384.", "size");
-                if (r.GetValue(threads) < 2) throw new SpecException($"--threads {r.GetValue(threads)}; allowed ≥ 2 (the other run has 1).", "threads");
+                if (r.GetValue(size) is < 64 or > 16_384) throw new Compute.SpecException($"--size {r.GetValue(size)}; allowed 64..16384.", "size");
+                if (r.GetValue(threads) < 2) throw new Compute.SpecException($"--threads {r.GetValue(threads)}; allowed ≥ 2 (the other run has 1).", "threads");
                 spec = LargeImage.Spec(new LargeImage.Settings(r.GetValue(size), r.GetValue(maps), r.GetValue(filter), r.GetValue(lambda), Math.Max(1, r.GetValue(epochs)), r.GetValue(tile)));
                 spec.Validate();
                 image = Preprocessor.ApplyToImage(LargeImage.Compose(TrainCommand.SamplesFolder(), r.GetValue(size)), spec.Preprocessing);
@@ -175,11 +175,11 @@ internal static class BenchCommand
                     await Measure("1 thread", 1, spec, run);
                 }
             }
-            await Measure("1 thread, untiled", 1, spec with { Tile = Compute.Inference.TilePlan.MaximumTile }, 0);
+            await Measure("1 thread, untiled", 1, spec with { CoordinateDescent = spec.CoordinateDescent with { Tile = Compute.Inference.TilePlan.MaximumTile } }, 0);
             double Median(IEnumerable<double> xs) => xs.Order().ElementAt(xs.Count() / 2);
             double PerEpoch(string name) => Median(runs[name].SelectMany(x => x.Epochs).Select(m => m.Seconds));
             double one = PerEpoch("1 thread"), parallelEpoch = PerEpoch($"{many} threads"), untiledEpoch = PerEpoch("1 thread, untiled");
-            int tileSide = spec.Tile > 0 ? spec.Tile : Compute.Inference.TilePlan.DefaultTile(r.GetValue(filter));
+            int tileSide = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(r.GetValue(filter));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"large-image {r.GetValue(size)}×{r.GetValue(size)}, {r.GetValue(maps)} maps of {r.GetValue(filter)}×{r.GetValue(filter)}, cd, tiles of {tileSide}: 1 thread {one:F2} s/epoch, {many} threads {parallelEpoch:F2} s/epoch (medians of {runs["1 thread"].Sum(x => x.Epochs.Count)} epochs); speed-up {one / parallelEpoch:F2}×; untiled 1 thread {untiledEpoch:F2} s/epoch"));
             // Epoch 1's objective is measured with the initial filters: the same problem solved untiled and tiled.

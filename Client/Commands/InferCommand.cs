@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Distributed.Client.Engines;
+using Distributed.Compute;
 using Distributed.Client.Output;
 using Distributed.Compute.Features;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Client.Commands;
 

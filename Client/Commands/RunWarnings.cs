@@ -1,5 +1,6 @@
 using System.Globalization;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Client.Commands;
 

@@ -7,6 +7,7 @@ using Distributed.Client.Output;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Training;
+using Distributed.Compute;
 
 namespace Distributed.Client.Commands;
 
@@ -37,8 +38,8 @@ internal static class TrainCommand
                 TrainingSpec trainingSpec = spec.Build(r);
                 long pixelLimit = r.GetValue(maxPixels);
                 if (pixelLimit < 1) throw new SpecException($"--max-pixels = {pixelLimit}; allowed ≥ 1 (the pixels of the largest image accepted).", "max-pixels");
-                if ((long)trainingSpec.Tile * trainingSpec.Tile > pixelLimit)
-                    throw new SpecException($"--tile {trainingSpec.Tile}: a {trainingSpec.Tile}×{trainingSpec.Tile} tile is larger than the largest image accepted (--max-pixels {pixelLimit}); allowed up to {(long)Math.Sqrt(pixelLimit)}.", "tile");
+                if ((long)trainingSpec.CoordinateDescent.Tile * trainingSpec.CoordinateDescent.Tile > pixelLimit)
+                    throw new SpecException($"--tile {trainingSpec.CoordinateDescent.Tile}: a {trainingSpec.CoordinateDescent.Tile}×{trainingSpec.CoordinateDescent.Tile} tile is larger than the largest image accepted (--max-pixels {pixelLimit}); allowed up to {(long)Math.Sqrt(pixelLimit)}.", "tile");
                 string[] given = ImageArguments(r.GetValue(images));
                 var input = new ImageInput(
                     ResolveImages(given, error),

@@ -1,3 +1,4 @@
+using Distributed.Compute;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
 
@@ -19,6 +20,7 @@ internal static class UserErrors
     /// <summary>The message's first line, with the exception's type when it is a cluster fault (their messages are terse).</summary>
     public static string Describe(Exception e)
     {
+        if (e is SpecException spec) return SpecOptions.Describe(spec);
         string first = e.Message.Split('\n', 2)[0].Trim();
         return IsClusterFault(e) ? $"{e.GetType().Name}: {first}" : first;
     }

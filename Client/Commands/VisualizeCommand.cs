@@ -7,6 +7,7 @@ using Distributed.Compute.Adaptive;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
+using Distributed.Compute;
 
 namespace Distributed.Client.Commands;
 

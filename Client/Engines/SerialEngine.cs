@@ -1,3 +1,4 @@
+using Distributed.Compute;
 using Distributed.Compute.Imaging;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
@@ -29,7 +30,11 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0) : ITr
 
     /// <summary>With --skip-bad, images too small for the spec's filters become warnings too (without it the shard refuses them, naming the spec field).</summary>
     public static ImageSet SkipTooSmall(ImageSet set, TrainingSpec spec, ImageLoadOptions options) =>
-        options.SkipBad ? set.Without(i => ImageSizeRequirement.Check(spec, i.Pixels.Rows, i.Pixels.Cols)?.Problem, skip: true) : set;
+        options.SkipBad
+            ? set.Without(i => ImageSizeRequirement.Check(spec, i.Pixels.Rows, i.Pixels.Cols) is { } small
+                ? Commands.SpecOptions.Describe(new SpecException(small.Problem, small.Field))
+                : null, skip: true)
+            : set;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Training;
+using Distributed.Compute;
 
 namespace Distributed.Client.Output;
 

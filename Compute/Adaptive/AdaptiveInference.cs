@@ -5,13 +5,6 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Adaptive;
 
 /// <summary>
-/// Pixel-space inference settings: FISTA's most iterations and relative-change tolerance (as <see cref="FistaOptions"/>),
-/// and how often the lower layers' switches are refreshed (every <see cref="SwitchRefreshInterval"/> iterations; 0 keeps
-/// them as given).
-/// </summary>
-public sealed record AdaptiveOptions(int MaxIterations = 50, double Tolerance = 1e-4, int SwitchRefreshInterval = 10);
-
-/// <summary>
 /// Inference of layer l's maps against the image (Zeiler, Taylor, Fergus 2011):
 /// <c>min_{z, s} λ/2 ‖R_l(s) z − y‖² + ‖z‖₁</c> with R_l = F_1 U_1 … F_l (<see cref="PixelOperator"/>) and s the switches
 /// of the pooled layers below.
@@ -39,9 +32,10 @@ public static class AdaptiveInference
     /// not pooled). Out: the refreshed switches. The arrays are overwritten in place.</param>
     /// <param name="z">In: the warm start. Out: the inferred maps.</param>
     /// <param name="power">In: this image's last power-iteration vector, shaped like z (all zero: none yet). Out: the new one.</param>
-    public static AdaptiveStats Run(AdaptiveWorkspace ws, IReadOnlyList<FilterBank> f, Tensor3 y, Tensor3 z, int[]?[] switches, Tensor3 power, double lambda, AdaptiveOptions options)
+    public static AdaptiveStats Run(AdaptiveWorkspace ws, IReadOnlyList<FilterBank> f, Tensor3 y, Tensor3 z, int[]?[] switches, Tensor3 power, double lambda, FistaOptions fista, AdaptiveOptions options)
     {
         ArgumentNullException.ThrowIfNull(ws);
+        ArgumentNullException.ThrowIfNull(fista);
         ArgumentNullException.ThrowIfNull(options);
         PixelOperator op = ws.Operator;
         op.Bottom.CheckImage(y, nameof(y));
@@ -56,7 +50,7 @@ public static class AdaptiveInference
         z.Data.CopyTo(w.Data, 0);
         double t = 1;
         int it = 0, accepted = 0, proposed = 0;
-        while (it < options.MaxIterations)
+        while (it < fista.MaxIterations)
         {
             bool refreshed = false;
             if (refreshes && it > 0 && it % options.SwitchRefreshInterval == 0)
@@ -87,7 +81,7 @@ public static class AdaptiveInference
             TensorPrimitives.MultiplyAdd(grad.Data, momentum, next.Data, w.Data);
             next.Data.CopyTo(z.Data, 0);
             t = tNext;
-            if (!refreshed && change <= options.Tolerance * options.Tolerance * SparseCodingObjective.SumOfSquares(z.Data)) break;
+            if (!refreshed && change <= fista.Tolerance * fista.Tolerance * SparseCodingObjective.SumOfSquares(z.Data)) break;
         }
         return new AdaptiveStats(Evaluate(ws, f, y, z, switches, lambda, it), proposed, accepted);
     }

@@ -1,5 +1,4 @@
 using Distributed.Compute.Tensors;
-using Distributed.Compute.Training;
 
 namespace Distributed.Compute.Imaging;
 
@@ -19,9 +18,9 @@ public sealed record PreprocessOptions
 
     public void Validate()
     {
-        if (!(StdFloor > 0) || double.IsInfinity(StdFloor)) throw new SpecException($"std floor = {StdFloor}; allowed: a finite number > 0.", "std-floor");
-        if (!(HighpassLambda >= 0) || double.IsInfinity(HighpassLambda)) throw new SpecException($"high-pass lambda = {HighpassLambda}; allowed: a finite number ≥ 0.", "highpass-lambda");
-        if (HighpassPad is < 0 or > 4096) throw new SpecException($"high-pass pad = {HighpassPad}; allowed 0..4096.", "highpass-pad");
+        SpecException.CheckFinite("preprocess.stdFloor", StdFloor, 0, strict: true);
+        SpecException.CheckFinite("preprocess.highpassLambda", HighpassLambda, 0, strict: false);
+        SpecException.CheckRange("preprocess.highpassPad", HighpassPad, 0, 4096);
     }
 }
 
@@ -64,7 +63,7 @@ public static class Preprocessor
             Preprocessing.Lcn => LocalContrastNormalize(RemovePlaneMeans(image), options.StdFloor),
             Preprocessing.Highpass => Highpass(image, options.HighpassLambda, options.HighpassPad),
             Preprocessing.None => image.Clone(),
-            _ => throw new SpecException($"preprocess = {mode}; allowed lcn, highpass, none.", "preprocess"),
+            _ => throw SpecException.OutOfRange("preprocessing", mode, "lcn, highpass, none"),
         };
     }
 

@@ -8,18 +8,6 @@ using Distributed.Compute.Tensors;
 namespace Distributed.Compute.Inference;
 
 /// <summary>
-/// Coordinate-descent settings: most sweeps over the segments, and the stopping rule: a sweep in which no coefficient
-/// would move by more than <see cref="Tolerance"/> · max|z| ends the solve (tolerances below
-/// <see cref="CoordinateDescentInference.ToleranceFloor"/> act as the floor).
-/// </summary>
-/// <para>
-/// <see cref="Tile"/>: the side of the spatial tiles of one image's solve (<see cref="TilePlan"/>), 0 for
-/// <see cref="TilePlan.DefaultTile"/> (images under twice that stay whole). The tiles run on the layer operator's threads;
-/// the result depends on the tiles, not on the threads.
-/// </para>
-public sealed record CoordinateDescentOptions(int MaxSweeps = 100, double Tolerance = 1e-3, int Tile = 0);
-
-/// <summary>
 /// Locally greedy coordinate descent (LGCD; Moreau, Oudre and Vayatis 2018, the inner solver of DiCoDiLe) for one image,
 /// p = 1, either boundary: <c>min_z λ/2 ‖F z − y‖² + ‖z‖₁</c>.
 /// <para>

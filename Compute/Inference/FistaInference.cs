@@ -3,9 +3,6 @@ using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Inference;
 
-/// <summary>FISTA settings: most iterations, and the relative-change stopping rule ‖z_t − z_{t−1}‖ ≤ tol · ‖z_t‖.</summary>
-public sealed record FistaOptions(int MaxIterations = 50, double Tolerance = 1e-4);
-
 /// <summary>
 /// FISTA (Beck and Teboulle 2009) for one image, p = 1: <c>min_z λ/2 ‖F z − y‖² + ‖z‖₁</c>.
 /// Step 1/L with L = λ‖FᵀF‖ from power iteration (cached per filter version), then
@@ -53,7 +50,7 @@ public static class FistaInference
     public static double NormalOperatorNorm(InferenceWorkspace ws, FilterBank f, long filterVersion)
     {
         if (ws.Lipschitz is { } cached && cached.Version == filterVersion) return cached.Value;
-        if (SpectralBound.NormalOperatorNorm(f) is { } exact)
+        if (SpectralBound.NormalOperatorNorm(f, ws.Geometry) is { } exact)
         {
             ws.Lipschitz = (filterVersion, exact * 1.001);
             return exact * 1.001;

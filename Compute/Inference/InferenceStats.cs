@@ -1,4 +1,3 @@
-using Distributed.Compute.Training;
 
 namespace Distributed.Compute.Inference;
 

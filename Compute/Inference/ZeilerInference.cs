@@ -3,9 +3,6 @@ using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Inference;
 
-/// <summary>Zeiler-mode settings: the β continuation β_t = β0 · β_inc^t and the work done per β.</summary>
-public sealed record ZeilerOptions(double Beta0 = 1, double BetaIncrease = 10, int BetaSteps = 6, int RoundsPerBeta = 1, int CgSteps = 2);
-
 /// <summary>One step of Zeiler inference, for observers: E_β = λ/2‖Fz − y‖² + β/2‖z − x‖² + Σ|x|^p after it.</summary>
 public readonly record struct ZeilerStep(int BetaIndex, double Beta, bool IsXStep, double Energy);
 

@@ -14,7 +14,7 @@ namespace Distributed.Compute.Operators;
 /// </para>
 /// Sums are accumulated in float per image and added in the caller's order, so a fixed order gives a fixed result.
 /// </summary>
-public sealed class FilterNormalEquations : Learning.IFilterSystem
+public sealed class FilterNormalEquations : IFilterSystem
 {
     private readonly int[] _pairIndex; // [K, K] → pair index or −1
 
@@ -144,7 +144,7 @@ public sealed class FilterNormalEquations : Learning.IFilterSystem
             }
     }
 
-    ValueTask Learning.IFilterSystem.ApplyAsync(FilterBank f, FilterBank destination, CancellationToken cancellationToken)
+    ValueTask IFilterSystem.ApplyAsync(FilterBank f, FilterBank destination, CancellationToken cancellationToken)
     {
         Apply(f, destination);
         return ValueTask.CompletedTask;

@@ -1,6 +1,7 @@
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Training;
 

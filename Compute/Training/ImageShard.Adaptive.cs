@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Training;
 
@@ -79,8 +80,7 @@ public sealed partial class ImageShard
             int[]?[] switches = state.Working[layer];
             long started = Stopwatch.GetTimestamp();
             LayerSpec spec = _spec.Layers[layer];
-            AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, switches, power, spec.Lambda,
-                new AdaptiveOptions(_spec.FistaIterations, _spec.FistaTolerance, _spec.SwitchRefreshInterval));
+            AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, switches, power, spec.Lambda, _spec.Fista, _spec.Adaptive);
             FilterBank? rhs = null;
             if (request.Statistics == FilterStatistics.RightHandSide)
             {

@@ -232,10 +232,9 @@ public sealed partial class ImageShard
         LayerSpec l = _spec.Layers[layer];
         return _spec.Solver switch
         {
-            InferenceSolver.Fista => FistaInference.Run(ws, f, version, y, z, l.Lambda, new FistaOptions(_spec.FistaIterations, _spec.FistaTolerance)),
-            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, new CoordinateDescentOptions(_spec.CdSweeps, _spec.CdTolerance, _spec.Tile)),
-            _ => ZeilerInference.Run(ws, f, y, z, l.Lambda, l.P,
-                new ZeilerOptions(_spec.Beta0, _spec.BetaIncrease, _spec.BetaSteps, _spec.RoundsPerBeta, _spec.ZCgSteps)),
+            InferenceSolver.Fista => FistaInference.Run(ws, f, version, y, z, l.Lambda, _spec.Fista),
+            InferenceSolver.CoordinateDescent => CoordinateDescentInference.Run(ws, f, version, y, z, l.Lambda, _spec.CoordinateDescent),
+            _ => ZeilerInference.Run(ws, f, y, z, l.Lambda, l.P, _spec.Zeiler),
         };
     }
 

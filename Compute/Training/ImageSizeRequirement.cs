@@ -16,7 +16,7 @@ public static class ImageSizeRequirement
         ArgumentNullException.ThrowIfNull(spec);
         int s = spec.Layers[0].FilterSize;
         if (s > rows || s > cols)
-            return ($"filter size {s} is larger than the image ({cols}×{rows}).", "filter");
+            return ($"{LayerSpec.Field}.filterSize = {s} is larger than the image ({cols}×{rows}).", $"{LayerSpec.Field}.filterSize");
         if (spec.Solver == InferenceSolver.CoordinateDescent && spec.Boundary == Boundary.Circular)
         {
             // Circular maps keep the image's size on every layer; the FᵀF stencil needs 2s−1 of them per side.

@@ -24,7 +24,7 @@ public static class ModelGeometry
         {
             LayerSpec layer = spec.Layers[j];
             if (layer.FilterSize > rows || layer.FilterSize > cols)
-                throw new SpecException($"layer {j + 1}: filter size {layer.FilterSize} is larger than its input ({cols}×{rows}{(j > 0 ? " after the layers below" : "")}); use smaller filters or pools, or larger images.", "filter");
+                throw new SpecException($"layer {j + 1}: layers.filterSize = {layer.FilterSize} is larger than its input ({cols}×{rows}{(j > 0 ? " after the layers below" : "")}); use smaller filters or pools, or larger images.", "layers.filterSize");
             var geometry = new LayerGeometry(planes, layer.Maps, layer.FilterSize, rows, cols, spec.Boundary);
             layers.Add(new LayerOperator(geometry, spec.ConnectivityFor(j, planes)));
             if (j == depth - 1) break;

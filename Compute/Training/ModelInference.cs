@@ -1,3 +1,4 @@
+using Distributed.Compute.Inference;
 namespace Distributed.Compute.Training;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Training;
 
@@ -171,9 +172,9 @@ public sealed class Trainer
         try
         {
             if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterSteps, _spec.ZeroMeanFilters, ct, EigenvectorFor(layer, f));
+                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterUpdate.Steps, _spec.FilterUpdate.ZeroMean, ct, EigenvectorFor(layer, f));
             else
-                await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterSteps, Seed(layer, step + 17), ct);
+                await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterUpdate.Steps, Seed(layer, step + 17), ct);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using Distributed.Compute.Tensors;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Training;
 

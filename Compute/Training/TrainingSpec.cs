@@ -1,5 +1,9 @@
+using System.Text.Json.Serialization;
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
+using Distributed.Compute.Imaging;
+using Distributed.Compute.Inference;
+using Distributed.Compute.Learning;
 
 namespace Distributed.Compute.Training;
 
@@ -65,19 +69,6 @@ public enum FilterSystemKind
     MatrixFree,
 }
 
-/// <summary>Image preprocessing before layer 1.</summary>
-public enum Preprocessing
-{
-    /// <summary>Per-plane mean removal, local contrast normalisation (5×5 Gaussian, σ = 1.591, std floor 1).</summary>
-    Lcn,
-
-    /// <summary>SPORCO: image minus its Tikhonov low-pass (λ = 5).</summary>
-    Highpass,
-
-    /// <summary>Scale to [0, 1] only.</summary>
-    None,
-}
-
 /// <summary>Which maps connect to which input planes.</summary>
 public enum ConnectivityKind
 {
@@ -89,6 +80,9 @@ public enum ConnectivityKind
 /// <summary>One layer of the network. Defaults are the 2010 toolbox's layer 1.</summary>
 public sealed record LayerSpec
 {
+    /// <summary>The layers' name in the spec; a layer's fields are reported as <c>layers.lambda</c> etc.</summary>
+    public const string Field = "layers";
+
     /// <summary>Feature maps K (9 for layer 1, 45 for layer 2).</summary>
     public int Maps { get; init; } = 9;
 
@@ -124,12 +118,18 @@ public sealed record LayerSpec
     public void Validate(int index)
     {
         string at = $"layer {index + 1}";
-        if (Maps < 1 || Maps > 4096) throw new SpecException($"{at}: maps = {Maps}; allowed 1..4096.", "maps");
-        if (FilterSize < 1 || FilterSize > 64) throw new SpecException($"{at}: filter size = {FilterSize}; allowed 1..64.", "filter");
-        if (!(Lambda > 0) || double.IsInfinity(Lambda)) throw new SpecException($"{at}: lambda = {Lambda}; allowed: a finite number > 0.", "lambda");
-        if (!(P > 0 && P <= 1)) throw new SpecException($"{at}: p = {P}; allowed (0, 1].", "p");
-        if (Epochs < 0 || Epochs > 100_000) throw new SpecException($"{at}: epochs = {Epochs}; allowed 0..100000 (0: keep the random initial filters).", "epochs");
+        if (Maps is < 1 or > 4096) throw Range("maps", Maps, "1..4096");
+        if (FilterSize is < 1 or > 64) throw Range("filterSize", FilterSize, "1..64");
+        if (!(Lambda > 0) || double.IsInfinity(Lambda)) throw Range("lambda", Lambda, "a finite number > 0");
+        if (!(P > 0 && P <= 1)) throw Range("p", P, "(0, 1]");
+        if (Epochs is < 0 or > 100_000) throw Range("epochs", Epochs, "0..100000 (0: keep the random initial filters)");
         Pool?.Validate(at);
+
+        SpecException Range(string field, IFormattable value, string allowed)
+        {
+            SpecException e = SpecException.OutOfRange($"{Field}.{field}", value, allowed);
+            return new SpecException($"{at}: {e.Message}", e.Field);
+        }
     }
 }
 
@@ -161,43 +161,17 @@ public sealed record TrainingSpec
     /// <summary>Seeds the filter initialisation, the epoch order and random connectivity.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>Zeiler mode: β0 of the continuation β_t = β0 · β_inc^t.</summary>
-    public double Beta0 { get; init; } = 1.0;
+    /// <summary>Zeiler-mode inference (<see cref="InferenceSolver.Zeiler"/>).</summary>
+    public ZeilerOptions Zeiler { get; init; } = new();
 
-    /// <summary>Zeiler mode: β_inc.</summary>
-    public double BetaIncrease { get; init; } = 10.0;
+    /// <summary>FISTA inference (<see cref="InferenceSolver.Fista"/>, and every layer of the adaptive model).</summary>
+    public FistaOptions Fista { get; init; } = new();
 
-    /// <summary>Zeiler mode: number of β values.</summary>
-    public int BetaSteps { get; init; } = 6;
+    /// <summary>Coordinate-descent inference (<see cref="InferenceSolver.CoordinateDescent"/>).</summary>
+    public CoordinateDescentOptions CoordinateDescent { get; init; } = new();
 
-    /// <summary>Zeiler mode: (x-step, z-step) rounds per β.</summary>
-    public int RoundsPerBeta { get; init; } = 1;
-
-    /// <summary>Zeiler mode: CG steps of each z-step.</summary>
-    public int ZCgSteps { get; init; } = 2;
-
-    /// <summary>FISTA: most iterations per inference.</summary>
-    public int FistaIterations { get; init; } = 50;
-
-    /// <summary>FISTA: stop when ‖z_t − z_{t−1}‖ ≤ tol · ‖z_t‖.</summary>
-    public double FistaTolerance { get; init; } = 1e-4;
-
-    /// <summary>Coordinate descent: most sweeps over the map segments per inference.</summary>
-    public int CdSweeps { get; init; } = 100;
-
-    /// <summary>Coordinate descent: stop after a sweep in which no coefficient would move by more than tol · max|z|.</summary>
-    public double CdTolerance { get; init; } = 1e-3;
-
-    /// <summary>
-    /// Coordinate descent: the side of the spatial tiles one image's maps are cut into (DiCoDiLe), 0 for the default
-    /// (<see cref="Inference.TilePlan.DefaultTile"/>: 256). A tile is at least 2(2s−1) for the layers' largest filter s;
-    /// an image under twice the tile on both sides is solved whole. The tiles, not the threads, fix the result: spare
-    /// threads (fewer images than threads) run an image's tiles at once.
-    /// </summary>
-    public int Tile { get; init; }
-
-    /// <summary>Adaptive model: FISTA iterations between refreshes of the lower layers' switches (0: keep them fixed).</summary>
-    public int SwitchRefreshInterval { get; init; } = 10;
+    /// <summary>The adaptive model's switch refreshes (<see cref="NetworkModel.Adaptive"/>).</summary>
+    public AdaptiveOptions Adaptive { get; init; } = new();
 
     /// <summary>
     /// Stop a layer once its objective's mean relative decrease per epoch over the last <see cref="ToleranceWindow"/>
@@ -208,17 +182,30 @@ public sealed record TrainingSpec
     /// <summary>Epochs the relative change of <see cref="Tolerance"/> is averaged over.</summary>
     public int ToleranceWindow { get; init; } = 2;
 
-    /// <summary>Filter update: CG steps (CG + normalise) or projected-gradient iterations.</summary>
-    public int FilterSteps { get; init; } = 3;
-
-    /// <summary>Projected-gradient filter update: constrain each filter to zero mean as well (SPORCO's problem).</summary>
-    public bool ZeroMeanFilters { get; init; }
+    /// <summary>The filter subproblem's solver, either <see cref="Training.FilterSolver"/>.</summary>
+    public FilterUpdateOptions FilterUpdate { get; init; } = new();
 
     /// <summary>
     /// Explicit A (shipped once an epoch) or matrix-free A·d products (a round trip per solver step). The adaptive
     /// model's layers above the first are always matrix-free: their A runs through the layers below.
     /// </summary>
     public FilterSystemKind FilterSystem { get; init; } = FilterSystemKind.Auto;
+
+    // The flat fields of specs written before the options became records (model.json files, persisted jobs): read
+    // into the records, never written. Each overrides one field of its record's current value, so a document that has
+    // both shapes keeps whichever comes last.
+    [JsonInclude] private double Beta0 { init => Zeiler = Zeiler with { Beta0 = value }; }
+    [JsonInclude] private double BetaIncrease { init => Zeiler = Zeiler with { BetaIncrease = value }; }
+    [JsonInclude] private int BetaSteps { init => Zeiler = Zeiler with { BetaSteps = value }; }
+    [JsonInclude] private int RoundsPerBeta { init => Zeiler = Zeiler with { RoundsPerBeta = value }; }
+    [JsonInclude] private int ZCgSteps { init => Zeiler = Zeiler with { CgSteps = value }; }
+    [JsonInclude] private int FistaIterations { init => Fista = Fista with { MaxIterations = value }; }
+    [JsonInclude] private double FistaTolerance { init => Fista = Fista with { Tolerance = value }; }
+    [JsonInclude] private int CdSweeps { init => CoordinateDescent = CoordinateDescent with { MaxSweeps = value }; }
+    [JsonInclude] private double CdTolerance { init => CoordinateDescent = CoordinateDescent with { Tolerance = value }; }
+    [JsonInclude] private int SwitchRefreshInterval { init => Adaptive = Adaptive with { SwitchRefreshInterval = value }; }
+    [JsonInclude] private int FilterSteps { init => FilterUpdate = FilterUpdate with { Steps = value }; }
+    [JsonInclude] private bool ZeroMeanFilters { init => FilterUpdate = FilterUpdate with { ZeroMean = value }; }
 
     /// <summary>Auto: the largest A shipped explicitly (16 MiB: 9 maps of 7×7 need 0.8 MB, 64 of 8×8 need 34 MB).</summary>
     public const long ExplicitGramLimitBytes = 16L << 20;
@@ -227,62 +214,57 @@ public sealed record TrainingSpec
 
     public void Validate()
     {
-        if (Layers is null || Layers.Count == 0) throw new SpecException("the network has no layers; give at least one (--maps).", "maps");
-        if (Layers.Count > 8) throw new SpecException($"{Layers.Count} layers; allowed 1..8.", "maps");
+        if (Layers is null || Layers.Count == 0) throw new SpecException($"the network has no layers; {LayerSpec.Field}: give at least one.", LayerSpec.Field);
+        if (Layers.Count > 8) throw new SpecException($"{LayerSpec.Field}: {Layers.Count} layers; allowed 1..8.", LayerSpec.Field);
         for (int i = 0; i < Layers.Count; i++) Layers[i].Validate(i);
         if (Solver is InferenceSolver.Fista or InferenceSolver.CoordinateDescent)
             for (int i = 0; i < Layers.Count; i++)
-                if (Layers[i].P != 1) throw new SpecException($"layer {i + 1}: p = {Layers[i].P}; the {SolverName} solver needs p = 1 (use --solver zeiler for p < 1).", "p");
-        if (CdSweeps < 1 || CdSweeps > 100_000) throw new SpecException($"cd-sweeps = {CdSweeps}; allowed 1..100000.", "cd-sweeps");
-        if (!(CdTolerance >= 0) || double.IsInfinity(CdTolerance)) throw new SpecException($"cd-tolerance = {CdTolerance}; allowed: a finite number ≥ 0.", "cd-tolerance");
-        if (Tile != 0)
+                if (Layers[i].P != 1) throw new SpecException($"layer {i + 1}: {LayerSpec.Field}.p = {Layers[i].P}; the {SolverName} solver needs p = 1 (the zeiler solver takes p < 1).", $"{LayerSpec.Field}.p");
+        Zeiler.Validate();
+        Fista.Validate();
+        CoordinateDescent.Validate();
+        if (CoordinateDescent.Tile != 0)
         {
+            string field = $"{CoordinateDescentOptions.Field}.tile";
             if (Solver != InferenceSolver.CoordinateDescent)
-                throw new SpecException($"tile = {Tile}: spatial tiles split coordinate descent; add --solver cd (or leave --tile out).", "tile");
+                throw new SpecException($"{field} = {CoordinateDescent.Tile}: spatial tiles split coordinate descent; use the cd solver (or leave the tile at 0).", field);
             int s = Layers.Max(l => l.FilterSize), minimum = Inference.TilePlan.MinimumTile(s);
-            if (Tile < minimum || Tile > Inference.TilePlan.MaximumTile)
-                throw new SpecException($"tile = {Tile}; allowed {minimum}..{Inference.TilePlan.MaximumTile} (at least 2(2s−1) for filter size {s}), or 0 to choose.", "tile");
+            if (CoordinateDescent.Tile < minimum)
+                throw new SpecException($"{field} = {CoordinateDescent.Tile}; allowed {minimum}..{Inference.TilePlan.MaximumTile} (at least 2(2s−1) for filter size {s}), or 0 for the default.", field);
         }
-        if (!(Beta0 > 0) || double.IsInfinity(Beta0)) throw new SpecException($"beta0 = {Beta0}; allowed: a finite number > 0.", "beta0");
-        if (!(BetaIncrease >= 1) || double.IsInfinity(BetaIncrease)) throw new SpecException($"beta-increase = {BetaIncrease}; allowed: a finite number ≥ 1.", "beta-increase");
-        if (BetaSteps < 1 || BetaSteps > 50) throw new SpecException($"beta-steps = {BetaSteps}; allowed 1..50.", "beta-steps");
-        if (RoundsPerBeta < 1 || RoundsPerBeta > 1000) throw new SpecException($"rounds-per-beta = {RoundsPerBeta}; allowed 1..1000.", "rounds-per-beta");
-        if (ZCgSteps < 1 || ZCgSteps > 1000) throw new SpecException($"z-cg-steps = {ZCgSteps}; allowed 1..1000.", "z-cg-steps");
-        if (FistaIterations < 1 || FistaIterations > 100_000) throw new SpecException($"fista-iterations = {FistaIterations}; allowed 1..100000.", "fista-iterations");
-        if (!(FistaTolerance >= 0) || double.IsInfinity(FistaTolerance)) throw new SpecException($"fista-tolerance = {FistaTolerance}; allowed: a finite number ≥ 0.", "fista-tolerance");
-        if (!(Tolerance >= 0 && Tolerance < 1)) throw new SpecException($"tolerance = {Tolerance}; allowed [0, 1) (0: run every epoch).", "tolerance");
-        if (ToleranceWindow is < 1 or > 1000) throw new SpecException($"tolerance-window = {ToleranceWindow}; allowed 1..1000.", "tolerance-window");
-        if (FilterSteps < 1 || FilterSteps > 10_000) throw new SpecException($"filter-steps = {FilterSteps}; allowed 1..10000.", "filter-steps");
-        if (ZeroMeanFilters && FilterSolver != FilterSolver.ProjectedGradient)
-            throw new SpecException("zero-mean filters need --filter-solver projected.", "zero-mean");
-        if (!Enum.IsDefined(Solver)) throw new SpecException($"solver = {Solver}; allowed zeiler, fista, cd.", "solver");
-        if (!Enum.IsDefined(Update)) throw new SpecException($"update = {Update}; allowed batch, online.", "update");
-        if (!Enum.IsDefined(Boundary)) throw new SpecException($"boundary = {Boundary}; allowed valid, circular.", "boundary");
-        if (!Enum.IsDefined(FilterSystem)) throw new SpecException($"filter-system = {FilterSystem}; allowed auto, explicit, matrix-free.", "filter-system");
-        if (!Enum.IsDefined(Preprocessing)) throw new SpecException($"preprocess = {Preprocessing}; allowed lcn, highpass, none.", "preprocess");
-        if (!Enum.IsDefined(Model)) throw new SpecException($"model = {Model}; allowed deconv, adaptive.", "model");
-        if (SwitchRefreshInterval < 0 || SwitchRefreshInterval > 100_000) throw new SpecException($"switch-refresh = {SwitchRefreshInterval}; allowed 0..100000 (0: fixed switches).", "switch-refresh");
+        Adaptive.Validate();
+        FilterUpdate.Validate();
+        if (!(Tolerance >= 0 && Tolerance < 1)) throw SpecException.OutOfRange("tolerance", Tolerance, "[0, 1) (0: run every epoch)");
+        if (ToleranceWindow is < 1 or > 1000) throw SpecException.OutOfRange("toleranceWindow", ToleranceWindow, "1..1000");
+        if (FilterUpdate.ZeroMean && FilterSolver != FilterSolver.ProjectedGradient)
+            throw new SpecException($"{FilterUpdateOptions.Field}.zeroMean: zero-mean filters need the projected filter solver.", $"{FilterUpdateOptions.Field}.zeroMean");
+        if (!Enum.IsDefined(Solver)) throw SpecException.OutOfRange("solver", Solver, "zeiler, fista, cd");
+        if (!Enum.IsDefined(Update)) throw SpecException.OutOfRange("update", Update, "batch, online");
+        if (!Enum.IsDefined(Boundary)) throw SpecException.OutOfRange("boundary", Boundary, "valid, circular");
+        if (!Enum.IsDefined(FilterSystem)) throw SpecException.OutOfRange("filterSystem", FilterSystem, "auto, explicit, matrix-free");
+        if (!Enum.IsDefined(Preprocessing)) throw SpecException.OutOfRange("preprocessing", Preprocessing, "lcn, highpass, none");
+        if (!Enum.IsDefined(Model)) throw SpecException.OutOfRange("model", Model, "deconv, adaptive");
         for (int i = 0; i < Layers.Count; i++)
         {
             if (Layers[i].Pool is not { } pool) continue;
             if (Model != NetworkModel.Adaptive)
-                throw new SpecException($"layer {i + 1}: pool = {pool}, but the deconv model has no pooling; use --model adaptive.", "pool");
+                throw new SpecException($"layer {i + 1}: {LayerSpec.Field}.pool = {pool}, but the deconv model has no pooling (the adaptive model has).", $"{LayerSpec.Field}.pool");
             if (i == Layers.Count - 1)
-                throw new SpecException($"layer {i + 1}: pool = {pool}, but it is the top layer: its pooled maps would feed no layer.", "pool");
+                throw new SpecException($"layer {i + 1}: {LayerSpec.Field}.pool = {pool}, but it is the top layer: its pooled maps would feed no layer.", $"{LayerSpec.Field}.pool");
         }
         if (Model == NetworkModel.Adaptive)
         {
             if (Solver != InferenceSolver.Fista)
-                throw new SpecException("the adaptive model infers every layer by ISTA/FISTA in pixel space; use --solver fista (and p = 1).", "solver");
+                throw new SpecException($"solver = {SolverName}; the adaptive model infers every layer by ISTA/FISTA in pixel space: it needs the fista solver (and p = 1).", "solver");
             if (Update != FilterUpdateSchedule.Batch)
-                throw new SpecException("the adaptive model learns filters from every image at once; use --update batch.", "update");
+                throw new SpecException("update = online; the adaptive model learns filters from every image at once: it needs batch updates.", "update");
         }
         for (int i = 1; i < Layers.Count; i++)
             if (Layers[i].Connectivity == ConnectivityKind.SinglesAndAllDoubles)
             {
                 int inputs = InputPlanes(i, 1), need = inputs + inputs * (inputs - 1) / 2;
                 if (Layers[i].Maps != need)
-                    throw new SpecException($"layer {i + 1}: singles-and-all-doubles over {inputs} input planes makes {need} maps, but maps = {Layers[i].Maps}.", "maps");
+                    throw new SpecException($"layer {i + 1}: singles-and-all-doubles over {inputs} input planes makes {need} maps, but {LayerSpec.Field}.maps = {Layers[i].Maps}.", $"{LayerSpec.Field}.maps");
             }
     }
 
@@ -306,7 +288,7 @@ public sealed record TrainingSpec
             ConnectivityKind.Full => Connectivity.Full(l.Maps, inputs),
             ConnectivityKind.SinglesAndAllDoubles => CheckedSinglesAndDoubles(layer, l.Maps, inputs),
             ConnectivityKind.RandomDoubles => Connectivity.RandomDoubles(l.Maps, inputs, Seed * 7919 + layer),
-            _ => throw new SpecException($"layer {layer + 1}: unknown connectivity {l.Connectivity}.", "connectivity"),
+            _ => throw SpecException.OutOfRange($"{LayerSpec.Field}.connectivity", l.Connectivity, "full, singles-and-all-doubles, random-doubles"),
         };
     }
 
@@ -314,13 +296,7 @@ public sealed record TrainingSpec
     {
         int need = inputs + inputs * (inputs - 1) / 2;
         if (maps != need)
-            throw new SpecException($"layer {layer + 1}: singles-and-all-doubles over {inputs} input planes makes {need} maps, but maps = {maps}.", "maps");
+            throw new SpecException($"layer {layer + 1}: singles-and-all-doubles over {inputs} input planes makes {need} maps, but {LayerSpec.Field}.maps = {maps}.", $"{LayerSpec.Field}.maps");
         return Connectivity.SinglesAndAllDoubles(inputs);
     }
-}
-
-/// <summary>An invalid training spec or input; <see cref="Field"/> names the offending field or flag.</summary>
-public sealed class SpecException(string message, string field) : ArgumentException(message)
-{
-    public string Field { get; } = field;
 }

@@ -1,3 +1,4 @@
+using Distributed.Compute.Operators;
 using System.Numerics.Tensors;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Tensors;

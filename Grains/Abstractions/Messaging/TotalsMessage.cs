@@ -1,4 +1,5 @@
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Grains.Abstractions.Messaging;
 

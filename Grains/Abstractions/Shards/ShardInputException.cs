@@ -14,6 +14,6 @@ public sealed class ShardInputException : Exception
         Field = field;
     }
 
-    /// <summary>The spec field or flag the problem is about: "images", "filter", …</summary>
+    /// <summary>The spec field or flag the problem is about: "images", "layers.filterSize", …</summary>
     [Id(0)] public string Field { get; init; }
 }

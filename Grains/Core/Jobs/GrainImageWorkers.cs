@@ -3,6 +3,7 @@ using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
+using Distributed.Compute;
 using Distributed.Grains.Shards.Protocol;
 using Distributed.Grains.Messaging.Payloads;
 using Distributed.Grains.Messaging.Telemetry;

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Distributed.Compute;
 using Distributed.Grains.Messaging.Payloads;
 using Distributed.Grains.Messaging.Telemetry;
 using Distributed.Grains.Messaging.Wire;

@@ -13,6 +13,7 @@ using Distributed.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Distributed.Compute;
 using Distributed.Grains.Messaging.Payloads;
 using Distributed.Grains.Messaging.Telemetry;
 using Distributed.Grains.Messaging.Wire;

@@ -1,5 +1,6 @@
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Grains.Messaging.Wire;
 

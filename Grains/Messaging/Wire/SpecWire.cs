@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Distributed.Compute.Training;
+using Distributed.Compute;
 
 using Distributed.Grains.Abstractions.Messaging;
 

@@ -132,10 +132,10 @@ public class SanityCommandTests(SmallRun run) : IClassFixture<SmallRun>
         var (skipped, _, skipError) = await ConsoleRun.RunAsync(["train", "--engine", "serial", "--images", images, "--out", outDir, "--skip-bad", .. SmallRun.Quick]);
 
         Assert.Equal(2, stopped);
-        Assert.Contains("tiny.pgm: filter size 7 is larger than the image (4×4)", stopError);
+        Assert.Contains("tiny.pgm: --filter = 7 is larger than the image (4×4)", stopError);
         Assert.True(skipped == 0, skipError);
         Assert.Contains("warning: ", skipError);
-        Assert.Contains("tiny.pgm: filter size 7 is larger than the image (4×4)", skipError);
+        Assert.Contains("tiny.pgm: --filter = 7 is larger than the image (4×4)", skipError);
         Assert.Equal(["one.png", "two.png"], Distributed.Client.Output.ModelFolder.Load(outDir).Manifest.Images);
     }
 

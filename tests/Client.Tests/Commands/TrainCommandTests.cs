@@ -77,19 +77,22 @@ public class TrainCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "--lambda", "0" }, "lambda")]
+    [InlineData(new[] { "--lambda", "0" }, "--lambda = 0; allowed a finite number > 0")]
     [InlineData(new[] { "--lambda", "NaN" }, "lambda")]
-    [InlineData(new[] { "--p", "1.5" }, "p = 1.5")]
-    [InlineData(new[] { "--maps", "0" }, "maps = 0")]
-    [InlineData(new[] { "--epochs", "-1" }, "epochs = -1")]
-    [InlineData(new[] { "--filter", "300" }, "filter size")]
+    [InlineData(new[] { "--p", "1.5" }, "--p = 1.5")]
+    [InlineData(new[] { "--maps", "0" }, "--maps = 0")]
+    [InlineData(new[] { "--epochs", "-1" }, "--epochs = -1")]
+    [InlineData(new[] { "--filter", "300" }, "--filter = 300; allowed 1..64")]
     [InlineData(new[] { "--solver", "admm" }, "--solver: 'admm'")]
+    [InlineData(new[] { "--fista-iterations", "0" }, "train: --fista-iterations = 0; allowed 1..100000.")]
+    [InlineData(new[] { "--cd-sweeps", "0" }, "train: --cd-sweeps = 0; allowed 1..100000.")]
+    [InlineData(new[] { "--beta-increase", "0.5" }, "train: --beta-increase = 0.5; allowed a finite number ≥ 1.")]
     [InlineData(new[] { "--maps", "9,45", "--epochs", "1,2,3" }, "--epochs: 3 values for 2 layers")]
     [InlineData(new[] { "--images", "/nonexistent/folder" }, "/nonexistent/folder")]
     [InlineData(new[] { "--detach" }, "--detach needs --cluster")]
     [InlineData(new[] { "--solver", "cd", "--p", "1", "--filter", "7", "--tile", "20" }, "tile = 20; allowed 26..65536")]
     [InlineData(new[] { "--solver", "cd", "--p", "1", "--tile", "5000" }, "--tile 5000: a 5000×5000 tile is larger than the largest image accepted (--max-pixels 16000000); allowed up to 4000")]
-    [InlineData(new[] { "--solver", "fista", "--p", "1", "--tile", "64" }, "add --solver cd")]
+    [InlineData(new[] { "--solver", "fista", "--p", "1", "--tile", "64" }, "--tile = 64: spatial tiles split coordinate descent; use the cd solver")]
     public async Task Train_BadInput_FailsWithOneLineNamingTheProblem(string[] flags, string expected)
     {
         using var temp = new TempFolder();

@@ -80,8 +80,8 @@ public class VisualizeCommandTests
     [Theory]
     [InlineData(new[] { "--pool", "3x3x2" }, "--pool: the deconv model has no pooling")]
     [InlineData(new[] { "--model", "adaptive", "--pool", "3x3x2,2x2x1" }, "--pool: 2 values for the 1 pairs of layers")]
-    [InlineData(new[] { "--model", "adaptive", "--pool", "3x3" , "--solver", "zeiler" }, "use --solver fista")]
-    [InlineData(new[] { "--model", "adaptive", "--pool", "3x0x2" }, "pool = 3x0x2")]
+    [InlineData(new[] { "--model", "adaptive", "--pool", "3x3" , "--solver", "zeiler" }, "--solver = zeiler")]
+    [InlineData(new[] { "--model", "adaptive", "--pool", "3x0x2" }, "--pool = 3x0x2")]
     [InlineData(new[] { "--model", "hierarchical" }, "--model: 'hierarchical'")]
     public async Task Train_BadAdaptiveFlags_FailWithOneLine(string[] flags, string expected)
     {

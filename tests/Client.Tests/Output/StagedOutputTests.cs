@@ -3,6 +3,7 @@ using Distributed.Client.Engines;
 using Distributed.Client.Output;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Client.Tests.Output;
 

@@ -58,7 +58,7 @@ public class AdaptiveInferenceTests
         var ws = new AdaptiveWorkspace(op);
         int[]?[] s = [(int[])truth[0]!.Clone()];
         var z = op.NewMaps();
-        AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, s, op.NewMaps(), 20, new AdaptiveOptions(200, 1e-6, 5));
+        AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, s, op.NewMaps(), 20, new FistaOptions { MaxIterations = 200, Tolerance = 1e-6 }, new AdaptiveOptions { SwitchRefreshInterval = 5 });
         op.Pools[0]!.CheckSwitches(s[0]!, "s");
         (InferenceStats fixedTruth, _) = Infer(op, f, y, interval: 0, start: truth[0]);
         Assert.True(result.Stats.Objective <= fixedTruth.Objective * 1.05,
@@ -71,7 +71,7 @@ public class AdaptiveInferenceTests
         MaxPool3D pool = op.Pools[0]!;
         int[] s = start is null ? Enumerable.Range(0, pool.PooledLength).Select(pool.FirstOf).ToArray() : (int[])start.Clone();
         var z = op.NewMaps();
-        AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, [s], op.NewMaps(), 20, new AdaptiveOptions(200, 1e-6, interval));
+        AdaptiveStats result = AdaptiveInference.Run(ws, f, y, z, [s], op.NewMaps(), 20, new FistaOptions { MaxIterations = 200, Tolerance = 1e-6 }, new AdaptiveOptions { SwitchRefreshInterval = interval });
         return (result.Stats, result);
     }
 }

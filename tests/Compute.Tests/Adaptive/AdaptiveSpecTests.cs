@@ -28,13 +28,13 @@ public class AdaptiveSpecTests
 
     public static TheoryData<string, string> Broken => new()
     {
-        { "pool-on-deconv", "pool" },
-        { "pool-on-top", "pool" },
-        { "pool-zero", "pool" },
+        { "pool-on-deconv", "layers.pool" },
+        { "pool-on-top", "layers.pool" },
+        { "pool-zero", "layers.pool" },
         { "zeiler", "solver" },
         { "online", "update" },
-        { "sad-mismatch", "maps" },
-        { "refresh", "switch-refresh" },
+        { "sad-mismatch", "layers.maps" },
+        { "refresh", "adaptive.switchRefreshInterval" },
     };
 
     [Theory]
@@ -49,7 +49,7 @@ public class AdaptiveSpecTests
             "zeiler" => Adaptive with { Solver = InferenceSolver.Zeiler, Layers = Adaptive.Layers.Select(l => l with { P = 0.8 }).ToArray() },
             "online" => Adaptive with { Update = FilterUpdateSchedule.Online },
             "sad-mismatch" => Adaptive with { Layers = [Adaptive.Layers[0], Adaptive.Layers[1] with { Maps = 45 }] },
-            "refresh" => Adaptive with { SwitchRefreshInterval = -1 },
+            "refresh" => Adaptive with { Adaptive = new AdaptiveOptions { SwitchRefreshInterval = -1 } },
             _ => throw new ArgumentOutOfRangeException(nameof(defect)),
         };
         SpecException e = Assert.Throws<SpecException>(spec.Validate);

@@ -6,6 +6,7 @@ using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Tests.Imaging;
 using Distributed.Compute.Tests.Training;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Tests.Adaptive;
 
@@ -133,7 +134,7 @@ public class AdaptiveTrainingTests
     {
         Model = NetworkModel.Adaptive,
         Solver = InferenceSolver.Fista,
-        FistaIterations = 30,
+        Fista = new FistaOptions { MaxIterations = 30 },
         Layers =
         [
             new LayerSpec { Maps = 4, FilterSize = 5, P = 1, Lambda = 3, Epochs = 2, Pool = new PoolSize(2, 2, 2) },

@@ -1,6 +1,7 @@
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
+using Distributed.Compute;
 
 namespace Distributed.Compute.Tests.Adaptive;
 
@@ -156,8 +157,8 @@ public class MaxPool3DTests
     [InlineData("3x-1")]
     public void Parse_Malformed_ThrowsSpecExceptionNamingPool(string text)
     {
-        var e = Assert.Throws<Distributed.Compute.Training.SpecException>(() => PoolSize.Parse(text));
-        Assert.Equal("pool", e.Field);
+        var e = Assert.Throws<SpecException>(() => PoolSize.Parse(text));
+        Assert.Equal("layers.pool", e.Field);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Convolution;
 using Distributed.Compute.Tests.Operators;
 using Distributed.Compute.Tests.Reference;
@@ -8,17 +9,21 @@ public class Convolution2DTests
 {
     private const double Tolerance = 1e-5;
 
-    /// <summary>(width bits, rows, cols, s): rows and cols from 1 to 40 plus a few wide enough for 512-bit blocks.</summary>
+    /// <summary>(width bits, rows, cols, s) for every width × every shape: rows and cols from 1 to 40 plus a few wide enough for 512-bit blocks.</summary>
     public static TheoryData<int, int, int, int> Cases()
     {
         int[] rows = [1, 2, 3, 5, 7, 8, 9, 13, 16, 17, 24, 31, 33, 40, 6, 11];
         int[] cols = [40, 1, 17, 9, 33, 16, 2, 31, 8, 24, 3, 13, 5, 7, 70, 97];
         int[] widths = [512, 256, 128, 0];
         var data = new TheoryData<int, int, int, int>();
-        for (int n = 0; n < rows.Length; n++)
-            data.Add(widths[n % widths.Length], rows[n], cols[n], 1 + n * 7 % 11);
-        for (int s = 1; s <= 11; s++)
-            data.Add(widths[s % widths.Length], 12 + s, 29 + 2 * s, s);
+        // Every width on every shape: a width this machine lacks still runs (in software), so each path is checked here.
+        foreach (int bits in widths)
+        {
+            for (int n = 0; n < rows.Length; n++)
+                data.Add(bits, rows[n], cols[n], 1 + n * 7 % 11);
+            for (int s = 1; s <= 11; s++)
+                data.Add(bits, 12 + s, 29 + 2 * s, s);
+        }
         return data;
     }
 
@@ -53,6 +58,28 @@ public class Convolution2DTests
             TestData.AssertClose(NaiveConvolution.Correlate(x, rows, cols, k, s, flip, full: true), d, Tolerance,
                 $"{(flip ? "convolve" : "correlate")} full {rows}×{cols} s={s} at {bits} bits");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ValidAndFull_EveryPathOnGuardedMemory_NeverTouchOutsideTheirArguments(int bits, int rows, int cols, int s)
+    {
+        float[] x = TestData.RandomArray(rows * cols, seed: 81), k = TestData.RandomArray(s * s, seed: 82);
+        foreach (bool before in new[] { false, true })
+            foreach (bool flip in new[] { false, true })
+            {
+                // Inputs and output each end (or start) at an inaccessible page: any over-read or over-write faults.
+                using GuardedBuffer gx = GuardedBuffer.Of(x, before), gk = GuardedBuffer.Of(k, before);
+                using var full = new GuardedBuffer((rows + s - 1) * (cols + s - 1), before);
+                Convolution2D.Full(gx.Span, rows, cols, gk.Span, s, full.Span, flip, LayerKernelsTests.Path(bits));
+                TestData.AssertClose(NaiveConvolution.Correlate(x, rows, cols, k, s, flip, full: true), full.Span.ToArray(), Tolerance,
+                    $"guarded full {rows}×{cols} s={s} at {bits} bits");
+                if (s > rows || s > cols) continue;
+                using var valid = new GuardedBuffer((rows - s + 1) * (cols - s + 1), before);
+                Convolution2D.Valid(gx.Span, rows, cols, gk.Span, s, valid.Span, flip, LayerKernelsTests.Path(bits));
+                TestData.AssertClose(NaiveConvolution.Correlate(x, rows, cols, k, s, flip, full: false), valid.Span.ToArray(), Tolerance,
+                    $"guarded valid {rows}×{cols} s={s} at {bits} bits");
+            }
     }
 
     [Theory]

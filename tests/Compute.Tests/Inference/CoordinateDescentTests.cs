@@ -18,7 +18,7 @@ public class CoordinateDescentTests
         var (ws, f, y) = SolverTests.Problem(boundary, maps, inputs, s, rows, cols, seed: 31);
         const double lambda = 4;
         var z = ws.Geometry.NewMaps();
-        var stats = CoordinateDescentInference.Run(ws, f, 1, y, z, lambda, new CoordinateDescentOptions(100_000, 1e-6));
+        var stats = CoordinateDescentInference.Run(ws, f, 1, y, z, lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6 });
         Assert.True(stats.Nonzeros > 0 && stats.Nonzeros < z.Length, $"a degenerate test problem: {stats.Nonzeros} of {z.Length} nonzero.");
         AssertOptimal(ws, f, y, z, lambda);
     }
@@ -67,14 +67,14 @@ public class CoordinateDescentTests
         foreach (int sweeps in new[] { 1, 2, 3, 5, 10, 40 })
         {
             var z = ws.Geometry.NewMaps();
-            values.Add(CoordinateDescentInference.Run(ws, f, 1, y, z, lambda, new CoordinateDescentOptions(sweeps, 0)).Objective);
+            values.Add(CoordinateDescentInference.Run(ws, f, 1, y, z, lambda, new CoordinateDescentOptions { MaxSweeps = sweeps, Tolerance = 0 }).Objective);
         }
         for (int i = 1; i < values.Count; i++)
             Assert.True(values[i] <= values[i - 1] * (1 + 1e-6), $"E rose with more sweeps: {string.Join(", ", values)}.");
         var zc = ws.Geometry.NewMaps();
-        double converged = CoordinateDescentInference.Run(ws, f, 1, y, zc, lambda, new CoordinateDescentOptions(100_000, 1e-6)).Objective;
+        double converged = CoordinateDescentInference.Run(ws, f, 1, y, zc, lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6 }).Objective;
         var zf = ws.Geometry.NewMaps();
-        double fista = FistaInference.Run(ws, f, 1, y, zf, lambda, new FistaOptions(20_000, 1e-9)).Objective;
+        double fista = FistaInference.Run(ws, f, 1, y, zf, lambda, new FistaOptions { MaxIterations = 20_000, Tolerance = 1e-9 }).Objective;
         Assert.True(converged <= values[^1] * (1 + 1e-6), $"converged {converged} above 40 sweeps' {values[^1]}.");
         Assert.True(Math.Abs(converged - fista) <= 1e-5 * fista, $"coordinate descent {converged}, FISTA {fista}.");
     }

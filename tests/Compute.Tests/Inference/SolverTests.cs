@@ -18,7 +18,7 @@ public class SolverTests
         var (ws, f, y) = Problem(boundary, 3, 2, 5, 14, 12, seed: 3);
         var z = ws.Geometry.NewMaps();
         var steps = new List<ZeilerStep>();
-        ZeilerInference.Run(ws, f, y, z, 2.0, p, new ZeilerOptions(RoundsPerBeta: 3, CgSteps: 3), steps.Add);
+        ZeilerInference.Run(ws, f, y, z, 2.0, p, new ZeilerOptions { RoundsPerBeta = 3, CgSteps = 3 }, steps.Add);
         for (int i = 1; i < steps.Count; i++)
         {
             if (steps[i].BetaIndex != steps[i - 1].BetaIndex) continue;
@@ -48,10 +48,10 @@ public class SolverTests
         ws.Operator.Adjoint(y, f, fty);
         double critical = 1 / fty.Data.Max(MathF.Abs);
         var z = ws.Geometry.NewMaps();
-        var stats = FistaInference.Run(ws, f, 1, y, z, critical * 0.999, new FistaOptions(200, 0));
+        var stats = FistaInference.Run(ws, f, 1, y, z, critical * 0.999, new FistaOptions { MaxIterations = 200, Tolerance = 0 });
         Assert.True(z.Data.All(v => v == 0), $"expected all zeros at λ = 0.999 λ_crit; {stats.Nonzeros} nonzeros.");
         var z2 = ws.Geometry.NewMaps();
-        FistaInference.Run(ws, f, 1, y, z2, critical * 1.5, new FistaOptions(200, 0));
+        FistaInference.Run(ws, f, 1, y, z2, critical * 1.5, new FistaOptions { MaxIterations = 200, Tolerance = 0 });
         Assert.Contains(z2.Data, v => v != 0);
     }
 
@@ -64,7 +64,7 @@ public class SolverTests
         foreach (int iterations in new[] { 1, 5, 25, 200, 2000 })
         {
             var z = ws.Geometry.NewMaps();
-            double e = FistaInference.Run(ws, f, 1, y, z, 10, new FistaOptions(iterations, 0)).Objective;
+            double e = FistaInference.Run(ws, f, 1, y, z, 10, new FistaOptions { MaxIterations = iterations, Tolerance = 0 }).Objective;
             values.Add(e);
             Assert.True(e <= previous * (1 + 1e-6), $"objective rose with more iterations: {string.Join(", ", values)}.");
             previous = e;
@@ -88,8 +88,8 @@ public class SolverTests
         var y = geometry.NewImage();
         ws.Operator.Synthesize(planted, f, y);
         var z = geometry.NewMaps();
-        if (solver == InferenceSolver.Fista) FistaInference.Run(ws, f, 1, y, z, 20000, new FistaOptions(5000, 1e-10));
-        else CoordinateDescentInference.Run(ws, f, 1, y, z, 20000, new CoordinateDescentOptions(100_000, 1e-9));
+        if (solver == InferenceSolver.Fista) FistaInference.Run(ws, f, 1, y, z, 20000, new FistaOptions { MaxIterations = 5000, Tolerance = 1e-10 });
+        else CoordinateDescentInference.Run(ws, f, 1, y, z, 20000, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-9 });
         var yhat = geometry.NewImage();
         ws.Operator.Synthesize(z, f, yhat);
         double err = 0;

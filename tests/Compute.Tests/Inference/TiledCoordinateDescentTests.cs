@@ -23,7 +23,7 @@ public class TiledCoordinateDescentTests
         var threaded = WithThreads(ws, threads);
         Assert.True(TiledCoordinateDescent.Applies(ws.Geometry, TilePlan.Plan(ws.Geometry.MapRows, ws.Geometry.MapCols, tile, s)), "the case does not tile.");
         var z = ws.Geometry.NewMaps();
-        var stats = CoordinateDescentInference.Run(threaded, f, 1, y, z, Lambda, new CoordinateDescentOptions(100_000, 1e-6, tile));
+        var stats = CoordinateDescentInference.Run(threaded, f, 1, y, z, Lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6, Tile = tile });
         Assert.True(stats.Nonzeros > 0 && stats.Nonzeros < z.Length, $"a degenerate test problem: {stats.Nonzeros} of {z.Length} nonzero.");
         CoordinateDescentTests.AssertOptimal(ws, f, y, z, Lambda);
     }
@@ -35,9 +35,9 @@ public class TiledCoordinateDescentTests
     {
         var (ws, f, y) = SolverTests.Problem(boundary, 6, 1, 4, 36, 40, seed: 42);
         var untiled = ws.Geometry.NewMaps();
-        double expected = CoordinateDescentInference.Run(ws, f, 1, y, untiled, Lambda, new CoordinateDescentOptions(100_000, 1e-6)).Objective;
+        double expected = CoordinateDescentInference.Run(ws, f, 1, y, untiled, Lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6 }).Objective;
         var tiled = ws.Geometry.NewMaps();
-        double actual = CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, tiled, Lambda, new CoordinateDescentOptions(100_000, 1e-6, 14)).Objective;
+        double actual = CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, tiled, Lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6, Tile = 14 }).Objective;
         Assert.True(Math.Abs(actual - expected) <= 1e-5 * expected, $"tiled {actual}, untiled {expected}.");
         // The same optimum, so the same maps up to the tolerance (the problem is strictly convex on the support here).
         double largest = untiled.Data.Max(MathF.Abs);
@@ -51,7 +51,7 @@ public class TiledCoordinateDescentTests
         // The exchange hands moves over in tile order and each tile owns its buffers, so neither the thread count nor
         // the schedule can change a bit.
         var (ws, f, y) = SolverTests.Problem(Boundary.Valid, 5, 1, 3, 40, 36, seed: 43);
-        var options = new CoordinateDescentOptions(100_000, 1e-5, 10);
+        var options = new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-5, Tile = 10 };
         float[][] results = new[] { 1, 2, 4, 2 }.Select(threads =>
         {
             var z = ws.Geometry.NewMaps();
@@ -78,9 +78,9 @@ public class TiledCoordinateDescentTests
         // Warm starts load every tile's halo from the maps: an optimal start must stay optimal and move (almost) nothing.
         var (ws, f, y) = SolverTests.Problem(Boundary.Valid, 4, 1, 3, 26, 26, seed: 45);
         var z = ws.Geometry.NewMaps();
-        CoordinateDescentInference.Run(ws, f, 1, y, z, Lambda, new CoordinateDescentOptions(100_000, 1e-6));
+        CoordinateDescentInference.Run(ws, f, 1, y, z, Lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6 });
         var warm = z.Clone();
-        var stats = CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, warm, Lambda, new CoordinateDescentOptions(100_000, 1e-6, 10));
+        var stats = CoordinateDescentInference.Run(WithThreads(ws, 2), f, 1, y, warm, Lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6, Tile = 10 });
         Assert.True(stats.Iterations <= 2, $"{stats.Iterations} sweeps from an optimal start.");
         CoordinateDescentTests.AssertOptimal(ws, f, y, warm, Lambda);
     }

@@ -38,7 +38,7 @@ public class ConvergenceRuleTests
             Layers = [new LayerSpec { Maps = 4, FilterSize = 5, Epochs = 8, P = 1, Lambda = 3 }],
             Solver = InferenceSolver.CoordinateDescent,
             FilterSolver = FilterSolver.ProjectedGradient,
-            FilterSteps = 20,
+            FilterUpdate = new Distributed.Compute.Learning.FilterUpdateOptions { Steps = 20 },
             Tolerance = tolerance,
             ToleranceWindow = 2,
             Seed = 2,

@@ -20,7 +20,7 @@ public class ImageSizeRequirementTests
     {
         var problem = ImageSizeRequirement.Check(Spec, rows, cols);
 
-        Assert.Equal(($"filter size 5 is larger than the image ({cols}×{rows}).", "filter"), problem);
+        Assert.Equal(($"layers.filterSize = 5 is larger than the image ({cols}×{rows}).", "layers.filterSize"), problem);
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public class ImageSizeRequirementTests
 
         var e = Assert.Throws<SpecException>(() => shard.Add(0, "tiny.pgm", new Tensor3(1, 4, 6)));
 
-        Assert.Equal("tiny.pgm: filter size 5 is larger than the image (6×4).", e.Message);
-        Assert.Equal("filter", e.Field);
+        Assert.Equal("tiny.pgm: layers.filterSize = 5 is larger than the image (6×4).", e.Message);
+        Assert.Equal("layers.filterSize", e.Field);
     }
 }

@@ -1,3 +1,4 @@
+using Distributed.Compute.Imaging;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
@@ -11,8 +12,7 @@ public class ImageThreadsTests
     {
         Layers = [new LayerSpec { Maps = 4, FilterSize = 3, Lambda = 4, P = 1, Epochs = 2 }],
         Solver = InferenceSolver.CoordinateDescent,
-        CdTolerance = 1e-4,
-        Tile = 10,
+        CoordinateDescent = new() { Tolerance = 1e-4, Tile = 10 },
         FilterSolver = FilterSolver.ProjectedGradient,
         FilterSystem = FilterSystemKind.MatrixFree,
         Preprocessing = Preprocessing.None,
@@ -45,8 +45,8 @@ public class ImageThreadsTests
         {
             Layers = [new LayerSpec { Maps = 4, FilterSize = 5, Lambda = 2, P = solver == InferenceSolver.Zeiler ? 0.8 : 1, Epochs = 2 }],
             Solver = solver,
-            BetaSteps = 3,
-            FistaIterations = 10,
+            Zeiler = new() { BetaSteps = 3 },
+            Fista = new() { MaxIterations = 10 },
             Preprocessing = Preprocessing.None,
             Seed = 6,
         };
@@ -63,8 +63,8 @@ public class ImageThreadsTests
         // The same training with the image whole (a tile larger than it) and in tiles: the first epoch infers with the
         // same filters, so its objective must agree to the solver's tolerance.
         Tensor3 image = Synthetic.Random(1, 30, 26, 8);
-        TrainingSpec whole = Tiled with { Tile = 1000, CdTolerance = 1e-6, CdSweeps = 100_000 };
-        TrainingSpec tiled = Tiled with { CdTolerance = 1e-6, CdSweeps = 100_000 };
+        TrainingSpec whole = Tiled with { CoordinateDescent = new() { Tile = 1000, Tolerance = 1e-6, MaxSweeps = 100_000 } };
+        TrainingSpec tiled = Tiled with { CoordinateDescent = new() { Tile = 10, Tolerance = 1e-6, MaxSweeps = 100_000 } };
         double expected = (await new Trainer(whole, new LocalImageWorkers(whole, [("a", image)], 1, 2)).RunAsync()).Metrics[0].Objective;
         double actual = (await new Trainer(tiled, new LocalImageWorkers(tiled, [("a", image)], 1, 2)).RunAsync()).Metrics[0].Objective;
         Assert.True(Math.Abs(actual - expected) <= 1e-5 * expected, $"tiled {actual}, whole {expected}.");

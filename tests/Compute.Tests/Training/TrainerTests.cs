@@ -3,6 +3,7 @@ using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Training;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Compute.Tests.Training;
 
@@ -12,9 +13,9 @@ public class TrainerTests
     {
         Layers = [new LayerSpec { Maps = 8, FilterSize = 7, Lambda = 3, P = 1, Epochs = 40 }],
         Solver = InferenceSolver.Fista,
-        FistaIterations = 40,
+        Fista = new FistaOptions { MaxIterations = 40 },
         FilterSolver = FilterSolver.ProjectedGradient,
-        FilterSteps = 20,
+        FilterUpdate = new FilterUpdateOptions { Steps = 20 },
         Boundary = Boundary.Circular,
         Seed = 3,
     };
@@ -35,6 +36,68 @@ public class TrainerTests
         }
         var objectives = result.Metrics.Select(m => m.Objective).ToArray();
         Assert.True(objectives[^1] < 0.5 * objectives[0], $"objective should fall a lot: {objectives[0]} → {objectives[^1]}.");
+    }
+
+    [Theory]
+    [InlineData(InferenceSolver.Fista)]
+    [InlineData(InferenceSolver.CoordinateDescent)]
+    public async Task RunAsync_PlantedDictionary_RecoversThePlantedMaps(InferenceSolver solver)
+    {
+        // Filters are learned up to order, sign and shift; so are the maps. For each planted filter, the learned filter
+        // that matches it best must code the images with a map that matches the planted one (up to that shift and
+        // sign), and must not match another planted map. No preprocessing: the images are exactly F_true z_true, scaled.
+        var (images, truth, planted) = PlantedSet(Planted.Boundary, count: 6, size: 28, seed: 100);
+        TrainingSpec spec = Planted with { Solver = solver, Preprocessing = Compute.Imaging.Preprocessing.None };
+        TrainingResult result = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync();
+        LayerResult layer = result.Layers[0];
+        var geometry = new LayerGeometry(1, layer.Filters.Maps, 7, 28, 28, Planted.Boundary);
+        var ws = new InferenceWorkspace(new LayerOperator(geometry, Connectivity.Full(layer.Filters.Maps, 1)));
+        var recovered = images.Select(image =>
+        {
+            var y = image.Item2.Clone();
+            for (int i = 0; i < y.Length; i++) y.Data[i] *= layer.InputScale;
+            Tensor3 z = geometry.NewMaps();
+            FistaInference.Run(ws, layer.Filters, 1, y, z, spec.Layers[0].Lambda, new FistaOptions { MaxIterations = 500, Tolerance = 1e-6 });
+            return z;
+        }).ToList();
+
+        for (int k = 0; k < truth.Maps; k++)
+        {
+            int j = Enumerable.Range(0, layer.Filters.Maps).MaxBy(j => MaxShiftedCorrelation(truth.ReadPlane(k, 0), layer.Filters.ReadPlane(j, 0), 7));
+            double own = MapCorrelation(planted, k, recovered, j, geometry);
+            double other = Enumerable.Range(0, truth.Maps).Where(o => o != k).Max(o => MapCorrelation(planted, o, recovered, j, geometry));
+            Assert.True(own >= 0.85, $"{solver}: planted map {k} vs learned map {j}: best |correlation| over shifts {own:F3} < 0.85.");
+            Assert.True(other <= 0.5 * own, $"{solver}: learned map {j} matches another planted map ({other:F3}) about as well as its own ({own:F3}).");
+        }
+    }
+
+    /// <summary>
+    /// max over circular shifts (within a filter's width) of |⟨planted map k, shifted learned map j⟩| / norms, pooled
+    /// over every image.
+    /// </summary>
+    private static double MapCorrelation(List<Tensor3> planted, int k, List<Tensor3> learned, int j, LayerGeometry g)
+    {
+        int rows = g.MapRows, cols = g.MapCols, reach = g.FilterSize - 1;
+        double best = 0;
+        for (int du = -reach; du <= reach; du++)
+            for (int dv = -reach; dv <= reach; dv++)
+            {
+                double dot = 0, na = 0, nb = 0;
+                for (int i = 0; i < planted.Count; i++)
+                {
+                    ReadOnlySpan<float> a = planted[i].Data.AsSpan(k * rows * cols, rows * cols), b = learned[i].Data.AsSpan(j * rows * cols, rows * cols);
+                    for (int r = 0; r < rows; r++)
+                        for (int c = 0; c < cols; c++)
+                        {
+                            double x = a[r * cols + c], y = b[(r + du + rows) % rows * cols + (c + dv + cols) % cols];
+                            dot += x * y;
+                            na += x * x;
+                            nb += y * y;
+                        }
+                }
+                if (na > 0 && nb > 0) best = Math.Max(best, Math.Abs(dot) / Math.Sqrt(na * nb));
+            }
+        return best;
     }
 
     [Theory]
@@ -162,7 +225,7 @@ public class TrainerTests
     {
         // Mid-layer the warm start is lost; with FISTA run to a tight tolerance the maps barely depend on it.
         var (images, _) = PlantedImages(Boundary.Circular, count: 3, size: 16, seed: 13);
-        var spec = Planted with { Layers = [Planted.Layers[0] with { Epochs = 4 }], FistaIterations = 400, FistaTolerance = 1e-7 };
+        var spec = Planted with { Layers = [Planted.Layers[0] with { Epochs = 4 }], Fista = new FistaOptions { MaxIterations = 400, Tolerance = 1e-7 } };
         var recorder = new CheckpointRecorder();
         TrainingResult clean = await new Trainer(spec, new LocalImageWorkers(spec, images), recorder).RunAsync();
         TrainingResult resumed = await new Trainer(spec, new LocalImageWorkers(spec, images)).RunAsync(recorder.Checkpoints[1]);
@@ -215,7 +278,7 @@ public class TrainerTests
             new LayerSpec { Maps = 3, FilterSize = 3, Epochs = 2 },
             new LayerSpec { Maps = 6, FilterSize = 3, Epochs = 2, Connectivity = ConnectivityKind.SinglesAndAllDoubles },
         ],
-        BetaSteps = 3,
+        Zeiler = new ZeilerOptions { BetaSteps = 3 },
         Seed = 5,
     };
 
@@ -224,6 +287,13 @@ public class TrainerTests
     /// learned filter that is a shifted copy still fits in its window), with sparse random maps.
     /// </summary>
     internal static (List<(string, Tensor3)> Images, FilterBank Truth) PlantedImages(Boundary boundary, int count, int size, int seed, double density = 0.01)
+    {
+        var (images, truth, _) = PlantedSet(boundary, count, size, seed, density);
+        return (images, truth);
+    }
+
+    /// <summary><see cref="PlantedImages"/> with the planted maps each image was synthesised from.</summary>
+    internal static (List<(string, Tensor3)> Images, FilterBank Truth, List<Tensor3> Maps) PlantedSet(Boundary boundary, int count, int size, int seed, double density = 0.01)
     {
         var g = Connectivity.Full(4, 1);
         FilterBank core = FilterInitializer.Gaussian(g, 5, seed);
@@ -236,13 +306,16 @@ public class TrainerTests
         var geometry = new LayerGeometry(1, 4, 7, size, size, boundary);
         var op = new LayerOperator(geometry, g);
         var images = new List<(string, Tensor3)>();
+        var maps = new List<Tensor3>();
         for (int i = 0; i < count; i++)
         {
             var y = geometry.NewImage();
-            op.Synthesize(Synthetic.SparseMaps(geometry, density, seed * 100 + i), truth, y);
+            Tensor3 z = Synthetic.SparseMaps(geometry, density, seed * 100 + i);
+            op.Synthesize(z, truth, y);
             images.Add(($"planted-{i}", y));
+            maps.Add(z);
         }
-        return (images, truth);
+        return (images, truth, maps);
     }
 
     /// <summary>max over shifts of |⟨a, shift(b)⟩| / (‖a‖‖b‖): filters are learned only up to a shift.</summary>

@@ -1,3 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Distributed.Compute.Adaptive;
+using Distributed.Compute.Inference;
+using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
@@ -25,7 +31,7 @@ public class TrainingSpecTests
     {
         var spec = CoordinateDescent with { Layers = [CoordinateDescent.Layers[0] with { P = 0.8 }] };
         var e = Assert.Throws<SpecException>(spec.Validate);
-        Assert.Equal("p", e.Field);
+        Assert.Equal("layers.p", e.Field);
         Assert.Contains("cd solver needs p = 1", e.Message);
     }
 
@@ -35,26 +41,26 @@ public class TrainingSpecTests
     [InlineData(100, double.PositiveInfinity)]
     public void Validate_CoordinateDescentBudgetOutOfRange_NamesTheFlag(int sweeps, double tolerance)
     {
-        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { CdSweeps = sweeps, CdTolerance = tolerance }).Validate());
-        Assert.Equal(sweeps < 1 ? "cd-sweeps" : "cd-tolerance", e.Field);
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { CoordinateDescent = new CoordinateDescentOptions { MaxSweeps = sweeps, Tolerance = tolerance } }).Validate());
+        Assert.Equal(sweeps < 1 ? "coordinateDescent.maxSweeps" : "coordinateDescent.tolerance", e.Field);
     }
 
     [Theory]
-    [InlineData(17, "tile = 17; allowed 18..65536 (at least 2(2s−1) for filter size 5)")]
-    [InlineData(65_537, "tile = 65537; allowed 18..65536")]
+    [InlineData(17, "coordinateDescent.tile = 17; allowed 18..65536 (at least 2(2s−1) for filter size 5)")]
+    [InlineData(65_537, "65536")]
     public void Validate_TileOutsideItsRange_NamesTheBounds(int tile, string expected)
     {
-        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { Tile = tile }).Validate());
-        Assert.Equal("tile", e.Field);
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { CoordinateDescent = new() { Tile = tile } }).Validate());
+        Assert.Equal("coordinateDescent.tile", e.Field);
         Assert.Contains(expected, e.Message);
-        (CoordinateDescent with { Tile = 18 }).Validate();
+        (CoordinateDescent with { CoordinateDescent = new() { Tile = 18 } }).Validate();
     }
 
     [Fact]
     public void Validate_TileWithAnotherSolver_AsksForCd()
     {
-        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { Solver = InferenceSolver.Fista, Tile = 64 }).Validate());
-        Assert.Equal("tile", e.Field);
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { Solver = InferenceSolver.Fista, CoordinateDescent = new() { Tile = 64 } }).Validate());
+        Assert.Equal("coordinateDescent.tile", e.Field);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Distributed.Compute.Imaging;
 using Distributed.Compute.Training;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
+using Distributed.Compute.Inference;
 
 namespace Distributed.Grains.Tests.Jobs;
 
@@ -20,7 +21,7 @@ public sealed class AdaptiveDistributedTests(ClusterFixture fixture)
         {
             Model = NetworkModel.Adaptive,
             Solver = InferenceSolver.Fista,
-            FistaIterations = 30,
+            Fista = new FistaOptions { MaxIterations = 30 },
             Layers =
             [
                 new LayerSpec { Maps = 4, FilterSize = 5, P = 1, Lambda = 3, Epochs = 2, Pool = new PoolSize(2, 2, 2) },

@@ -140,7 +140,7 @@ public sealed class BadInputTests(BadInputCluster fixture)
         string job = $"bad-lambda-{(double.IsNaN(lambda) ? "nan" : lambda.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
         JobPlan plan = await WhileAnotherJobRunsAsync(job, () => SubmitAsync(job, Small() with { Layers = [new LayerSpec { Maps = 3, FilterSize = 5, Lambda = lambda }] }));
 
-        AssertRejected(plan, job, "lambda", "lambda");
+        AssertRejected(plan, job, "layers.lambda", "layers.lambda");
     }
 
     [Theory]
@@ -153,7 +153,7 @@ public sealed class BadInputTests(BadInputCluster fixture)
         string job = $"bad-p-{(double.IsNaN(p) ? "nan" : p.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
         JobPlan plan = await WhileAnotherJobRunsAsync(job, () => SubmitAsync(job, Small() with { Layers = [new LayerSpec { Maps = 3, FilterSize = 5, P = p }] }));
 
-        AssertRejected(plan, job, "p", "p = ");
+        AssertRejected(plan, job, "layers.p", "layers.p = ");
     }
 
     [Fact]
@@ -163,8 +163,8 @@ public sealed class BadInputTests(BadInputCluster fixture)
         TrainingSpec spec = Small() with { Layers = [new LayerSpec { Maps = 3, FilterSize = 11, Epochs = 1 }] };
         JobStatus status = await WhileAnotherJobRunsAsync(job, () => TrainUploadedAsync(job, spec, [("a.pgm", Pgm(16, 1)), ("tiny.pgm", Pgm(8, 2))]));
 
-        AssertFailed(status, "tiny.pgm", "filter size 11");
-        Assert.Equal("filter", status.ErrorField);
+        AssertFailed(status, "tiny.pgm", "layers.filterSize = 11");
+        Assert.Equal("layers.filterSize", status.ErrorField);
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class BadInputTests(BadInputCluster fixture)
         const string job = "bad-zero-maps";
         JobPlan plan = await WhileAnotherJobRunsAsync(job, () => SubmitAsync(job, Small() with { Layers = [new LayerSpec { Maps = 0 }] }));
 
-        AssertRejected(plan, job, "maps", "maps = 0");
+        AssertRejected(plan, job, "layers.maps", "layers.maps = 0");
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class BadInputTests(BadInputCluster fixture)
         const string job = "bad-negative-epochs";
         JobPlan plan = await WhileAnotherJobRunsAsync(job, () => SubmitAsync(job, Small() with { Layers = [new LayerSpec { Maps = 3, Epochs = -1 }] }));
 
-        AssertRejected(plan, job, "epochs", "epochs = -1");
+        AssertRejected(plan, job, "layers.epochs", "layers.epochs = -1");
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
+using Distributed.Compute.Learning;
 using Distributed.Grains.Messaging.Wire;
 
 namespace Distributed.Grains.Tests.Jobs;
@@ -89,9 +90,8 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
             Solver = InferenceSolver.CoordinateDescent,
             Boundary = Boundary.Circular,
             FilterSolver = FilterSolver.ProjectedGradient,
-            ZeroMeanFilters = true,
             FilterSystem = FilterSystemKind.MatrixFree,
-            FilterSteps = 10,
+            FilterUpdate = new FilterUpdateOptions { Steps = 10, ZeroMean = true },
         };
 
         EngineRun run = await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None)
@@ -215,20 +215,20 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
     }
 
     [Theory]
-    [InlineData("maps")]
-    [InlineData("p")]
-    [InlineData("epochs")]
+    [InlineData("layers.maps")]
+    [InlineData("layers.p")]
+    [InlineData("layers.epochs")]
     [InlineData("spec")]
     public async Task SubmitAsync_BadSpec_RejectedNamingTheField(string field)
     {
         string specJson = field switch
         {
-            "maps" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Maps = 0 }] }),
-            "p" => SpecWire.Serialize(new TrainingSpec { Solver = InferenceSolver.Fista, Layers = [new LayerSpec { P = 0.8 }] }),
-            "epochs" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Epochs = -1 }] }),
+            "layers.maps" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Maps = 0 }] }),
+            "layers.p" => SpecWire.Serialize(new TrainingSpec { Solver = InferenceSolver.Fista, Layers = [new LayerSpec { P = 0.8 }] }),
+            "layers.epochs" => SpecWire.Serialize(new TrainingSpec { Layers = [new LayerSpec { Epochs = -1 }] }),
             _ => "{ not json",
         };
-        string job = $"bad-spec-{field}";
+        string job = $"bad-spec-{field.Replace('.', '-')}";
 
         JobPlan plan = await fixture.Grains.GetGrain<ITrainingJobGrain>(job).SubmitAsync(new JobSubmission
         {

@@ -1,10 +1,11 @@
+using Distributed.Compute.Tests.Adaptive;
 using Distributed.Compute.Adaptive;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Training;
 
-namespace Distributed.Compute.Tests.Adaptive;
+namespace Distributed.Compute.Tests.Training;
 
 public class FeatureProjectionTests
 {

@@ -1,4 +1,4 @@
-namespace Distributed.Compute.Training;
+namespace Distributed.Compute.Inference;
 
 /// <summary>
 /// Objective parts summed over images: E = λ/2 · Σ‖F z − y‖² + Σ|z|^p. Totals add in a fixed (shard) order.

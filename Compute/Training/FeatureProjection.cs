@@ -1,9 +1,9 @@
 using System.Numerics.Tensors;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
-using Distributed.Compute.Training;
+using Distributed.Compute.Adaptive;
 
-namespace Distributed.Compute.Adaptive;
+namespace Distributed.Compute.Training;
 
 /// <summary>One unit of a layer's maps: map k at (row, col) of image <see cref="Image"/>'s z, and its value.</summary>
 public readonly record struct Activation(int Image, int Map, int Row, int Col, float Value);

@@ -1,11 +1,11 @@
 using Distributed.Compute.Tensors;
 
-namespace Distributed.Compute.Learning;
+namespace Distributed.Compute.Operators;
 
 /// <summary>
 /// The quadratic filter subproblem <c>min_f ½ fᵀA f − bᵀf</c> as the filter solvers see it: only products with A and
-/// the right-hand side b are needed. <see cref="Operators.FilterNormalEquations"/> holds A explicitly;
-/// <see cref="MatrixFreeFilterSystem"/> asks for A·d from the maps each time.
+/// the right-hand side b are needed. <see cref="FilterNormalEquations"/> holds A explicitly;
+/// the trainer's worker-backed system (matrix-free mode) asks the workers for A·d from their maps each time.
 /// </summary>
 public interface IFilterSystem
 {
