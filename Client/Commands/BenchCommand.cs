@@ -71,6 +71,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Benchmarks against reference problems.");
         bench.Subcommands.Add(b1);
         bench.Subcommands.Add(Engines());
+        bench.Subcommands.Add(LargeImageCommand());
         bench.Subcommands.Add(Probe());
         bench.Subcommands.Add(Scale());
         return bench;
@@ -184,6 +185,80 @@ internal static class BenchCommand
                 r.InvocationConfiguration.Error.WriteLine($"bench probe: {UserErrors.Describe(e)}");
                 return 2;
             }
+        });
+        return command;
+    }
+
+    /// <summary>`bench large-image`: seconds per epoch of one large photo in tiles on 1 thread and on N, and the objective against an untiled run.</summary>
+    private static Command LargeImageCommand()
+    {
+        var size = new Option<int>("--size") { Description = "Side of the generated photo (a mosaic of the bundled samples).", DefaultValueFactory = _ => 2048 };
+        var maps = new Option<int>("--maps") { Description = "Feature maps.", DefaultValueFactory = _ => 32 };
+        var filter = new Option<int>("--filter") { Description = "Filter size s.", DefaultValueFactory = _ => 8 };
+        var lambda = new Option<double>("--lambda") { Description = "λ (input scaled to unit RMS).", DefaultValueFactory = _ => 1 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs per run; every epoch's time counts towards the median.", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "Threads of the parallel run (the others have 1).", DefaultValueFactory = _ => 2 };
+        var tile = new Option<int>("--tile") { Description = "Tile side (0: the default, 256).", DefaultValueFactory = _ => 0 };
+        var repeat = new Option<int>("--repeat") { Description = "Runs at each thread count, alternating.", DefaultValueFactory = _ => 1 };
+        var command = new Command("large-image", "One large photo, coordinate descent in spatial tiles: seconds per epoch on 1 thread and on --threads, and the objective against one untiled run.");
+        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat }) command.Options.Add(o);
+        command.SetAction(async (r, ct) =>
+        {
+            TextWriter output = r.InvocationConfiguration.Output;
+            TrainingSpec spec;
+            Compute.Tensors.Tensor3 image;
+            try
+            {
+                if (r.GetValue(size) is < 64 or > 16_384) throw new Compute.SpecException($"--size {r.GetValue(size)}; allowed 64..16384.", "size");
+                if (r.GetValue(threads) < 2) throw new Compute.SpecException($"--threads {r.GetValue(threads)}; allowed ≥ 2 (the other run has 1).", "threads");
+                spec = LargeImage.Spec(new LargeImage.Settings(r.GetValue(size), r.GetValue(maps), r.GetValue(filter), r.GetValue(lambda), Math.Max(1, r.GetValue(epochs)), r.GetValue(tile)));
+                spec.Validate();
+                image = Preprocessor.ApplyToImage(LargeImage.Compose(TrainCommand.SamplesFolder(), r.GetValue(size)), spec.Preprocessing);
+            }
+            catch (Exception e) when (UserErrors.IsUserError(e))
+            {
+                r.InvocationConfiguration.Error.WriteLine($"bench: {UserErrors.Describe(e)}");
+                return 2;
+            }
+            // The tiles fix the result, so the 1-thread and N-thread runs give the same bits and their times compare
+            // the same work; one untiled run (a single tile) is the reference for the objective and the tiling overhead.
+            int many = r.GetValue(threads);
+            var runs = new Dictionary<string, List<LargeImage.Run>> { ["1 thread"] = [], [$"{many} threads"] = [], ["1 thread, untiled"] = [] };
+            async Task Measure(string name, int t, TrainingSpec s, int run)
+            {
+                LargeImage.Run result = await LargeImage.TrainAsync(s, image, t, ct);
+                runs[name].Add(result);
+                foreach (EpochMetrics m in result.Epochs)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run + 1}, {name}: epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"run {run + 1}, {name}: {result.WallSeconds:F2} s wall, {result.CpuSeconds:F2} s CPU ({result.CpuSeconds / result.WallSeconds:F2} cores busy)"));
+            }
+            for (int run = 0; run < Math.Max(1, r.GetValue(repeat)); run++)
+            {
+                if (run % 2 == 0)
+                {
+                    await Measure("1 thread", 1, spec, run);
+                    await Measure($"{many} threads", many, spec, run);
+                }
+                else
+                {
+                    await Measure($"{many} threads", many, spec, run);
+                    await Measure("1 thread", 1, spec, run);
+                }
+            }
+            await Measure("1 thread, untiled", 1, spec with { CoordinateDescent = spec.CoordinateDescent with { Tile = Compute.Inference.TilePlan.MaximumTile } }, 0);
+            double Median(IEnumerable<double> xs) => xs.Order().ElementAt(xs.Count() / 2);
+            double PerEpoch(string name) => Median(runs[name].SelectMany(x => x.Epochs).Select(m => m.Seconds));
+            double one = PerEpoch("1 thread"), parallelEpoch = PerEpoch($"{many} threads"), untiledEpoch = PerEpoch("1 thread, untiled");
+            int tileSide = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(r.GetValue(filter));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"large-image {r.GetValue(size)}×{r.GetValue(size)}, {r.GetValue(maps)} maps of {r.GetValue(filter)}×{r.GetValue(filter)}, cd, tiles of {tileSide}: 1 thread {one:F2} s/epoch, {many} threads {parallelEpoch:F2} s/epoch (medians of {runs["1 thread"].Sum(x => x.Epochs.Count)} epochs); speed-up {one / parallelEpoch:F2}×; untiled 1 thread {untiledEpoch:F2} s/epoch"));
+            // Epoch 1's objective is measured with the initial filters: the same problem solved untiled and tiled.
+            double untiled = runs["1 thread, untiled"][0].Epochs[0].Objective, tiled = runs["1 thread"][0].Epochs[0].Objective, tiledMany = runs[$"{many} threads"][0].Epochs[0].Objective;
+            double untiledLast = runs["1 thread, untiled"][0].Epochs[^1].Objective, tiledLast = runs["1 thread"][0].Epochs[^1].Objective;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"objective, epoch 1 (same filters): untiled {untiled:G9}, tiled {tiled:G9} (relative {(tiled - untiled) / untiled:E2}); tiled on {many} threads {(tiledMany == tiled ? "identical" : $"{tiledMany:G9}, differs")}; last epoch: untiled {untiledLast:G9}, tiled {tiledLast:G9} ({(tiledLast - untiledLast) / untiledLast:E2})"));
+            return 0;
         });
         return command;
     }

@@ -68,6 +68,7 @@ internal sealed partial class SpecOptions
     public Option<double> FistaTolerance { get; } = new("--fista-tolerance") { Description = "FISTA: relative-change stopping tolerance.", DefaultValueFactory = _ => Defaults.Fista.Tolerance };
     public Option<int> CdSweeps { get; } = new("--cd-sweeps") { Description = "Coordinate descent: most sweeps per image.", DefaultValueFactory = _ => Defaults.CoordinateDescent.MaxSweeps };
     public Option<double> CdTolerance { get; } = new("--cd-tolerance") { Description = "Coordinate descent: stop when no coefficient moves by more than this times max|z|.", DefaultValueFactory = _ => Defaults.CoordinateDescent.Tolerance };
+    public Option<int> Tile { get; } = new("--tile") { Description = "Coordinate descent: side of the spatial tiles a large image is solved in (their phases run on spare threads), at least 2(2s−1); 0: 256.", DefaultValueFactory = _ => Defaults.CoordinateDescent.Tile };
     public Option<int> FilterSteps { get; } = new("--filter-steps") { Description = "CG steps (cg) or iterations (projected) per filter update.", DefaultValueFactory = _ => Defaults.FilterUpdate.Steps };
     public Option<bool> ZeroMean { get; } = new("--zero-mean") { Description = "Projected filter update: zero-mean filters too.", DefaultValueFactory = _ => Defaults.FilterUpdate.ZeroMean };
     public Option<string> Model { get; } = new("--model")
@@ -88,7 +89,7 @@ internal sealed partial class SpecOptions
         ($"{ZeilerOptions.Field}.beta0", Beta0), ($"{ZeilerOptions.Field}.betaIncrease", BetaIncrease), ($"{ZeilerOptions.Field}.betaSteps", BetaSteps),
         ($"{ZeilerOptions.Field}.cgSteps", ZCgSteps),
         ($"{FistaOptions.Field}.maxIterations", FistaIterations), ($"{FistaOptions.Field}.tolerance", FistaTolerance),
-        ($"{CoordinateDescentOptions.Field}.maxSweeps", CdSweeps), ($"{CoordinateDescentOptions.Field}.tolerance", CdTolerance),
+        ($"{CoordinateDescentOptions.Field}.maxSweeps", CdSweeps), ($"{CoordinateDescentOptions.Field}.tolerance", CdTolerance), ($"{CoordinateDescentOptions.Field}.tile", Tile),
         ($"{FilterUpdateOptions.Field}.steps", FilterSteps), ($"{FilterUpdateOptions.Field}.zeroMean", ZeroMean),
     ];
 
@@ -162,7 +163,7 @@ internal sealed partial class SpecOptions
                 CgSteps = r.GetValue(ZCgSteps),
             },
             Fista = new FistaOptions { MaxIterations = r.GetValue(FistaIterations), Tolerance = r.GetValue(FistaTolerance) },
-            CoordinateDescent = new CoordinateDescentOptions { MaxSweeps = r.GetValue(CdSweeps), Tolerance = r.GetValue(CdTolerance) },
+            CoordinateDescent = new CoordinateDescentOptions { MaxSweeps = r.GetValue(CdSweeps), Tolerance = r.GetValue(CdTolerance), Tile = r.GetValue(Tile) },
             FilterUpdate = new FilterUpdateOptions { Steps = r.GetValue(FilterSteps), ZeroMean = r.GetValue(ZeroMean) },
             Tolerance = r.GetValue(Tolerance) ?? (auto ? LearningPreset.AutoTolerance : 0),
             ToleranceWindow = r.GetValue(ToleranceWindow),

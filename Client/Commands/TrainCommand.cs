@@ -38,6 +38,8 @@ internal static class TrainCommand
                 TrainingSpec trainingSpec = spec.Build(r);
                 long pixelLimit = r.GetValue(maxPixels);
                 if (pixelLimit < 1) throw new SpecException($"--max-pixels = {pixelLimit}; allowed ≥ 1 (the pixels of the largest image accepted).", "max-pixels");
+                if ((long)trainingSpec.CoordinateDescent.Tile * trainingSpec.CoordinateDescent.Tile > pixelLimit)
+                    throw new SpecException($"--tile {trainingSpec.CoordinateDescent.Tile}: a {trainingSpec.CoordinateDescent.Tile}×{trainingSpec.CoordinateDescent.Tile} tile is larger than the largest image accepted (--max-pixels {pixelLimit}); allowed up to {(long)Math.Sqrt(pixelLimit)}.", "tile");
                 string[] given = ImageArguments(r.GetValue(images));
                 var input = new ImageInput(
                     ResolveImages(given, error),

@@ -9,7 +9,7 @@ internal sealed class EngineOptions
 {
     public const string DefaultEngine = "distributed";
 
-    public Option<int> Threads { get; } = new("--threads") { Description = "Images inferred in parallel in this process (0: all cores).", DefaultValueFactory = _ => 0 };
+    public Option<int> Threads { get; } = new("--threads") { Description = "Threads in this process: images in parallel, and spare threads inside an image (fewer images than threads) (0: all cores).", DefaultValueFactory = _ => 0 };
 
     public Option<string> ShardMemory { get; } = new("--shard-memory")
     {

@@ -22,6 +22,12 @@ namespace Distributed.Compute.Inference;
 /// </para>
 /// With sparse maps this is far cheaper than a proximal-gradient iteration, whose adjoint costs K·C·H·W·s²; it starts
 /// with one such adjoint to form c. The order is fixed, so the result is deterministic.
+/// <para>
+/// Maps at least twice the tile size on a side are solved in spatial tiles instead (<see cref="TilePlan"/>,
+/// <see cref="TiledCoordinateDescent"/>): the same moves, the segments visited quarter-tile by quarter-tile, the tiles of
+/// a phase on the layer operator's threads. The tiles depend on the image size only, so the result does not depend on
+/// the threads.
+/// </para>
 /// </summary>
 public static class CoordinateDescentInference
 {
@@ -40,13 +46,25 @@ public static class CoordinateDescentInference
         geometry.CheckImage(y, nameof(y));
         geometry.CheckMaps(z, nameof(z));
         (FilterGram gram, AtomNorms atoms) = GramFor(ws, f, filterVersion);
+        int threads = ws.Operator.DegreeOfParallelism;
+        IReadOnlyList<TileRect>? plan = options.Tile > 0
+            ? TilePlan.Plan(geometry.MapRows, geometry.MapCols, options.Tile, geometry.FilterSize)
+            : TilePlan.Auto(geometry.MapRows, geometry.MapCols, geometry.FilterSize);
+        if (plan is not null)
+        {
+            if (TiledCoordinateDescent.Applies(geometry, plan))
+            {
+                TiledSolveStats tiled = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads);
+                return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, tiled.Sweeps);
+            }
+        }
 
         // The sweeps run on map-last copies [H, W, K̄] of z and c: a segment's coefficients and a move's stencil are then
         // contiguous runs over the maps instead of K strided planes.
         int plane = geometry.MapRows * geometry.MapCols, kp = gram.PaddedMaps;
         (float[] zt, float[] ct) = ws.MapLastBuffers(plane * kp);
         ToMapLast(z.Data, zt, geometry.Maps, plane, kp);
-        var solver = new Sweeper(gram, atoms, ct, zt, (float)(1 / lambda), geometry);
+        var solver = new CoordinateDescentSweeper(gram, atoms, ct, zt, (float)(1 / lambda), geometry, SweepFrame.Whole(geometry));
         int sweeps = 0;
         bool fresh = false;
         while (sweeps < options.MaxSweeps)
@@ -57,7 +75,7 @@ public static class CoordinateDescentInference
                 // stencil updates leave float rounding in c and the solution must be optimal for the true one.
                 Correlation(ws, f, y, z, ws.Maps1);
                 ToMapLast(ws.Maps1.Data, ct, geometry.Maps, plane, kp);
-                solver.Restart();
+                solver.Restart(solver.OwnedMaxMagnitude());
                 fresh = true;
             }
             sweeps++;
@@ -96,7 +114,7 @@ public static class CoordinateDescentInference
     }
 
     /// <summary>destination[p, k] = source[k, p] for k &lt; K, zero for the padding maps; in blocks of positions that stay in cache.</summary>
-    private static void ToMapLast(float[] source, float[] destination, int maps, int plane, int kp)
+    internal static void ToMapLast(float[] source, float[] destination, int maps, int plane, int kp)
     {
         for (int p0 = 0; p0 < plane; p0 += TransposeBlock)
         {
@@ -111,7 +129,7 @@ public static class CoordinateDescentInference
     }
 
     /// <summary>destination[k, p] = source[p, k] for k &lt; K.</summary>
-    private static void FromMapLast(float[] source, float[] destination, int maps, int plane, int kp)
+    internal static void FromMapLast(float[] source, float[] destination, int maps, int plane, int kp)
     {
         for (int p0 = 0; p0 < plane; p0 += TransposeBlock)
         {
@@ -192,6 +210,12 @@ public static class CoordinateDescentInference
         /// <summary>Where the K̄ norms of map position (i, j) start in <see cref="Norms"/> and <see cref="Inverses"/>.</summary>
         public int Offset(int i, int j) => (_rowClass[i] * _colClasses + _colClass[j]) * _paddedMaps;
 
+        /// <summary>The row's part of <see cref="Offset"/>: Offset(i, j) = RowPart(i) + ColumnPart(j).</summary>
+        public int RowPart(int i) => _rowClass[i] * _colClasses * _paddedMaps;
+
+        /// <summary>The column's part of <see cref="Offset"/>.</summary>
+        public int ColumnPart(int j) => _colClass[j] * _paddedMaps;
+
         /// <summary>Per map row (or column), the class of taps u that land inside the image, and each class's range.</summary>
         private static (int[] Class, List<(int Low, int High)> Ranges) CropClasses(int mapLength, int imageLength, int m, bool valid)
         {
@@ -209,254 +233,6 @@ public static class CoordinateDescentInference
                 index[i] = found;
             }
             return (index, ranges);
-        }
-    }
-
-    /// <summary>The state of one solve: c, z, the segment grid and which segments a move has touched since their last scan.</summary>
-    private sealed class Sweeper
-    {
-        private readonly FilterGram _gram;
-        private readonly float[] _c, _z;        // map-last [Hz, Wz, K̄]
-        private readonly float _tau;
-        private readonly int _maps, _rows, _cols, _segment, _segmentRows, _segmentCols, _margin;
-        private readonly bool _valid;
-        private readonly int _imageRows, _imageCols;
-        private readonly AtomNorms _atoms;
-        private readonly float[] _norms, _inverses;
-        private readonly bool[] _dirty;
-        private readonly int[] _touchedRows, _touchedCols;
-        private float _scale;   // max|z| at the start, raised by every larger value a move sets: the tolerance's unit
-
-        public Sweeper(FilterGram gram, AtomNorms atoms, float[] c, float[] z, float tau, LayerGeometry geometry)
-        {
-            _gram = gram;
-            _c = c;
-            _z = z;
-            _tau = tau;
-            _maps = gram.PaddedMaps;
-            _valid = geometry.Boundary == Boundary.Valid;
-            _rows = geometry.MapRows;
-            _cols = geometry.MapCols;
-            _imageRows = geometry.Rows;
-            _imageCols = geometry.Cols;
-            _segment = SegmentSize(gram.Size);
-            _margin = gram.Size - 1;
-            _segmentRows = (_rows + _segment - 1) / _segment;
-            _segmentCols = (_cols + _segment - 1) / _segment;
-            _dirty = new bool[_segmentRows * _segmentCols];
-            _touchedRows = new int[_segmentRows];
-            _touchedCols = new int[_segmentCols];
-            _atoms = atoms;
-            _norms = atoms.Norms;
-            _inverses = atoms.Inverses;
-        }
-
-        private int ClassOffset(int i, int j) => _atoms.Offset(i, j);
-
-        /// <summary>Moves made since the last <see cref="Restart"/>.</summary>
-        public int MovesSinceRestart { get; private set; }
-
-        /// <summary>Starts over after c was recomputed: every segment dirty, the scale from the current z.</summary>
-        public void Restart()
-        {
-            Array.Fill(_dirty, true);
-            MovesSinceRestart = 0;
-            _scale = MathF.Abs(TensorPrimitives.MaxMagnitude(_z.AsSpan(0, _rows * _cols * _maps)));
-        }
-
-        /// <summary>
-        /// One pass over the segments in row-major order, moving each dirty segment's best coefficient when its move
-        /// exceeds <paramref name="tolerance"/> · max|z|; returns the moves made.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public int Sweep(float tolerance)
-        {
-            int moves = 0;
-            for (int sr = 0; sr < _segmentRows; sr++)
-                for (int sc = 0; sc < _segmentCols; sc++)
-                {
-                    int segment = sr * _segmentCols + sc;
-                    if (!_dirty[segment]) continue;
-                    _dirty[segment] = false;
-                    (float best, int index) = Scan(sr * _segment, Math.Min(_rows, (sr + 1) * _segment), sc * _segment, Math.Min(_cols, (sc + 1) * _segment));
-                    if (index < 0 || !(best > tolerance * _scale)) continue;
-                    Move(index);
-                    moves++;
-                }
-            MovesSinceRestart += moves;
-            return moves;
-        }
-
-        /// <summary>The coefficient of the segment rows [r0, r1) × columns [c0, c1), over all maps, with the largest move.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private (float Best, int Index) Scan(int r0, int r1, int c0, int c1)
-        {
-            float best = 0;
-            int bestIndex = -1;
-            if (!Vector256.IsHardwareAccelerated)
-            {
-                for (int i = r0; i < r1; i++)
-                    for (int j = c0; j < c1; j++)
-                        for (int k = 0, at = (i * _cols + j) * _maps, n = ClassOffset(i, j); k < _maps; k++, at++, n++)
-                        {
-                            float move = MathF.Abs(Target(_c[at], _z[at], _norms[n], _inverses[n], _tau) - _z[at]);
-                            if (move > best) (best, bestIndex) = (move, at);
-                        }
-                return (best, bestIndex);
-            }
-            ref float c = ref MemoryMarshal.GetArrayDataReference(_c);
-            ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
-            ref float norms = ref MemoryMarshal.GetArrayDataReference(_norms);
-            ref float inverses = ref MemoryMarshal.GetArrayDataReference(_inverses);
-            int lanes = Vector256<float>.Count;
-            var tau = Vector256.Create(_tau);
-            // Lane-wise maxima over the whole segment, reduced once at the end (the first index wins ties in a lane).
-            var bestVector = Vector256<float>.Zero;
-            var bestLane = Vector256.Create(-1);
-            for (int i = r0; i < r1; i++)
-                for (int j = c0; j < c1; j++)
-                {
-                    int start = (i * _cols + j) * _maps, cls = ClassOffset(i, j);
-                    for (int k = 0; k < _maps; k += lanes)
-                    {
-                        nuint at = (nuint)(start + k), n = (nuint)(cls + k);
-                        var zv = Vector256.LoadUnsafe(ref z, at);
-                        var target = Target(Vector256.LoadUnsafe(ref c, at), zv, Vector256.LoadUnsafe(ref norms, n), Vector256.LoadUnsafe(ref inverses, n), tau);
-                        var move = Vector256.Abs(target - zv);
-                        var better = Vector256.GreaterThan(move, bestVector);
-                        bestVector = Vector256.Max(move, bestVector);
-                        bestLane = Vector256.ConditionalSelect(better.AsInt32(), Vector256.Create(start + k) + Vector256<int>.Indices, bestLane);
-                    }
-                }
-            for (int lane = 0; lane < lanes; lane++)
-            {
-                float value = bestVector[lane];
-                if (value > best || (value == best && value > 0 && bestLane[lane] < bestIndex)) (best, bestIndex) = (value, bestLane[lane]);
-            }
-            return (best, bestIndex);
-        }
-
-        /// <summary>Sets z at <paramref name="index"/> to its 1-D minimiser and updates c and the dirty segments around it.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Move(int index)
-        {
-            int k = index % _maps, p = index / _maps, i = p / _cols, j = p % _cols;
-            int cls = ClassOffset(i, j) + k;
-            float updated = Target(_c[index], _z[index], _norms[cls], _inverses[cls], _tau);
-            float delta = updated - _z[index];
-            _z[index] = updated;
-            _scale = MathF.Max(_scale, MathF.Abs(updated));
-            if (delta == 0) return;
-
-            int m = _margin, width = _gram.Width, kp = _maps;
-            ref float block = ref MemoryMarshal.GetReference(_gram.Block(k));
-            for (int a = 0; a < width; a++)
-            {
-                int row = i + a - m;
-                if (!Wrap(ref row, _rows)) continue;
-                for (int b = 0; b < width; b++)
-                {
-                    int col = j + b - m;
-                    if (!Wrap(ref col, _cols)) continue;
-                    AddScaled(ref Unsafe.Add(ref block, (a * width + b) * kp), -delta, (row * _cols + col) * kp);
-                }
-            }
-            if (_valid) TakeOutsideBack(k, i, j, delta);
-            MarkDirty(i, j);
-        }
-
-        /// <summary>
-        /// With the valid boundary the stencil counted the whole atom, but the data term sees only its part inside the
-        /// image: for every tap u of the atom at (i, j) that falls outside, add back Δ·Σ_c tap_k(u)·tap_k'(u') to the
-        /// coefficients (k', q) whose atoms cover that pixel with their tap u'.
-        /// </summary>
-        private void TakeOutsideBack(int k, int i, int j, float delta)
-        {
-            int s = _gram.Size, m = _margin, kp = _maps;
-            float[] taps = _gram.Taps;
-            for (int ur = 0; ur < s; ur++)
-            {
-                int xr = i - m + ur;
-                bool rowOutside = xr < 0 || xr >= _imageRows;
-                for (int uc = 0; uc < s; uc++)
-                {
-                    int xc = j - m + uc;
-                    if (!rowOutside && xc >= 0 && xc < _imageCols) continue;
-                    for (int c = 0; c < _gram.Inputs; c++)
-                    {
-                        float tap = taps[((c * s + ur) * s + uc) * kp + k];
-                        if (tap == 0) continue;
-                        ref float others = ref taps[c * s * s * kp];
-                        for (int vr = 0; vr < s; vr++)
-                        {
-                            int qr = xr + m - vr;
-                            if (qr < 0 || qr >= _rows) continue;
-                            for (int vc = 0; vc < s; vc++)
-                            {
-                                int qc = xc + m - vc;
-                                if (qc < 0 || qc >= _cols) continue;
-                                AddScaled(ref Unsafe.Add(ref others, (vr * s + vc) * kp), delta * tap, (qr * _cols + qc) * kp);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>c[at .. at + K̄) += scale · run[0 .. K̄).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void AddScaled(ref float run, float scale, int at) =>
-            FilterGram.AddRun(MemoryMarshal.CreateReadOnlySpan(ref run, _maps), scale, _c.AsSpan(at, _maps));
-
-        /// <summary>Brings an index into [0, length): around the torus (circular), or reports it is off the maps (valid).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private bool Wrap(ref int at, int length)
-        {
-            if (at >= 0 && at < length) return true;
-            if (_valid) return false;
-            at += at < 0 ? length : -length;
-            return true;
-        }
-
-        /// <summary>Marks every segment that holds a cell within s−1 of (i, j) (around the torus when circular).</summary>
-        private void MarkDirty(int i, int j)
-        {
-            int rowCount = Touched(i, _rows, _touchedRows), colCount = Touched(j, _cols, _touchedCols);
-            for (int a = 0; a < rowCount; a++)
-                for (int b = 0; b < colCount; b++)
-                    _dirty[_touchedRows[a] * _segmentCols + _touchedCols[b]] = true;
-        }
-
-        private int Touched(int center, int length, int[] into)
-        {
-            int count = 0;
-            for (int d = -_margin; d <= _margin; d++)
-            {
-                int at = center + d;
-                if (!Wrap(ref at, length)) continue;
-                int segment = at / _segment;
-                bool seen = false;
-                for (int e = 0; e < count; e++) seen |= into[e] == segment;
-                if (!seen) into[count++] = segment;
-            }
-            return count;
-        }
-
-        /// <summary>The 1-D minimiser ST(c + n z, τ) / n (0 for a dead filter: its inverse is 0).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static float Target(float c, float z, float n, float inverse, float tau)
-        {
-            float beta = MathF.FusedMultiplyAdd(n, z, c);
-            float magnitude = MathF.Max(MathF.Abs(beta) - tau, 0) * inverse;
-            return MathF.CopySign(magnitude, beta);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Target(Vector256<float> c, Vector256<float> z, Vector256<float> n, Vector256<float> inverse, Vector256<float> tau)
-        {
-            var beta = Vector256.FusedMultiplyAdd(n, z, c);
-            var magnitude = Vector256.Max(Vector256.Abs(beta) - tau, Vector256<float>.Zero) * inverse;
-            return magnitude | (beta & Vector256.Create(-0.0f));
         }
     }
 }

@@ -13,26 +13,22 @@ public sealed class InferenceWorkspace
     {
         ArgumentNullException.ThrowIfNull(op);
         Operator = op;
-        LayerGeometry g = op.Geometry;
-        Residual = g.NewImage();
-        Image2 = g.NewImage();
-        Maps1 = g.NewMaps();
-        Maps2 = g.NewMaps();
-        Maps3 = g.NewMaps();
-        Maps4 = g.NewMaps();
-        Maps5 = g.NewMaps();
     }
 
     public LayerOperator Operator { get; }
     public LayerGeometry Geometry => Operator.Geometry;
 
-    internal Tensor3 Residual { get; }
-    internal Tensor3 Image2 { get; }
-    internal Tensor3 Maps1 { get; }
-    internal Tensor3 Maps2 { get; }
-    internal Tensor3 Maps3 { get; }
-    internal Tensor3 Maps4 { get; }
-    internal Tensor3 Maps5 { get; }
+    // Allocated on first use: each solver needs only some of them (coordinate descent one map buffer, FISTA four), and
+    // on a large image every map-shaped buffer is K·H·W floats (512 MiB for 32 maps of 2048²).
+    private Tensor3? _residual, _image2, _maps1, _maps2, _maps3, _maps4, _maps5;
+
+    internal Tensor3 Residual => _residual ??= Geometry.NewImage();
+    internal Tensor3 Image2 => _image2 ??= Geometry.NewImage();
+    internal Tensor3 Maps1 => _maps1 ??= Geometry.NewMaps();
+    internal Tensor3 Maps2 => _maps2 ??= Geometry.NewMaps();
+    internal Tensor3 Maps3 => _maps3 ??= Geometry.NewMaps();
+    internal Tensor3 Maps4 => _maps4 ??= Geometry.NewMaps();
+    internal Tensor3 Maps5 => _maps5 ??= Geometry.NewMaps();
 
     /// <summary>Cached Lipschitz bound ‖FᵀF‖ for the filter version it was computed for.</summary>
     internal (long Version, double Value)? Lipschitz { get; set; }

@@ -23,8 +23,9 @@ namespace Distributed.Compute.Training;
 public sealed class ImageShard
 {
     private readonly SortedDictionary<int, ShardImage> _images = new();
-    private readonly ConcurrentDictionary<(int Layer, int Rows, int Cols), ConcurrentBag<InferenceWorkspace>> _workspaces = new();
+    private readonly ConcurrentDictionary<(int Layer, int Rows, int Cols, int Threads), ConcurrentBag<InferenceWorkspace>> _workspaces = new();
     private readonly Dictionary<int, Connectivity> _connectivity = new();
+    private int _threadsPerImage = 1;
     private readonly DeconvShardLayer _deconv;
     private readonly PixelSpaceShardLayer _pixelSpace;
 
@@ -142,6 +143,7 @@ public sealed class ImageShard
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(batch, mine.Length - start);
             var results = new ImageResult[count];
+            _threadsPerImage = ThreadsPerImage(count);
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
                 results[i] = layer.Infer(_images[mine[start + i]], request, g, keep));
             foreach (ImageResult r in results)
@@ -174,6 +176,7 @@ public sealed class ImageShard
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(batch, mine.Length - start);
             var products = new FilterBank[count];
+            _threadsPerImage = ThreadsPerImage(count);
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
                 products[i] = layer.ApplyGram(mine[start + i], request.Layer, d));
             foreach (FilterBank product in products) TensorPrimitives.Add(total.Data, product.Data, total.Data);
@@ -263,6 +266,7 @@ public sealed class ImageShard
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     int count = Math.Min(MaxParallelism, rebuild.Length - start);
+                    _threadsPerImage = ThreadsPerImage(count);
                     Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => InferFrozen(_images[rebuild[start + i]], request, g));
                 }
             }
@@ -323,16 +327,27 @@ public sealed class ImageShard
         }
     }
 
+    /// <summary>
+    /// Threads each image's operators and solver may use when <paramref name="images"/> run at once: with at least as
+    /// many images as threads, one each (images are the cheaper split: no halo, no barrier); with fewer, the spare
+    /// threads go inside the images (row bands of the dense operators, spatial tiles of coordinate descent). Results do
+    /// not depend on it: the operators split without changing any sum, and coordinate descent's tiles depend on the
+    /// image's size alone.
+    /// </summary>
+    private int ThreadsPerImage(int images) => Math.Max(1, MaxParallelism / Math.Clamp(images, 1, MaxParallelism));
+
+    /// <summary>A workspace whose operator uses the current call's <see cref="ThreadsPerImage"/> (calls do not overlap).</summary>
     internal InferenceWorkspace RentWorkspace(int layer, int planes, int rows, int cols, FilterBank f)
     {
-        var bag = _workspaces.GetOrAdd((layer, rows, cols), _ => new ConcurrentBag<InferenceWorkspace>());
+        int threads = _threadsPerImage;
+        var bag = _workspaces.GetOrAdd((layer, rows, cols, threads), _ => new ConcurrentBag<InferenceWorkspace>());
         if (bag.TryTake(out InferenceWorkspace? ws)) return ws;
         var geometry = new LayerGeometry(planes, f.Maps, f.Size, rows, cols, Spec.Boundary);
-        return new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, planes)));
+        return new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, planes), threads));
     }
 
     internal void ReturnWorkspace(int layer, InferenceWorkspace ws) =>
-        _workspaces[(layer, ws.Geometry.Rows, ws.Geometry.Cols)].Add(ws);
+        _workspaces[(layer, ws.Geometry.Rows, ws.Geometry.Cols, ws.Operator.DegreeOfParallelism)].Add(ws);
 
     /// <summary>Σ kept bytes, and the cache's share of the budget shrunk by them (state counts against the same budget).</summary>
     private void UpdateResidentBytes()

@@ -239,6 +239,15 @@ public sealed record TrainingSpec
         Zeiler.Validate();
         Fista.Validate();
         CoordinateDescent.Validate();
+        if (CoordinateDescent.Tile != 0)
+        {
+            string field = $"{CoordinateDescentOptions.Field}.tile";
+            if (Solver != InferenceSolver.CoordinateDescent)
+                throw new SpecException($"{field} = {CoordinateDescent.Tile}: spatial tiles split coordinate descent; use the cd solver (or leave the tile at 0).", field);
+            int s = Layers.Max(l => l.FilterSize), minimum = Inference.TilePlan.MinimumTile(s);
+            if (CoordinateDescent.Tile < minimum)
+                throw new SpecException($"{field} = {CoordinateDescent.Tile}; allowed {minimum}..{Inference.TilePlan.MaximumTile} (at least 2(2s−1) for filter size {s}), or 0 for the default.", field);
+        }
         Adaptive.Validate();
         FilterUpdate.Validate();
         if (!(Tolerance >= 0 && Tolerance < 1)) throw SpecException.OutOfRange("tolerance", Tolerance, "[0, 1) (0: run every epoch)");

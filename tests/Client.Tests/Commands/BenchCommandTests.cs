@@ -23,6 +23,28 @@ public partial class BenchCommandTests
     }
 
     [Fact]
+    public async Task LargeImage_SmallMosaicInTiles_SameObjectiveOnOneThreadAndTwo()
+    {
+        // 130×130 maps in tiles of 40: 3×3 tiles. The tiles fix the result, so the two runs must report identical
+        // objectives, and the untiled reference must agree to the solver's tolerance.
+        var (exit, output, error) = await ConsoleRun.RunAsync("bench", "large-image", "--size", "128", "--maps", "4", "--filter", "3", "--epochs", "1", "--tile", "40");
+        Assert.True(exit == 0, $"bench exited {exit}: {error}\n{output}");
+        Assert.Contains("large-image 128×128, 4 maps of 3×3, cd, tiles of 40: 1 thread ", output);
+        Match m = Regex.Match(output, @"untiled (?<untiled>[0-9.E+-]+), tiled (?<tiled>[0-9.E+-]+) \(relative [^)]*\); tiled on 2 threads identical");
+        Assert.True(m.Success, $"unexpected objective line: {output}");
+        double untiled = double.Parse(m.Groups["untiled"].Value, CultureInfo.InvariantCulture), tiled = double.Parse(m.Groups["tiled"].Value, CultureInfo.InvariantCulture);
+        Assert.True(Math.Abs(tiled - untiled) <= 1e-3 * untiled, $"tiled {tiled}, untiled {untiled}.");
+    }
+
+    [Fact]
+    public async Task LargeImage_TileBelowTheStencil_OneLineError()
+    {
+        var (exit, _, error) = await ConsoleRun.RunAsync("bench", "large-image", "--size", "128", "--filter", "8", "--tile", "29");
+        Assert.Equal(2, exit);
+        Assert.Contains("tile = 29; allowed 30..65536", error);
+    }
+
+    [Fact]
     public void DefaultFolder_InsideTheCheckout_IsTheRepositorysCopy()
     {
         Assert.Equal(Path.GetFullPath(Anchors), Path.GetFullPath(Distributed.Client.Bench.SporcoB1.DefaultFolder()));

@@ -90,6 +90,9 @@ public class TrainCommandTests
     [InlineData(new[] { "--maps", "9,45", "--epochs", "1,2,3" }, "--epochs: 3 values for 2 layers")]
     [InlineData(new[] { "--images", "/nonexistent/folder" }, "/nonexistent/folder")]
     [InlineData(new[] { "--detach" }, "--detach needs --cluster")]
+    [InlineData(new[] { "--solver", "cd", "--p", "1", "--filter", "7", "--tile", "20" }, "tile = 20; allowed 26..65536")]
+    [InlineData(new[] { "--solver", "cd", "--p", "1", "--tile", "5000" }, "--tile 5000: a 5000×5000 tile is larger than the largest image accepted (--max-pixels 16000000); allowed up to 4000")]
+    [InlineData(new[] { "--solver", "fista", "--p", "1", "--tile", "64" }, "--tile = 64: spatial tiles split coordinate descent; use the cd solver")]
     public async Task Train_BadInput_FailsWithOneLineNamingTheProblem(string[] flags, string expected)
     {
         using var temp = new TempFolder();

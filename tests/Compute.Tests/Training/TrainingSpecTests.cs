@@ -45,6 +45,24 @@ public class TrainingSpecTests
         Assert.Equal(sweeps < 1 ? "coordinateDescent.maxSweeps" : "coordinateDescent.tolerance", e.Field);
     }
 
+    [Theory]
+    [InlineData(17, "coordinateDescent.tile = 17; allowed 18..65536 (at least 2(2s−1) for filter size 5)")]
+    [InlineData(65_537, "65536")]
+    public void Validate_TileOutsideItsRange_NamesTheBounds(int tile, string expected)
+    {
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { CoordinateDescent = new() { Tile = tile } }).Validate());
+        Assert.Equal("coordinateDescent.tile", e.Field);
+        Assert.Contains(expected, e.Message);
+        (CoordinateDescent with { CoordinateDescent = new() { Tile = 18 } }).Validate();
+    }
+
+    [Fact]
+    public void Validate_TileWithAnotherSolver_AsksForCd()
+    {
+        var e = Assert.Throws<SpecException>(() => (CoordinateDescent with { Solver = InferenceSolver.Fista, CoordinateDescent = new() { Tile = 64 } }).Validate());
+        Assert.Equal("coordinateDescent.tile", e.Field);
+    }
+
     [Fact]
     public void ImageShardAdd_ImageBelowTheCircularStencil_NamesTheImageAndTheSize()
     {

@@ -1,0 +1,168 @@
+using Distributed.Compute.Operators;
+using Distributed.Compute.Tensors;
+
+namespace Distributed.Compute.Inference;
+
+/// <summary>What a tiled solve cost: sweeps, rounds (one message to every tile each), and border moves delivered.</summary>
+public readonly record struct TiledSolveStats(int Sweeps, int Rounds, long MovesDelivered)
+{
+    /// <summary>Bytes of border moves delivered, 20 per move and receiving tile.</summary>
+    public long BytesDelivered => MovesDelivered * BorderMove.Bytes;
+}
+
+/// <summary>
+/// The driver of a tiled coordinate-descent solve, written once against "run this round on every tile": each round asks
+/// every tile for one phase (<see cref="CoordinateDescentTile.Step"/>), four phases to a sweep, with the untiled
+/// solver's stopping rule (a sweep with no move on a freshly computed c). Between rounds the driver routes each tile's
+/// border moves, in tile order, to the tiles whose halo holds them, so the result depends on the tile plan only, never
+/// on threads, placement or schedule. In process the round is a parallel loop over <see cref="CoordinateDescentTile"/>s
+/// (<see cref="Run"/>); on a cluster it is one message per tile from the coordinator, the moves riding on the requests
+/// and replies that the phase barrier needs anyway.
+/// </summary>
+public static class TiledCoordinateDescent
+{
+    /// <summary>
+    /// Whether the plan can run tiled: more than one tile, and on the circular boundary every tile at least
+    /// <see cref="TilePlan.MinimumTile"/> on each side (an axis held by one short tile would meet itself around the torus
+    /// within one phase). Otherwise one untiled solve is exact and cheaper.
+    /// </summary>
+    public static bool Applies(LayerGeometry geometry, IReadOnlyList<TileRect> plan)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Count < 2) return false;
+        if (geometry.Boundary == Boundary.Valid) return true;
+        int minimum = TilePlan.MinimumTile(geometry.FilterSize);
+        return plan.All(t => t.Rows >= minimum && t.Cols >= minimum);
+    }
+
+    /// <summary>
+    /// Runs the rounds of one solve. <paramref name="round"/> must run step i on tile i of <paramref name="plan"/> (the
+    /// tiles built from the warm start) and return the results in the same order. The first round refreshes every tile
+    /// and learns max|z|; each later round is one phase.
+    /// </summary>
+    public static TiledSolveStats Solve(LayerGeometry geometry, IReadOnlyList<TileRect> plan, CoordinateDescentOptions options, Func<TileStep[], TileStepResult[]> round)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(round);
+        var router = new Router(geometry, plan);
+        float tolerance = (float)Math.Max(options.Tolerance, CoordinateDescentInference.ToleranceFloor);
+        BorderMove[][] incoming = plan.Select(_ => Array.Empty<BorderMove>()).ToArray();
+        var steps = new TileStep[plan.Count];
+        float scale = 0;
+        int sweeps = 0, rounds = 0;
+        long delivered = 0;
+        bool fresh = false;
+        while (sweeps < options.MaxSweeps)
+        {
+            if (!fresh)
+            {
+                // Every tile's halo is current once the last phase's moves are in, so each computes its exact c alone.
+                for (int t = 0; t < steps.Length; t++) steps[t] = new TileStep(-1, tolerance, scale, true, incoming[t]);
+                TileStepResult[] refreshed = Run(round, steps, ref rounds);
+                scale = refreshed.Max(r => r.OwnedMax);
+                incoming = router.Route(refreshed, ref delivered);
+                fresh = true;
+            }
+            sweeps++;
+            long sweepMoves = 0;
+            TileStepResult[] results = [];
+            for (int phase = 0; phase < 4; phase++)
+            {
+                for (int t = 0; t < steps.Length; t++) steps[t] = new TileStep(phase, tolerance, scale, false, incoming[t]);
+                results = Run(round, steps, ref rounds);
+                sweepMoves += results.Sum(r => (long)r.Moves);
+                scale = Math.Max(scale, results.Max(r => r.Scale));   // max|z| only grows within a restart, as untiled
+                incoming = router.Route(results, ref delivered);
+            }
+            if (sweepMoves == 0 && results.All(r => r.MovesSinceRestart == 0)) break;   // settled on an exact c: done
+            if (sweepMoves == 0) fresh = false;
+        }
+        return new TiledSolveStats(sweeps, rounds, delivered);
+    }
+
+    /// <summary>Solves one image in process over the tiles of <paramref name="plan"/> with up to <paramref name="threads"/> threads; z in: warm start, out: the maps.</summary>
+    internal static TiledSolveStats Run(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms atoms, FilterBank f,
+        Tensor3 y, Tensor3 z, double lambda, CoordinateDescentOptions options, IReadOnlyList<TileRect> plan, int threads)
+    {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
+        var tiles = new CoordinateDescentTile[plan.Count];
+        Parallel.For(0, tiles.Length, parallel, t => tiles[t] = new CoordinateDescentTile(geometry, connectivity, gram, atoms, lambda, plan[t], y, z));
+        TiledSolveStats stats = Solve(geometry, plan, options, steps =>
+        {
+            var results = new TileStepResult[steps.Length];
+            Parallel.For(0, tiles.Length, parallel, t => results[t] = tiles[t].Step(f, steps[t]));
+            return results;
+        });
+        Parallel.For(0, tiles.Length, parallel, t => tiles[t].Store(z));   // owned rectangles are disjoint
+        return stats;
+    }
+
+    private static TileStepResult[] Run(Func<TileStep[], TileStepResult[]> round, TileStep[] steps, ref int rounds)
+    {
+        TileStepResult[] results = round(steps);
+        if (results.Length != steps.Length) throw new InvalidOperationException($"a round returned {results.Length} results for {steps.Length} tiles.");
+        rounds++;
+        return results;
+    }
+
+    /// <summary>
+    /// Which tiles' frames (rectangle plus halo of s−1, clipped on the valid boundary, around the torus on the circular)
+    /// hold a position. A tile is not sent its own moves unless its frame wraps onto itself (one tile across a circular axis).
+    /// </summary>
+    internal sealed class Router
+    {
+        private readonly (int Origin, int Length)[] _rows, _cols;
+        private readonly bool[] _selfWrap;
+        private readonly int _mapRows, _mapCols;
+        private readonly bool _circular;
+
+        public Router(LayerGeometry geometry, IReadOnlyList<TileRect> plan)
+        {
+            ArgumentNullException.ThrowIfNull(geometry);
+            ArgumentNullException.ThrowIfNull(plan);
+            int m = geometry.FilterSize - 1;
+            _circular = geometry.Boundary == Boundary.Circular;
+            _mapRows = geometry.MapRows;
+            _mapCols = geometry.MapCols;
+            _rows = plan.Select(t => Axis(t.Row, t.Rows, _mapRows, m)).ToArray();
+            _cols = plan.Select(t => Axis(t.Col, t.Cols, _mapCols, m)).ToArray();
+            _selfWrap = plan.Select(t => _circular && (t.Rows + 2 * m > _mapRows || t.Cols + 2 * m > _mapCols)).ToArray();
+        }
+
+        /// <summary>Each tile's incoming moves for the next round: every tile's outgoing moves in tile order, kept where its frame holds them.</summary>
+        public BorderMove[][] Route(TileStepResult[] results, ref long delivered)
+        {
+            var incoming = new List<BorderMove>[results.Length];
+            for (int t = 0; t < results.Length; t++) incoming[t] = [];
+            for (int source = 0; source < results.Length; source++)
+                foreach (BorderMove move in results[source].Outgoing)
+                    for (int t = 0; t < results.Length; t++)
+                    {
+                        if (t == source && !_selfWrap[t]) continue;
+                        if (Holds(_rows[t], move.Row, _mapRows) && Holds(_cols[t], move.Col, _mapCols)) incoming[t].Add(move);
+                    }
+            var routed = new BorderMove[results.Length][];
+            for (int t = 0; t < results.Length; t++)
+            {
+                routed[t] = incoming[t].ToArray();
+                delivered += routed[t].Length;
+            }
+            return routed;
+        }
+
+        private bool Holds((int Origin, int Length) frame, int at, int mapLength)
+        {
+            int offset = at - frame.Origin;
+            if (_circular) offset = ((offset % mapLength) + mapLength) % mapLength;
+            return offset >= 0 && offset < frame.Length;
+        }
+
+        private (int Origin, int Length) Axis(int start, int length, int mapLength, int m)
+        {
+            if (_circular) return (start - m, length + 2 * m);
+            int origin = Math.Max(0, start - m);
+            return (origin, Math.Min(mapLength, start + length + m) - origin);
+        }
+    }
+}
