@@ -54,6 +54,7 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
             // Barriers: `watch` is connected (it needs Redis to find a gateway; a client that is connected does not), and
             // the first epoch is done.
             await ClusterJobs.WaitForClientsAsync(grains, 2, Context);
+            await ClusterJobs.WaitForFirstLineAsync(watch, Context);
             JobStatus first = await ClusterJobs.PollAsync(grains, job, s => s.History.Length >= 1, "waiting for the first epoch", Context);
             Assert.True(first.State == JobState.Running, $"job {job} was {first.State} after epoch 1: make it longer.");
             cluster.KillRedis();

@@ -73,6 +73,21 @@ public static class ClusterJobs
         }
     }
 
+    /// <summary>
+    /// Waits until <paramref name="client"/> has printed a line: a job command prints only once it holds a session, so
+    /// this is the barrier "connected" (a silo's client count can still include a client that just left).
+    /// </summary>
+    public static async Task WaitForFirstLineAsync(ChildProcess client, Func<string> context)
+    {
+        var clock = Stopwatch.StartNew();
+        while (client.OutputLines.Count == 0)
+        {
+            if (client.HasExited) throw new InvalidOperationException($"{client.Name} exited ({client.ExitCode}) before it printed anything.\n{context()}");
+            if (clock.Elapsed > Patience) throw new TimeoutException($"{client.Name} printed nothing in {Patience}.\n{context()}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The silo-to-silo port of the silo each of the job's shards lives on, in shard order.</summary>
     public static async Task<int[]> ShardSiloPortsAsync(IClusterClient grains, string job, int shards)
     {
