@@ -80,7 +80,7 @@ internal static class ScaleBench
         double batchSeconds = b.Metrics.Sum(m => m.Seconds);
 
         TrainingSpec minibatch = Spec(s, FilterUpdateSchedule.Minibatch, s.Passes);
-        var watch = new TargetWatch(target);
+        using var watch = new TargetWatch(target);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, watch.Stop);
         try
         {
@@ -92,9 +92,11 @@ internal static class ScaleBench
         return new Race(target, batchSeconds, b.Metrics.Count, watch.ReachedAfter, watch.Rows.Count, watch.Rows.Count == 0 ? double.NaN : watch.Rows.Min(m => m.Objective));
     }
 
-    private sealed class TargetWatch(double target) : ITrainingObserver
+    private sealed class TargetWatch(double target) : ITrainingObserver, IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
+
+        public void Dispose() => _stop.Dispose();
 
         public CancellationToken Stop => _stop.Token;
         public List<EpochMetrics> Rows { get; } = [];

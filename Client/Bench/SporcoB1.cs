@@ -91,7 +91,7 @@ internal static class SporcoB1
         var spec = Spec(100_000, settings);
         var clock = Stopwatch.StartNew();
         var workers = new LocalImageWorkers(spec, anchor.Images.Select((t, i) => ($"b128-{i}", t)).ToArray(), shards: 1, maxParallelism: parallelism);
-        var observer = new TargetObserver(anchor.TargetObjective * (1 + 1e-9), clock, maxSeconds);
+        using var observer = new TargetObserver(anchor.TargetObjective * (1 + 1e-9), clock, maxSeconds);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, observer.Stop);
         // SPORCO's normalised D0 as epoch 0 of layer 1, input scale 1: exactly SPORCO's problem and starting point.
         var start = new TrainingCheckpoint(0, 0, anchor.Initial.Clone(), new FilterVersion(0, 0), 1f, [], []);
@@ -120,9 +120,11 @@ internal static class SporcoB1
     }
 
     /// <summary>Records (time, SPORCO-scaled objective) per epoch and stops the run at the target or the time limit.</summary>
-    private sealed class TargetObserver(double target, Stopwatch clock, double maxSeconds) : ITrainingObserver
+    private sealed class TargetObserver(double target, Stopwatch clock, double maxSeconds) : ITrainingObserver, IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
+
+        public void Dispose() => _stop.Dispose();
 
         public CancellationToken Stop => _stop.Token;
         public List<(double Seconds, double Objective)> Trace { get; } = [];

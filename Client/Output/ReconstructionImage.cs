@@ -30,7 +30,7 @@ public static class ReconstructionImage
 
     public static Layout Measure(Tensor3 input, IReadOnlyList<Tensor3> reconstructions)
     {
-        IReadOnlyList<Tensor3> panels = Panels(input, reconstructions);
+        List<Tensor3> panels = Panels(input, reconstructions);
         int longest = panels.Max(p => Math.Max(p.Rows, p.Cols));
         int scale = Math.Max(1, TargetPanelPixels / Math.Max(1, longest));
         int width = 2 * Margin + panels.Sum(p => p.Cols * scale) + (panels.Count - 1) * Gap;
@@ -44,7 +44,7 @@ public static class ReconstructionImage
     /// </summary>
     public static byte[] Render(Tensor3 input, IReadOnlyList<Tensor3> reconstructions, IReadOnlyList<string>? captions = null)
     {
-        IReadOnlyList<Tensor3> panels = Panels(input, reconstructions);
+        List<Tensor3> panels = Panels(input, reconstructions);
         captions ??= DefaultCaptions(reconstructions.Count);
         if (captions.Count != panels.Count)
             throw new ArgumentException($"{captions.Count} captions for {panels.Count} panels.", nameof(captions));
@@ -73,7 +73,7 @@ public static class ReconstructionImage
         return folder.WriteBytes(fileName, Render(input, reconstructions, captions));
     }
 
-    private static IReadOnlyList<Tensor3> Panels(Tensor3 input, IReadOnlyList<Tensor3> reconstructions)
+    private static List<Tensor3> Panels(Tensor3 input, IReadOnlyList<Tensor3> reconstructions)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(reconstructions);

@@ -138,7 +138,7 @@ public static class StridedConvolution
         if (inLength != inNeeded)
             throw new ArgumentException($"{inName} holds {inLength} values; this geometry needs {inNeeded}.", inName);
         if (w.Length != g.WeightLength)
-            throw new ArgumentException($"w holds {w.Length} values; [{g.Filters}, {g.Channels}, {g.KernelRows}, {g.KernelCols}] needs {g.WeightLength}.", "w");
+            throw new ArgumentException($"w holds {w.Length} values; [{g.Filters}, {g.Channels}, {g.KernelRows}, {g.KernelCols}] needs {g.WeightLength}.", nameof(w));
         if (outLength != outNeeded)
             throw new ArgumentException($"{outName} holds {outLength} values; this geometry gives {outNeeded}.", outName);
         if (overlap)

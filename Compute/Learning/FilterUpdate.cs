@@ -60,11 +60,11 @@ public static class FilterUpdate
     /// </summary>
     /// <param name="eigenvector">Optional power-iteration state carried between calls (A changes little between epochs).</param>
     public static async ValueTask<double> ProjectedGradientAsync(IFilterSystem system, FilterBank f, Connectivity g, int iterations, bool zeroMean,
-        CancellationToken cancellationToken = default, FilterBank? eigenvector = null)
+        FilterBank? eigenvector = null, CancellationToken cancellationToken = default)
     {
         Check(system, f, g);
         Project(f, g, zeroMean);
-        double lipschitz = await LargestEigenvalueAsync(system, f, cancellationToken, eigenvector);
+        double lipschitz = await LargestEigenvalueAsync(system, f, eigenvector, cancellationToken);
         if (!(lipschitz > 0)) return await ObjectiveAsync(system, f, cancellationToken);
         float step = (float)(1 / lipschitz);
         var w = f.Clone();
@@ -153,8 +153,8 @@ public static class FilterUpdate
     /// Largest eigenvalue of A, times 1.02 for a safe step: 30 power iterations from a fixed start, or 8 from
     /// <paramref name="eigenvector"/> when it holds a previous estimate (it is updated in place).
     /// </summary>
-    public static async ValueTask<double> LargestEigenvalueAsync(IFilterSystem system, FilterBank shape, CancellationToken cancellationToken = default,
-        FilterBank? eigenvector = null)
+    public static async ValueTask<double> LargestEigenvalueAsync(IFilterSystem system, FilterBank shape, FilterBank? eigenvector = null,
+        CancellationToken cancellationToken = default)
     {
         var v = new FilterBank(shape.Maps, shape.Inputs, shape.Size);
         var av = new FilterBank(shape.Maps, shape.Inputs, shape.Size);

@@ -213,7 +213,7 @@ public sealed class Trainer
         try
         {
             if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterUpdate.Steps, _spec.FilterUpdate.ZeroMean, ct, EigenvectorFor(layer, f));
+                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterUpdate.Steps, _spec.FilterUpdate.ZeroMean, EigenvectorFor(layer, f), ct);
             else
                 await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterUpdate.Steps, Seed(layer, step + 17), ct);
         }

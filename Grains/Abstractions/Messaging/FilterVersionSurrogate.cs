@@ -9,10 +9,10 @@ namespace Distributed.Grains.Abstractions.Messaging;
 [GenerateSerializer, Immutable, Alias("distributed.filter-version")]
 public struct FilterVersionSurrogate
 {
-    [Id(0)] public int Layer;
-    [Id(1)] public int Epoch;
-    [Id(2)] public int Step;
-    [Id(3)] public bool Frozen;
+    [Id(0)] public int Layer { get; set; }
+    [Id(1)] public int Epoch { get; set; }
+    [Id(2)] public int Step { get; set; }
+    [Id(3)] public bool Frozen { get; set; }
 }
 
 /// <summary>Lets Orleans serialize and copy <see cref="FilterVersion"/> wherever a message holds one.</summary>

@@ -29,7 +29,7 @@ internal sealed class JobKeeper(IGrainFactory grains, DistributedGrainOptions op
             {
                 // The silo is still joining or leaving, or a job's or the registry's silo just died: the next tick
                 // tries again. The keeper itself must outlive every such failure.
-                logger.Log(TransientFaults.IsTransient(e) ? LogLevel.Debug : LogLevel.Warning, e, "job keeper: this round failed; retrying in {Period}", options.KeeperPeriod);
+                JobLog.KeeperRoundFailed(logger, TransientFaults.IsTransient(e) ? LogLevel.Debug : LogLevel.Warning, e, options.KeeperPeriod);
             }
         }
     }

@@ -50,4 +50,8 @@ internal static partial class JobLog
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "job {Job}: shard {Shard} unreachable or re-activated; restarting its command {Command}: {Reason}")]
     public static partial void ShardFailover(ILogger logger, string job, int shard, string command, string reason);
+
+    /// <summary>Debug for the transient failures a silo expects while members join or die, warning otherwise.</summary>
+    [LoggerMessage(EventId = 15, Message = "job keeper: this round failed; retrying in {Period}")]
+    public static partial void KeeperRoundFailed(ILogger logger, LogLevel level, Exception exception, TimeSpan period);
 }

@@ -24,6 +24,7 @@ namespace Distributed.Grains.Jobs;
 /// answered while it trains. What it reports (progress, checkpoints) is marshalled back onto the grain's scheduler
 /// before it touches state. A job whose coordinator is reactivated while Running resumes from its last checkpoint.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An activation ends in OnDeactivateAsync, which cancels the work this source controls; disposing it while that work may still observe its token would race.")]
 internal sealed class TrainingJobGrain(
     [FromKeyedServices(StorageNames.Checkpoints)] IGrainStorage checkpointStorage,
     Serializer serializer,
@@ -315,7 +316,7 @@ internal sealed class TrainingJobGrain(
             Layer = p?.Layer ?? 0,
             Layers = p?.Layers ?? spec?.Layers.Count ?? 0,
             Epoch = p?.Epoch ?? 0,
-            Epochs = p?.Epochs ?? spec?.Layers.FirstOrDefault()?.Epochs ?? 0,
+            Epochs = p?.Epochs ?? (spec is { Layers.Count: > 0 } ? spec.Layers[0].Epochs : (int?)null) ?? 0,
             Fraction = done ? 1 : p?.Fraction ?? 0,
             History = [.. _record.Metrics],
             ImagesPerSecond = p?.ImagesPerSecond ?? 0,

@@ -27,6 +27,7 @@ namespace Distributed.Grains.Shards;
 /// a fresh activation reloads its images and the Compute shard rebuilds maps from the frozen layers on demand.
 /// </summary>
 [ShardSpreadPlacement]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An activation ends in OnDeactivateAsync, which cancels the work this source controls; disposing it while that work may still observe its token would race.")]
 internal sealed class ImageShardGrain(
     [FromKeyedServices(StorageNames.Images)] IGrainStorage imageStorage,
     Serializer serializer,

@@ -86,7 +86,7 @@ public static class SecretHandshake
             // Silent, too slow, or gone mid-handshake: not a cluster member either.
         }
         if (accepted) return true;
-        logger.LogWarning("refused a connection from {Remote}: it did not prove the cluster secret", connection.RemoteEndPoint);
+        HostingLog.ConnectionRefused(logger, connection.RemoteEndPoint?.ToString());
         // The transport drops unsent bytes when the connection is torn down, so the refusal byte would often never
         // leave: linger until the peer has read it and hung up, for at most Linger.
         await connection.Transport.Output.CompleteAsync();

@@ -79,7 +79,10 @@ public sealed class RetryingGrainStorage(string name, IGrainStorage inner, TimeS
             {
                 await attempt();
                 if (failingSince != 0)
-                    _logger.LogInformation("storage '{Name}' reachable again after {Seconds:F1} s ({Operation} of {Grain})", name, Stopwatch.GetElapsedTime(failingSince).TotalSeconds, operation, grainId);
+                {
+                    double outage = Stopwatch.GetElapsedTime(failingSince).TotalSeconds;
+                    HostingLog.StorageBack(_logger, name, outage, operation, grainId);
+                }
                 return;
             }
             catch (Exception e) when (IsUnreachable(e))
@@ -87,7 +90,7 @@ public sealed class RetryingGrainStorage(string name, IGrainStorage inner, TimeS
                 if (failingSince == 0)
                 {
                     failingSince = Stopwatch.GetTimestamp();
-                    _logger.LogWarning("storage '{Name}' unreachable ({Reason}); retrying the {Operation} of {Grain} for up to {Patience} s", name, Reason(e), operation, grainId, Patience.TotalSeconds);
+                    HostingLog.StorageUnreachable(_logger, name, Reason(e), operation, grainId, Patience.TotalSeconds);
                 }
                 TimeSpan failing = Stopwatch.GetElapsedTime(failingSince);
                 if (failing + delay > Patience)

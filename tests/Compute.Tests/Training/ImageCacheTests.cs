@@ -89,7 +89,7 @@ public sealed class ImageCacheTests : IDisposable
         Assert.Contains("1000 B", e.Message);
     }
 
-    private IImageSource Source(string name, int width, int height, int seed)
+    private DecodedImageSource Source(string name, int width, int height, int seed)
     {
         string path = Path.Combine(_folder, name);
         var rng = new Random(seed);

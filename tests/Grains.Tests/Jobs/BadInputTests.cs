@@ -406,7 +406,7 @@ public sealed class BadInputCluster : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.GrainFactory;
 
-    public string DataRoot => Root;
+    public string DataRoot { get; } = Root;
 
     public string[] BystanderImages { get; } = TestImages.Write("bad-input-bystander", count: 3, size: 16, seed: 5);
 

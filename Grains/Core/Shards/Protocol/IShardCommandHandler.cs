@@ -8,6 +8,9 @@ internal interface IShardCommandHandler
 {
     Type CommandType { get; }
 
+    /// <summary>The Compute request the command carries (one handler per request type too).</summary>
+    Type RequestType { get; }
+
     /// <summary>The span (and work-gate) name of the command's work on a shard.</summary>
     string Operation { get; }
 

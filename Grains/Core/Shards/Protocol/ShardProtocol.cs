@@ -22,7 +22,7 @@ internal static class ShardProtocol
         foreach (Type type in typeof(ShardProtocol).Assembly.GetTypes().Where(t => t is { IsAbstract: false, IsClass: true } && IsHandler(t)))
         {
             var handler = (IShardCommandHandler)Activator.CreateInstance(type, nonPublic: true)!;
-            Type request = (Type)type.GetProperty("RequestType")!.GetValue(handler)!;
+            Type request = handler.RequestType;
             if (!byCommand.TryAdd(handler.CommandType, handler))
                 throw new InvalidOperationException($"{handler.CommandType.Name} has two handlers: {byCommand[handler.CommandType].GetType().Name} and {type.Name}.");
             if (!byRequest.TryAdd(request, handler))
