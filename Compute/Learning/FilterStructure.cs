@@ -57,6 +57,28 @@ public static class FilterStructure
         return aa > 0 && bb > 0 ? ab / Math.Sqrt(aa * bb) : 0;
     }
 
+    /// <summary>
+    /// Shifted normalised correlation of two s×s planes: max over shifts of |⟨a, shift(b)⟩| / (‖a‖‖b‖). Filters are
+    /// learned only up to a shift and a sign, so this is how a learned filter is matched to a planted one.
+    /// </summary>
+    public static double MaxShiftedCorrelation(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int s)
+    {
+        double na = 0, nb = 0, best = 0;
+        for (int i = 0; i < a.Length; i++) (na, nb) = (na + (double)a[i] * a[i], nb + (double)b[i] * b[i]);
+        double norms = Math.Sqrt(na * nb);
+        if (norms == 0) return 0;
+        for (int du = -(s - 1); du < s; du++)
+            for (int dv = -(s - 1); dv < s; dv++)
+            {
+                double sum = 0;
+                for (int u = Math.Max(0, -du); u < Math.Min(s, s - du); u++)
+                    for (int v = Math.Max(0, -dv); v < Math.Min(s, s - dv); v++)
+                        sum += (double)a[u * s + v] * b[(u + du) * s + v + dv];
+                best = Math.Max(best, Math.Abs(sum) / norms);
+            }
+        return best;
+    }
+
     /// <summary>The strongest orientation bin's share of filter k's non-DC spectral energy, over all its planes.</summary>
     public static double OrientationConcentration(FilterBank filters, int k)
     {

@@ -27,7 +27,7 @@ public class DefaultsLearnTests
         FilterBank learned = result.Layers[0].Filters;
         for (int k = 0; k < truth.Maps; k++)
         {
-            double best = Enumerable.Range(0, learned.Maps).Max(j => MaxShiftedCorrelation(truth.ReadPlane(k, 0), learned.ReadPlane(j, 0), 7));
+            double best = Enumerable.Range(0, learned.Maps).Max(j => FilterStructure.MaxShiftedCorrelation(truth.ReadPlane(k, 0), learned.ReadPlane(j, 0), 7));
             Assert.True(best >= 0.9, $"planted edge {k} (after {result.Metrics.Count} epochs): best |normalised correlation| over learned filters and shifts is {best:F3} < 0.9.");
         }
         FilterStructureSummary structure = NetworkStructure.Measure(spec, result.Layers)[0];
@@ -126,24 +126,5 @@ public class DefaultsLearnTests
             images.Add(($"edges-{i}", y));
         }
         return (images, truth);
-    }
-
-    /// <summary>max over shifts of |⟨a, shift(b)⟩| / (‖a‖‖b‖): filters are learned only up to a shift and a sign.</summary>
-    internal static double MaxShiftedCorrelation(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int s)
-    {
-        double na = Math.Sqrt(a.ToArray().Sum(x => (double)x * x)), nb = Math.Sqrt(b.ToArray().Sum(x => (double)x * x)), best = 0;
-        for (int du = -(s - 1); du < s; du++)
-            for (int dv = -(s - 1); dv < s; dv++)
-            {
-                double sum = 0;
-                for (int u = 0; u < s; u++)
-                    for (int v = 0; v < s; v++)
-                    {
-                        int u2 = u + du, v2 = v + dv;
-                        if (u2 >= 0 && u2 < s && v2 >= 0 && v2 < s) sum += (double)a[u * s + v] * b[u2 * s + v2];
-                    }
-                best = Math.Max(best, Math.Abs(sum) / (na * nb));
-            }
-        return best;
     }
 }

@@ -34,4 +34,22 @@ public class FilterStructureTests
         Assert.InRange(Math.Abs(other.MedianCosineToStart), 0, 0.3);
         Assert.Equal(same.MedianOrientationConcentration, same.StartMedianOrientationConcentration);
     }
+
+    [Fact]
+    public void MaxShiftedCorrelation_ShiftedNegatedCopyAndZero_OneAndZero()
+    {
+        const int s = 5;
+        var a = new float[s * s];
+        var b = new float[s * s];
+        var rng = new Random(3);
+        for (int u = 0; u < s - 1; u++)
+            for (int v = 0; v < s - 2; v++) a[u * s + v] = (float)(rng.NextDouble() - 0.5);
+        // b is −a moved down one row and right two columns (nothing falls off the plane).
+        for (int u = 0; u < s - 1; u++)
+            for (int v = 0; v < s - 2; v++) b[(u + 1) * s + v + 2] = -a[u * s + v];
+
+        Assert.Equal(1.0, FilterStructure.MaxShiftedCorrelation(a, b, s), 6);
+        Assert.InRange(FilterStructure.Cosine(a, b), -0.9, 0.9);
+        Assert.Equal(0.0, FilterStructure.MaxShiftedCorrelation(a, new float[s * s], s));
+    }
 }

@@ -31,7 +31,7 @@ public class TrainerTests
         FilterBank learned = result.Layers[0].Filters;
         for (int k = 0; k < truth.Maps; k++)
         {
-            double best = Enumerable.Range(0, learned.Maps).Max(j => MaxShiftedCorrelation(truth.ReadPlane(k, 0), learned.ReadPlane(j, 0), 7));
+            double best = Enumerable.Range(0, learned.Maps).Max(j => FilterStructure.MaxShiftedCorrelation(truth.ReadPlane(k, 0), learned.ReadPlane(j, 0), 7));
             Assert.True(best >= 0.9, $"planted filter {k}: best |normalised cross-correlation| over learned filters and shifts is {best:F3} < 0.9.");
         }
         var objectives = result.Metrics.Select(m => m.Objective).ToArray();
@@ -63,7 +63,7 @@ public class TrainerTests
 
         for (int k = 0; k < truth.Maps; k++)
         {
-            int j = Enumerable.Range(0, layer.Filters.Maps).MaxBy(j => MaxShiftedCorrelation(truth.ReadPlane(k, 0), layer.Filters.ReadPlane(j, 0), 7));
+            int j = Enumerable.Range(0, layer.Filters.Maps).MaxBy(j => FilterStructure.MaxShiftedCorrelation(truth.ReadPlane(k, 0), layer.Filters.ReadPlane(j, 0), 7));
             double own = MapCorrelation(planted, k, recovered, j, geometry);
             double other = Enumerable.Range(0, truth.Maps).Where(o => o != k).Max(o => MapCorrelation(planted, o, recovered, j, geometry));
             Assert.True(own >= 0.85, $"{solver}: planted map {k} vs learned map {j}: best |correlation| over shifts {own:F3} < 0.85.");
@@ -318,24 +318,6 @@ public class TrainerTests
         return (images, truth, maps);
     }
 
-    /// <summary>max over shifts of |⟨a, shift(b)⟩| / (‖a‖‖b‖): filters are learned only up to a shift.</summary>
-    internal static double MaxShiftedCorrelation(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int s)
-    {
-        double na = Synthetic.Norm(a), nb = Synthetic.Norm(b), best = 0;
-        for (int du = -(s - 1); du < s; du++)
-            for (int dv = -(s - 1); dv < s; dv++)
-            {
-                double sum = 0;
-                for (int u = 0; u < s; u++)
-                    for (int v = 0; v < s; v++)
-                    {
-                        int u2 = u + du, v2 = v + dv;
-                        if (u2 >= 0 && u2 < s && v2 >= 0 && v2 < s) sum += (double)a[u * s + v] * b[u2 * s + v2];
-                    }
-                best = Math.Max(best, Math.Abs(sum) / (na * nb));
-            }
-        return best;
-    }
 
     private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
 }
