@@ -54,7 +54,9 @@ public static class CoordinateDescentInference
         {
             if (TiledCoordinateDescent.Applies(geometry, plan))
             {
-                TiledSolveStats tiled = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads);
+                TiledSolveStats tiled = ws.Tiles is { } host
+                    ? host.Solve(new TiledImage(geometry, ws.Operator.Connectivity, f, lambda, options, plan, y, z))
+                    : TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads);
                 return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, tiled.Sweeps);
             }
         }

@@ -34,12 +34,29 @@ public sealed class CoordinateDescentTile
     }
 
     internal CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, Tensor3 z)
+        : this(geometry, connectivity, gram, atoms, lambda, owned)
+    {
+        geometry.CheckImage(y, nameof(y));
+        geometry.CheckMaps(z, nameof(z));
+        LoadMaps(z);
+        // Local image row x is covered by local map rows x..x+m: global image row origin + x (valid), or origin + m + x
+        // around the torus (circular maps start where the image does).
+        int shift = geometry.Boundary == Boundary.Circular ? geometry.FilterSize - 1 : 0;
+        for (int c = 0; c < y.Planes; c++)
+            for (int x = 0; x < _patch.Rows; x++)
+            {
+                int gr = Mod(_frame.OriginRow + shift + x, geometry.Rows);
+                for (int w = 0; w < _patch.Cols; w++)
+                    _patch[c, x, w] = y[c, gr, Mod(_frame.OriginCol + shift + w, geometry.Cols)];
+            }
+    }
+
+    /// <summary>Sizes the frame and its buffers and builds the sweeper; the callers fill z and the patch.</summary>
+    private CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         ArgumentNullException.ThrowIfNull(connectivity);
         ArgumentNullException.ThrowIfNull(gram);
-        geometry.CheckImage(y, nameof(y));
-        geometry.CheckMaps(z, nameof(z));
         if (owned.Row < 0 || owned.Col < 0 || owned.Rows < 1 || owned.Cols < 1 || owned.Row + owned.Rows > geometry.MapRows || owned.Col + owned.Cols > geometry.MapCols)
             throw new ArgumentOutOfRangeException(nameof(owned), owned, $"the tile must lie inside the maps ({geometry.MapRows}×{geometry.MapCols}).");
         _global = geometry;
@@ -53,21 +70,28 @@ public sealed class CoordinateDescentTile
         int kp = gram.PaddedMaps;
         _z = new float[rows * cols * kp];
         _c = new float[_z.Length];
-        LoadMaps(z);
-        // Local image row x is covered by local map rows x..x+m: global image row origin + x (valid), or origin + m + x
-        // around the torus (circular maps start where the image does).
         _local = new LayerGeometry(geometry.Inputs, geometry.Maps, geometry.FilterSize, rows - m, cols - m, Boundary.Valid);
         _patch = _local.NewImage();
-        int shift = geometry.Boundary == Boundary.Circular ? m : 0;
-        for (int c = 0; c < y.Planes; c++)
-            for (int x = 0; x < _patch.Rows; x++)
-            {
-                int gr = Mod(rowOrigin + shift + x, geometry.Rows);
-                for (int w = 0; w < _patch.Cols; w++)
-                    _patch[c, x, w] = y[c, gr, Mod(colOrigin + shift + w, geometry.Cols)];
-            }
         Tau = (float)(1 / lambda);
         _sweeper = new CoordinateDescentSweeper(gram, atoms ?? new CoordinateDescentInference.AtomNorms(gram, geometry), _c, _z, Tau, geometry, _frame, _outbox);
+    }
+
+    /// <summary>
+    /// A tile built from its frame alone (<see cref="TileFrame.Cut"/>), as a remote tile is: the same state, to the bit,
+    /// as the tile built from the whole image, without the whole image's y and z on the tile's machine.
+    /// </summary>
+    public static CoordinateDescentTile FromFrame(LayerGeometry geometry, Connectivity connectivity, FilterBank f, double lambda, TileRect owned, TileFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(frame);
+        var tile = new CoordinateDescentTile(geometry, connectivity, new FilterGram(f, connectivity), null, lambda, owned);
+        if (frame.Patch.Planes != tile._patch.Planes || frame.Patch.Rows != tile._patch.Rows || frame.Patch.Cols != tile._patch.Cols)
+            throw new ArgumentException($"the frame's patch is {frame.Patch.Planes}×{frame.Patch.Rows}×{frame.Patch.Cols}; tile {owned} needs {tile._patch.Planes}×{tile._patch.Rows}×{tile._patch.Cols}.", nameof(frame));
+        if (frame.Maps.Planes != geometry.Maps || frame.Maps.Rows != tile._frame.Rows || frame.Maps.Cols != tile._frame.Cols)
+            throw new ArgumentException($"the frame's maps are {frame.Maps.Planes}×{frame.Maps.Rows}×{frame.Maps.Cols}; tile {owned} needs {geometry.Maps}×{tile._frame.Rows}×{tile._frame.Cols}.", nameof(frame));
+        frame.Patch.Data.CopyTo(tile._patch.Data, 0);
+        CoordinateDescentInference.ToMapLast(frame.Maps.Data, tile._z, geometry.Maps, tile._frame.Rows * tile._frame.Cols, tile._gram.PaddedMaps);
+        return tile;
     }
 
     /// <summary>The rectangle of map positions this tile moves.</summary>
@@ -166,19 +190,33 @@ public sealed class CoordinateDescentTile
     /// <summary>Writes the owned rectangle's coefficients into the whole image's maps.</summary>
     public void Store(Tensor3 z) => StoreOwned(_z, z);
 
+    /// <summary>The owned rectangle's coefficients, K × rows × cols: what a remote tile sends back (<see cref="TileFrame.StoreOwned"/>).</summary>
+    public Tensor3 OwnedMaps()
+    {
+        var maps = new Tensor3(_global.Maps, Owned.Rows, Owned.Cols);
+        StoreOwned(_z, maps, Owned with { Row = 0, Col = 0 });
+        return maps;
+    }
+
     /// <summary>Writes the owned rectangle's correlation c into a whole-image map tensor (tests check it against Fᵀ(y − F z)).</summary>
     internal void StoreCorrelation(Tensor3 c) => StoreOwned(_c, c);
 
     private void StoreOwned(float[] source, Tensor3 z)
     {
         _global.CheckMaps(z, nameof(z));
+        StoreOwned(source, z, Owned);
+    }
+
+    /// <summary>Writes the owned rectangle of <paramref name="source"/> (map-last over the frame) at <paramref name="at"/> in <paramref name="z"/>.</summary>
+    private void StoreOwned(float[] source, Tensor3 z, TileRect at)
+    {
         int kp = _gram.PaddedMaps;
         for (int k = 0; k < _global.Maps; k++)
             for (int i = 0; i < Owned.Rows; i++)
             {
-                Span<float> row = z.Plane(k).Slice((Owned.Row + i) * z.Cols + Owned.Col, Owned.Cols);
-                int at = ((_frame.OwnedRow + i) * _frame.Cols + _frame.OwnedCol) * kp + k;
-                for (int j = 0; j < row.Length; j++, at += kp) row[j] = source[at];
+                Span<float> row = z.Plane(k).Slice((at.Row + i) * z.Cols + at.Col, Owned.Cols);
+                int from = ((_frame.OwnedRow + i) * _frame.Cols + _frame.OwnedCol) * kp + k;
+                for (int j = 0; j < row.Length; j++, from += kp) row[j] = source[from];
             }
     }
 
@@ -199,7 +237,7 @@ public sealed class CoordinateDescentTile
     }
 
     /// <summary>The frame along one axis: its first global index, its length and where the owned part starts in it.</summary>
-    private static (int Origin, int Length, int OwnedStart) Axis(int start, int length, int mapLength, int m, Boundary boundary)
+    internal static (int Origin, int Length, int OwnedStart) Axis(int start, int length, int mapLength, int m, Boundary boundary)
     {
         if (boundary == Boundary.Circular) return (start - m, length + 2 * m, m);
         int origin = Math.Max(0, start - m), end = Math.Min(mapLength, start + length + m);
