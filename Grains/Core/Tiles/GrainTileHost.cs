@@ -38,6 +38,7 @@ internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, 
             catch (Exception e) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested && IsLoss(e))
             {
                 Restarts++;
+                DistributedTelemetry.TileRestarts.Add(1);
             }
         }
     }

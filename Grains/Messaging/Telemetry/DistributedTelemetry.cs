@@ -37,6 +37,10 @@ public static class DistributedTelemetry
     public static readonly Counter<long> TileRounds =
         Meter.CreateCounter<long>(TelemetryNames.Instruments.TileRounds, "{round}", "Rounds of tiled coordinate-descent solves over tile grains.");
 
+    /// <summary>Tiled solves started again over fresh tiles after one was lost (its silo or activation gone).</summary>
+    public static readonly Counter<long> TileRestarts =
+        Meter.CreateCounter<long>(TelemetryNames.Instruments.TileRestarts, "{solve}", "Tiled solves restarted from their warm start after a tile was lost.");
+
     public static readonly Histogram<double> ShardInferenceSeconds =
         Meter.CreateHistogram<double>(TelemetryNames.Instruments.ShardInferenceSeconds, "s", "Wall time of one shard's inference pass.");
 

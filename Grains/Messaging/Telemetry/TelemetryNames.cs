@@ -78,5 +78,6 @@ public static class TelemetryNames
         public const string NonzeroFraction = "distributed.job.nonzero_fraction";
         public const string TileBytes = "distributed.tile.bytes";
         public const string TileRounds = "distributed.tile.rounds";
+        public const string TileRestarts = "distributed.tile.restarts";
     }
 }

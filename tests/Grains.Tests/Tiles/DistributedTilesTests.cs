@@ -46,12 +46,12 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         string[] files = MixedSet("tiles-equal", seed: 101);
         TrainingSpec spec = Spec(seed: 31);
         Assert.True(TiledCoordinateDescent.Applies(new LayerGeometry(1, 4, 3, 40, 40, spec.Boundary), TilePlan.Plan(42, 42, Tile, 3)), "the large image does not tile.");
-        using var rounds = new RoundCounter();
+        using var rounds = new Counter(TelemetryNames.Instruments.TileRounds);
 
         EngineRun run = await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None)
             .WaitAsync(Patience);
 
-        Assert.True(rounds.Rounds > 0, "no round of a tiled solve went over tile grains.");
+        Assert.True(rounds.Total > 0, "no round of a tiled solve went over tile grains.");
         AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
     }
 
@@ -63,11 +63,13 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         TrainingSpec spec = Spec(seed: 37);
         // Round 3 is phase 2 of the first sweep: tile 1 answers it and goes; round 4 finds it without state.
         TestFaults.LoseTileAfterRound(job, round: 3);
+        using var restarts = new Counter(TelemetryNames.Instruments.TileRestarts);
 
         EngineRun run = await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None)
             .WaitAsync(Patience);
 
         Assert.Equal(1, TestFaults.LostTiles(job));
+        Assert.True(restarts.Total >= 1, "the lost tile did not restart its image's solve.");
         AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
     }
 
@@ -81,23 +83,23 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
             Assert.True(expected.Layers[l].Filters.Data.AsSpan().SequenceEqual(actual.Layers[l].Filters.Data), $"{what}: layer {l + 1}'s filters differ from the serial run's.");
     }
 
-    /// <summary>Rounds of tiled solves driven over tile grains in this process (the TestingHost's silos included).</summary>
-    private sealed class RoundCounter : IDisposable
+    /// <summary>A counter of this process's tile telemetry (the TestingHost's silos included), summed while it listens.</summary>
+    private sealed class Counter : IDisposable
     {
         private readonly MeterListener _listener = new();
-        private long _rounds;
+        private long _total;
 
-        public RoundCounter()
+        public Counter(string name)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Name == TelemetryNames.Instruments.TileRounds) listener.EnableMeasurementEvents(instrument);
+                if (instrument.Name == name) listener.EnableMeasurementEvents(instrument);
             };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _rounds, value));
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
             _listener.Start();
         }
 
-        public long Rounds => Interlocked.Read(ref _rounds);
+        public long Total => Interlocked.Read(ref _total);
 
         public void Dispose() => _listener.Dispose();
     }
