@@ -14,7 +14,9 @@ namespace Distributed.Client.Bench;
 /// </summary>
 internal static class LargeImage
 {
-    public sealed record Settings(int Size, int Maps, int FilterSize, double Lambda, int Epochs, int Tile);
+    /// <param name="Preset">The learning preset's filter update (train's defaults: projected gradient of 50 steps, the
+    /// filter system chosen by size) instead of the bench's fixed matrix-free one.</param>
+    public sealed record Settings(int Size, int Maps, int FilterSize, double Lambda, int Epochs, int Tile, bool Preset = false);
 
     /// <summary>Seconds and objective of every epoch of one run, with the process CPU seconds it used.</summary>
     public sealed record Run(int Threads, IReadOnlyList<EpochMetrics> Epochs, double CpuSeconds, double WallSeconds);
@@ -44,7 +46,16 @@ internal static class LargeImage
         return image;
     }
 
-    public static TrainingSpec Spec(Settings settings) => new()
+    public static TrainingSpec Spec(Settings settings) => settings.Preset
+        ? LearningPreset.Spec with
+        {
+            Layers = [new LayerSpec { Maps = settings.Maps, FilterSize = settings.FilterSize, Lambda = settings.Lambda, P = 1, Epochs = settings.Epochs }],
+            Tolerance = 0,
+            Boundary = Boundary.Valid,
+            Preprocessing = Preprocessing.Lcn,
+            CoordinateDescent = new() { Tile = settings.Tile },
+        }
+        : new()
     {
         Layers = [new LayerSpec { Maps = settings.Maps, FilterSize = settings.FilterSize, Lambda = settings.Lambda, P = 1, Epochs = settings.Epochs }],
         Solver = InferenceSolver.CoordinateDescent,
@@ -65,6 +76,21 @@ internal static class LargeImage
         TrainingResult result = await new Trainer(spec, workers).RunAsync(null, cancellationToken);
         process.Refresh();
         return new Run(threads, result.Metrics, (process.TotalProcessorTime - cpu).TotalSeconds, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The process's peak resident memory (VmHWM of /proc/self/status, Linux); else the peak working set .NET reports.
+    /// </summary>
+    public static long PeakMemoryBytes()
+    {
+        const string status = "/proc/self/status";
+        if (File.Exists(status))
+            foreach (string line in File.ReadLines(status))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal)
+                    && long.TryParse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out long kib))
+                    return kib * 1024;
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
     }
 
     private static int Reflect(int i, int length)

@@ -200,8 +200,9 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads of the parallel run (the others have 1).", DefaultValueFactory = _ => 2 };
         var tile = new Option<int>("--tile") { Description = "Tile side (0: the default, 256).", DefaultValueFactory = _ => 0 };
         var repeat = new Option<int>("--repeat") { Description = "Runs at each thread count, alternating.", DefaultValueFactory = _ => 1 };
+        var once = new Option<bool>("--once") { Description = "Train once, tiled, on --threads threads with the learning preset's filter update (train's defaults), and report seconds per epoch and the process's peak memory: the memory run." };
         var command = new Command("large-image", "One large photo, coordinate descent in spatial tiles: seconds per epoch on 1 thread and on --threads, and the objective against one untiled run.");
-        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat }) command.Options.Add(o);
+        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat, once }) command.Options.Add(o);
         command.SetAction(async (r, ct) =>
         {
             TextWriter output = r.InvocationConfiguration.Output;
@@ -210,8 +211,8 @@ internal static class BenchCommand
             try
             {
                 if (r.GetValue(size) is < 64 or > 16_384) throw new Compute.SpecException($"--size {r.GetValue(size)}; allowed 64..16384.", "size");
-                if (r.GetValue(threads) < 2) throw new Compute.SpecException($"--threads {r.GetValue(threads)}; allowed ≥ 2 (the other run has 1).", "threads");
-                spec = LargeImage.Spec(new LargeImage.Settings(r.GetValue(size), r.GetValue(maps), r.GetValue(filter), r.GetValue(lambda), Math.Max(1, r.GetValue(epochs)), r.GetValue(tile)));
+                if (r.GetValue(threads) < (r.GetValue(once) ? 1 : 2)) throw new Compute.SpecException($"--threads {r.GetValue(threads)}; allowed ≥ {(r.GetValue(once) ? 1 : 2)}{(r.GetValue(once) ? "" : " (the other run has 1)")}.", "threads");
+                spec = LargeImage.Spec(new LargeImage.Settings(r.GetValue(size), r.GetValue(maps), r.GetValue(filter), r.GetValue(lambda), Math.Max(1, r.GetValue(epochs)), r.GetValue(tile), r.GetValue(once)));
                 spec.Validate();
                 image = Preprocessor.ApplyToImage(LargeImage.Compose(TrainCommand.SamplesFolder(), r.GetValue(size)), spec.Preprocessing);
             }
@@ -223,6 +224,16 @@ internal static class BenchCommand
             // The tiles fix the result, so the 1-thread and N-thread runs give the same bits and their times compare
             // the same work; one untiled run (a single tile) is the reference for the objective and the tiling overhead.
             int many = r.GetValue(threads);
+            if (r.GetValue(once))
+            {
+                LargeImage.Run single = await LargeImage.TrainAsync(spec, image, many, ct);
+                foreach (EpochMetrics m in single.Epochs)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
+                int side = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(r.GetValue(filter));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"large-image --once {r.GetValue(size)}×{r.GetValue(size)}, {r.GetValue(maps)} maps of {r.GetValue(filter)}×{r.GetValue(filter)}, λ {r.GetValue(lambda)}, cd, tiles of {side}, {many} threads: {single.Epochs.Select(m => m.Seconds).Order().ElementAt(single.Epochs.Count / 2):F2} s/epoch (median of {single.Epochs.Count}), {single.WallSeconds:F2} s wall, {single.CpuSeconds:F2} s CPU; peak memory {LargeImage.PeakMemoryBytes() / (double)(1L << 30):F2} GiB"));
+                return 0;
+            }
             var runs = new Dictionary<string, List<LargeImage.Run>> { ["1 thread"] = [], [$"{many} threads"] = [], ["1 thread, untiled"] = [] };
             async Task Measure(string name, int t, TrainingSpec s, int run)
             {

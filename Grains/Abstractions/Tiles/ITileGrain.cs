@@ -20,9 +20,9 @@ public interface ITileGrain : IGrainWithStringKey, IPayloadReceiver, IPayloadSou
     [Alias("Step")]
     Task<TileStepReply> StepAsync(TileStepCommand command);
 
-    /// <summary>The owned rectangle's maps, K × rows × cols (pulled in chunks when over the limit).</summary>
+    /// <summary>The owned rectangle's nonzeros (pulled in chunks when over the limit).</summary>
     [Alias("Collect")]
-    Task<TensorBlob> CollectAsync(MessageHeader header);
+    Task<TileOwnedMaps> CollectAsync(MessageHeader header);
 
     /// <summary>Ends the tile: its activation goes once idle.</summary>
     [Alias("Close")]

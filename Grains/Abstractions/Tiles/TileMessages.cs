@@ -30,9 +30,20 @@ public sealed record TileOpen
     [Id(12)] public required int OwnedRows { get; init; }
     [Id(13)] public required int OwnedCols { get; init; }
 
-    /// <summary>The input pixels the frame covers [C, rows, cols] and the frame's maps [K, rows, cols] (the warm start).</summary>
+    /// <summary>The input pixels the frame covers [C, rows, cols].</summary>
     [Id(14)] public required TensorBlob Patch { get; init; }
-    [Id(15)] public required TensorBlob FrameMaps { get; init; }
+
+    /// <summary>The warm start's nonzeros over the frame: positions (i · frame cols + j) · K + k ascending (int32), and values (float32).</summary>
+    [Id(15)] public required Payload Positions { get; init; }
+    [Id(16)] public required Payload Values { get; init; }
+}
+
+/// <summary>A tile's owned nonzeros: positions (i · cols + j) · K + k over its rectangle, ascending (int32), and values (float32).</summary>
+[GenerateSerializer, Immutable, Alias("distributed.tile-owned")]
+public sealed record TileOwnedMaps
+{
+    [Id(0)] public required Payload Positions { get; init; }
+    [Id(1)] public required Payload Values { get; init; }
 }
 
 /// <summary>One round for one tile: Compute's <c>TileStep</c>, the incoming border moves as raw bytes (20 a move).</summary>

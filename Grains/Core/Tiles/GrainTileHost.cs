@@ -1,5 +1,5 @@
 using Distributed.Compute.Inference;
-using Distributed.Compute.Tensors;
+using Distributed.Compute.Operators;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Tiles;
 using Distributed.Grains.Messaging.Payloads;
@@ -13,10 +13,11 @@ namespace Distributed.Grains.Tiles;
 /// (<see cref="ITileHost"/>). The owner cuts each tile's frame and opens a fresh tile grain with it, runs Compute's
 /// <see cref="TiledCoordinateDescent.Solve"/> with one step message per tile and round (the border moves routed by
 /// the driver, in tile order, ride on the requests and replies the phase barrier needs anyway), collects the owned
-/// maps and writes them into the image's maps in tile order. The tiles compute exactly what in-process tiles compute,
-/// so the maps are the serial engine's bits. A lost tile (its silo died, its activation went, a call timed out) ends
-/// the attempt; the image is solved again from its warm start, untouched until the end, over a fresh set of tiles,
-/// which gives the same bits again. It blocks the calling thread (a compute slot of the owner's silo) round by round.
+/// nonzeros and gathers them into the image's compact maps in plan order. The tiles compute exactly what in-process
+/// tiles compute, so the maps are the serial engine's bits. A lost tile (its silo died, its activation went, a call
+/// timed out) ends the attempt; the image is solved again from its warm start, which the owner still holds, over a
+/// fresh set of tiles, which gives the same bits again. It blocks the calling thread (a compute slot of the owner's
+/// silo) round by round.
 /// </summary>
 internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, int shard, MessageLimits limits, CancellationToken cancellationToken) : ITileHost
 {
@@ -26,7 +27,7 @@ internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, 
     /// <summary>Attempts restarted after a lost tile, over this host's solves.</summary>
     public int Restarts { get; private set; }
 
-    public TiledSolveStats Solve(TiledImage image)
+    public (SparseMaps Maps, TiledSolveStats Stats) Solve(TiledImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
         for (int attempt = 1; ; attempt++)
@@ -51,7 +52,7 @@ internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, 
         _ => TransientFaults.IsTransient(e),
     };
 
-    private TiledSolveStats SolveOnce(TiledImage image)
+    private (SparseMaps Maps, TiledSolveStats Stats) SolveOnce(TiledImage image)
     {
         using var span = DistributedTelemetry.StartSpan(TelemetryNames.Spans.TileSolve, header);
         span?.SetTag(TelemetryNames.Tags.Shard, shard);
@@ -69,10 +70,9 @@ internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, 
                 DistributedTelemetry.TileRounds.Add(1);
                 return results;
             });
-            Tensor3[] owned = Wait(Task.WhenAll(tiles.Select(CollectAsync)));
-            for (int t = 0; t < owned.Length; t++) TileFrame.StoreOwned(image.Geometry, image.Plan[t], owned[t], image.Z);
+            (int[] Positions, float[] Values)[] owned = Wait(Task.WhenAll(tiles.Select(CollectAsync)));
             span?.SetTag(TelemetryNames.Tags.Bytes, stats.BytesDelivered);
-            return stats;
+            return (TileFrame.Gather(image.Geometry, image.Plan, owned), stats);
         }
         finally
         {
@@ -89,18 +89,17 @@ internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, 
 
     private async Task OpenAsync(ITileGrain tile, TiledImage image, TileRect rect)
     {
-        TileFrame frame = TileFrame.Cut(image.Geometry, rect, image.Y, image.Z);
+        TileFrame frame = TileFrame.Cut(image.Geometry, rect, image.Y, image.Warm);
         // One inline budget for the message: what does not fit is staged on the tile in chunks first.
         var budget = new InlineBudget(limits);
-        async Task<TensorBlob> Blob(int[] shape, float[] data)
+        async Task<Payload> Send(byte[] bytes)
         {
-            byte[] bytes = FloatBytes.From(data);
             DistributedTelemetry.TileBytes.Add(bytes.LongLength, new KeyValuePair<string, object?>(TelemetryNames.Tags.TileKind, "open"));
-            return new TensorBlob { Shape = shape, Data = await PayloadTransfer.SendAsync(tile, header, bytes, limits, budget, cancellationToken) };
+            return await PayloadTransfer.SendAsync(tile, header, bytes, limits, budget, cancellationToken);
         }
-        TensorBlob filters = await Blob(TensorWire.ShapeOf(image.Filters), image.Filters.Data);
-        TensorBlob patch = await Blob(TensorWire.ShapeOf(frame.Patch), frame.Patch.Data);
-        TensorBlob maps = await Blob(TensorWire.ShapeOf(frame.Maps), frame.Maps.Data);
+        var filters = new TensorBlob { Shape = TensorWire.ShapeOf(image.Filters), Data = await Send(FloatBytes.From(image.Filters.Data)) };
+        var patch = new TensorBlob { Shape = TensorWire.ShapeOf(frame.Patch), Data = await Send(FloatBytes.From(frame.Patch.Data)) };
+        Payload positions = await Send(FloatBytes.From(frame.Positions)), values = await Send(FloatBytes.From(frame.Values));
         await tile.OpenAsync(new TileOpen
         {
             Header = header,
@@ -118,7 +117,8 @@ internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, 
             OwnedRows = rect.Rows,
             OwnedCols = rect.Cols,
             Patch = patch,
-            FrameMaps = maps,
+            Positions = positions,
+            Values = values,
         });
     }
 
@@ -144,12 +144,14 @@ internal sealed class GrainTileHost(IGrainFactory grains, MessageHeader header, 
         return new TileStepResult(reply.Moves, reply.MovesSinceRestart, reply.Scale, reply.OwnedMax, BorderMoveWire.To(outgoing));
     }
 
-    private async Task<Tensor3> CollectAsync(ITileGrain tile)
+    private async Task<(int[] Positions, float[] Values)> CollectAsync(ITileGrain tile)
     {
-        TensorBlob blob = await tile.CollectAsync(header);
-        byte[] bytes = await PayloadTransfer.FetchAsync(tile, header, blob.Data, cancellationToken);
-        DistributedTelemetry.TileBytes.Add(bytes.LongLength, new KeyValuePair<string, object?>(TelemetryNames.Tags.TileKind, "collect"));
-        return TensorWire.ToTensor3(blob, bytes);
+        TileOwnedMaps owned = await tile.CollectAsync(header);
+        byte[] positions = await PayloadTransfer.FetchAsync(tile, header, owned.Positions, cancellationToken);
+        byte[] values = await PayloadTransfer.FetchAsync(tile, header, owned.Values, cancellationToken);
+        DistributedTelemetry.TileBytes.Add(positions.LongLength + values.LongLength, new KeyValuePair<string, object?>(TelemetryNames.Tags.TileKind, "collect"));
+        int[] at = FloatBytes.ToInts(positions);
+        return (at, FloatBytes.To(values, at.Length));
     }
 
     /// <summary>Blocks for a round: the solve's loop is Compute's and synchronous; the calls themselves run on Orleans.</summary>

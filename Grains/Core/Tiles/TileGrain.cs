@@ -56,13 +56,15 @@ internal sealed class TileGrain(MessageLimits limits, IShardWorkGate gate) : Gra
         ArgumentNullException.ThrowIfNull(open);
         CheckJob(open.Header);
         if (_tile is not null) throw new InvalidOperationException($"tile {this.GetPrimaryKeyString()} was opened twice; a solve opens fresh tiles.");
-        byte[] filters = _staging.Resolve(open.Filters.Data), patch = _staging.Resolve(open.Patch.Data), maps = _staging.Resolve(open.FrameMaps.Data);
+        byte[] filters = _staging.Resolve(open.Filters.Data), patch = _staging.Resolve(open.Patch.Data);
+        byte[] positions = _staging.Resolve(open.Positions), values = _staging.Resolve(open.Values);
         _staging.Clear();
         var geometry = new LayerGeometry(open.Inputs, open.Maps, open.FilterSize, open.Rows, open.Cols, open.Boundary);
         var connectivity = new Connectivity(open.Maps, open.Inputs, open.Connectivity);
         var owned = new TileRect(open.OwnedRow, open.OwnedCol, open.OwnedRows, open.OwnedCols);
         FilterBank f = TensorWire.ToFilterBank(open.Filters, filters);
-        var frame = new TileFrame(TensorWire.ToTensor3(open.Patch, patch), TensorWire.ToTensor3(open.FrameMaps, maps));
+        int[] at = FloatBytes.ToInts(positions);
+        var frame = new TileFrame(TensorWire.ToTensor3(open.Patch, patch), at, FloatBytes.To(values, at.Length));
         _tile = await Task.Run(() => CoordinateDescentTile.FromFrame(geometry, connectivity, f, open.Lambda, owned, frame));
         _filters = f;
         _nextRound = 0;
@@ -91,13 +93,18 @@ internal sealed class TileGrain(MessageLimits limits, IShardWorkGate gate) : Gra
         };
     }
 
-    public Task<TensorBlob> CollectAsync(MessageHeader header)
+    public Task<TileOwnedMaps> CollectAsync(MessageHeader header)
     {
         CheckJob(header);
         CoordinateDescentTile tile = _tile ?? throw new TileLostException($"tile {this.GetPrimaryKeyString()} holds no state (its activation is new); the solve starts again.");
         _outbox.Clear();
-        Tensor3 maps = tile.OwnedMaps();
-        return Task.FromResult(TensorWire.Blob(TensorWire.ShapeOf(maps), maps.Data, bytes => _outbox.Offer(bytes, limits)));
+        (int[] positions, float[] values) = tile.OwnedNonzeros();
+        var budget = new InlineBudget(limits);
+        return Task.FromResult(new TileOwnedMaps
+        {
+            Positions = _outbox.Offer(FloatBytes.From(positions), limits, budget),
+            Values = _outbox.Offer(FloatBytes.From(values), limits, budget),
+        });
     }
 
     public Task CloseAsync(MessageHeader header)
