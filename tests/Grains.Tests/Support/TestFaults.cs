@@ -31,6 +31,16 @@ public sealed class TestFaults : IIncomingGrainCallFilter
     /// </summary>
     public static void LoseTileAfterRound(string job, int round) => TileRoundToLose[job] = round;
 
+    private static readonly ConcurrentDictionary<string, (int Tile, int Round, TestShardGate.Hold Hold)> TileHolds = new(StringComparer.Ordinal);
+
+    /// <summary>Holds tile <paramref name="tile"/>'s step of round <paramref name="round"/> of <paramref name="job"/>'s first tiled solve before it runs, until released.</summary>
+    public static TestShardGate.Hold HoldTileStep(string job, int tile, int round)
+    {
+        var hold = new TestShardGate.Hold(0);
+        TileHolds[job] = (tile, round, hold);
+        return hold;
+    }
+
     /// <summary>Tile activations lost so far for <paramref name="job"/>.</summary>
     public static int LostTiles(string job) => TilesLost.GetValueOrDefault(job);
 
@@ -54,6 +64,11 @@ public sealed class TestFaults : IIncomingGrainCallFilter
             context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: the tile's activation is lost mid-solve"));
             return;
         }
+        if (context.Grain is ITileGrain && context.InterfaceMethod?.Name == nameof(ITileGrain.StepAsync)
+            && TileKey.TryParse(context.TargetId.Key.ToString(), out string heldJob, out _, out int heldTile)
+            && context.Request.GetArgument(0) is TileStepCommand held && TileHolds.TryGetValue(heldJob, out var at)
+            && at.Tile == heldTile && at.Round == held.Round && TileHolds.TryRemove(heldJob, out _) && at.Hold.Arrive())
+            await at.Hold.Released;
         await context.Invoke();
     }
 }
