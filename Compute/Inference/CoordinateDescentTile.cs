@@ -23,7 +23,7 @@ public sealed class CoordinateDescentTile
     [ThreadStatic] private static float[]? s_scratch;
     [ThreadStatic] private static int[]? s_mergeIndex;
     [ThreadStatic] private static float[]? s_mergeValue;
-    [ThreadStatic] private static LayerOperator? s_operator;
+    [ThreadStatic] private static RefreshBuffers? s_refresh;
 
     private readonly LayerGeometry _global;
     private readonly Connectivity _connectivity;
@@ -167,11 +167,13 @@ public sealed class CoordinateDescentTile
     {
         ArgumentNullException.ThrowIfNull(f);
         _local.CheckFilters(f, nameof(f));
-        LayerOperator op = s_operator is { } cached && cached.Geometry == _local && cached.Connectivity == _connectivity
+        // Per thread, not per tile: K·frame floats of dense maps would otherwise be allocated (and left to the
+        // collector) by every tile at every refresh, gigabytes of garbage on a large image.
+        RefreshBuffers buffers = s_refresh is { } cached && cached.Operator.Geometry == _local && cached.Operator.Connectivity == _connectivity
             ? cached
-            : s_operator = new LayerOperator(_local, _connectivity);
+            : s_refresh = new RefreshBuffers(new LayerOperator(_local, _connectivity), _local.NewMaps(), _local.NewImage());
+        (LayerOperator op, Tensor3 maps, Tensor3 r) = buffers;
         int plane = _frame.Rows * _frame.Cols, kp = _gram.PaddedMaps;
-        var maps = _local.NewMaps();   // transient: K·frame floats, only while refreshing
         float[] z = Attach();
         try
         {
@@ -181,7 +183,6 @@ public sealed class CoordinateDescentTile
         {
             Detach();
         }
-        var r = _local.NewImage();
         op.Synthesize(maps, f, r);
         TensorPrimitives.Subtract(_patch.Data, r.Data, r.Data);
         op.Adjoint(r, f, maps);
@@ -450,4 +451,7 @@ public sealed class CoordinateDescentTile
     }
 
     private static int Mod(int a, int m) => ((a % m) + m) % m;
+
+    /// <summary>One thread's refresh workspace for frames of one geometry: the operator, dense maps and a residual.</summary>
+    private sealed record RefreshBuffers(LayerOperator Operator, Tensor3 Maps, Tensor3 Residual);
 }
