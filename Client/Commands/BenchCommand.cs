@@ -201,8 +201,9 @@ internal static class BenchCommand
         var tile = new Option<int>("--tile") { Description = "Tile side (0: the default, 256).", DefaultValueFactory = _ => 0 };
         var repeat = new Option<int>("--repeat") { Description = "Runs at each thread count, alternating.", DefaultValueFactory = _ => 1 };
         var once = new Option<bool>("--once") { Description = "Train once, tiled, on --threads threads with the learning preset's filter update (train's defaults), and report seconds per epoch and the process's peak memory: the memory run." };
+        var silos = new Option<int[]>("--silos") { Description = "Instead: train on an in-process cluster of each of these silo counts (e.g. 1 2 4), the tiles spread over the silos; report seconds per epoch, bytes exchanged per round and the objective against the untiled serial run.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("large-image", "One large photo, coordinate descent in spatial tiles: seconds per epoch on 1 thread and on --threads, and the objective against one untiled run.");
-        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat, once }) command.Options.Add(o);
+        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat, once, silos }) command.Options.Add(o);
         command.SetAction(async (r, ct) =>
         {
             TextWriter output = r.InvocationConfiguration.Output;
@@ -224,6 +225,15 @@ internal static class BenchCommand
             // The tiles fix the result, so the 1-thread and N-thread runs give the same bits and their times compare
             // the same work; one untiled run (a single tile) is the reference for the objective and the tiling overhead.
             int many = r.GetValue(threads);
+            if (r.GetValue(silos) is { Length: > 0 } siloCounts)
+            {
+                if (siloCounts.Any(n => n is < 1 or > 16))
+                {
+                    r.InvocationConfiguration.Error.WriteLine($"bench: --silos {string.Join(' ', siloCounts)}; allowed 1..16 each.");
+                    return 2;
+                }
+                return await LargeImageOnClusters(output, spec, r.GetValue(size), r.GetValue(filter), siloCounts, ct);
+            }
             if (r.GetValue(once))
             {
                 LargeImage.Run single = await LargeImage.TrainAsync(spec, image, many, ct);
@@ -272,6 +282,46 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The cluster part of `bench large-image`: the untiled serial run on the mosaic's file, then one run on a fresh
+    /// in-process cluster per silo count, each silo with one compute slot (the owner's; tile steps use the thread pool).
+    /// </summary>
+    private static async Task<int> LargeImageOnClusters(TextWriter output, TrainingSpec spec, int size, int filter, int[] siloCounts, CancellationToken ct)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"distributed-bench-large-{Environment.ProcessId}");
+        try
+        {
+            string file = LargeImageCluster.WritePgm(LargeImage.Compose(TrainCommand.SamplesFolder(), size), folder);
+            TrainingSpec untiledSpec = spec with { CoordinateDescent = spec.CoordinateDescent with { Tile = Compute.Inference.TilePlan.MaximumTile } };
+            var (images, _) = SerialEngine.LoadPreprocessed(untiledSpec, new ImageInput([file], ImageLoadOptions.Default, 0));
+            LargeImage.Run untiled = await LargeImage.TrainAsync(untiledSpec, images[0].Image, 1, ct);
+            foreach (EpochMetrics m in untiled.Epochs)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"serial, 1 thread, untiled: epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}"));
+            int side = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(filter);
+            var tiles = Compute.Inference.TilePlan.Plan(size + filter - 1, size + filter - 1, side, filter).Count;
+            double? first = null;
+            foreach (int n in siloCounts)
+            {
+                LargeImageCluster.Run run = await LargeImageCluster.TrainAsync(spec, file, n, slots: 1, ct);
+                foreach (EpochMetrics m in run.Epochs)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n} silo(s): epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
+                double perEpoch = run.Epochs.Select(m => m.Seconds).Order().ElementAt(run.Epochs.Count / 2);
+                double objective = run.Epochs[0].Objective, reference = untiled.Epochs[0].Objective;
+                first ??= objective;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"large-image {size}×{size} on {n} in-process silo(s), {tiles} tiles of {side}: {perEpoch:F2} s/epoch (median of {run.Epochs.Count}; serial untiled {untiled.Epochs.Select(m => m.Seconds).Order().ElementAt(untiled.Epochs.Count / 2):F2}); "
+                    + $"{run.Rounds} rounds, {(run.Rounds > 0 ? run.StepBytes / (double)run.Rounds : 0):F0} B per round (border moves and fixed fields, all tiles), "
+                    + $"frames out {run.OpenBytes / (double)run.Epochs.Count / (1 << 20):F2} MiB and maps back {run.CollectBytes / (double)run.Epochs.Count / (1 << 20):F2} MiB per epoch; restarts {run.Restarts}; "
+                    + $"epoch 1 objective {objective:G9} vs untiled {reference:G9} (relative {(objective - reference) / reference:E2}){(objective == first ? "" : ", differs from the first silo count's")}"));
+            }
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>`bench engines`: the same job on the serial engine and on the distributed one, overhead ratio and bytes.</summary>

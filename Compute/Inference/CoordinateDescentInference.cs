@@ -116,7 +116,9 @@ public static class CoordinateDescentInference
         geometry.CheckImage(y, nameof(y));
         if (!TiledCoordinateDescent.Applies(geometry, plan)) throw new ArgumentException("the plan does not tile these maps; see TilesFor.", nameof(plan));
         (FilterGram gram, AtomNorms atoms) = GramFor(ws, f, filterVersion);
-        (SparseMaps maps, TiledSolveStats tiled) = TiledCoordinateDescent.RunCompact(geometry, ws.Operator.Connectivity, gram, atoms, f, y, warm, lambda, options, plan, ws.Operator.DegreeOfParallelism);
+        (SparseMaps maps, TiledSolveStats tiled) = ws.Tiles is { } host
+            ? host.Solve(new TiledImage(geometry, ws.Operator.Connectivity, f, lambda, options, plan, y, warm))
+            : TiledCoordinateDescent.RunCompact(geometry, ws.Operator.Connectivity, gram, atoms, f, y, warm, lambda, options, plan, ws.Operator.DegreeOfParallelism);
         return (maps, SparseCodingObjective.Evaluate(ws, f, y, maps, lambda, tiled.Sweeps));
     }
 

@@ -60,9 +60,10 @@ public sealed class CoordinateDescentTile
     /// <paramref name="index"/> (local map-last indices over the frame, see <see cref="FrameOf"/>, ascending, distinct)
     /// and <paramref name="value"/>. The tile takes the arrays over.
     /// </summary>
+    /// <param name="patch">When true, <paramref name="y"/> is the frame's patch already (<see cref="TileFrame"/>), not the whole image.</param>
     internal CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y,
-        int[] index, float[] value, int count)
-        : this(geometry, connectivity, gram, atoms, lambda, owned, y)
+        int[] index, float[] value, int count, bool patch = false)
+        : this(geometry, connectivity, gram, atoms, lambda, owned, y, patch)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(value);
@@ -73,12 +74,12 @@ public sealed class CoordinateDescentTile
         (_index, _value, _count) = (index, value, count);
     }
 
-    private CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y)
+    private CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, bool patch = false)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         ArgumentNullException.ThrowIfNull(connectivity);
         ArgumentNullException.ThrowIfNull(gram);
-        geometry.CheckImage(y, nameof(y));
+        if (!patch) geometry.CheckImage(y, nameof(y));
         if (owned.Row < 0 || owned.Col < 0 || owned.Rows < 1 || owned.Cols < 1 || owned.Row + owned.Rows > geometry.MapRows || owned.Col + owned.Cols > geometry.MapCols)
             throw new ArgumentOutOfRangeException(nameof(owned), owned, $"the tile must lie inside the maps ({geometry.MapRows}×{geometry.MapCols}).");
         _global = geometry;
@@ -95,13 +96,21 @@ public sealed class CoordinateDescentTile
         _local = new LayerGeometry(geometry.Inputs, geometry.Maps, geometry.FilterSize, rows - m, cols - m, Boundary.Valid);
         _patch = _local.NewImage();
         int shift = geometry.Boundary == Boundary.Circular ? m : 0;
-        for (int c = 0; c < y.Planes; c++)
-            for (int x = 0; x < _patch.Rows; x++)
-            {
-                int gr = Mod(rowOrigin + shift + x, geometry.Rows);
-                for (int w = 0; w < _patch.Cols; w++)
-                    _patch[c, x, w] = y[c, gr, Mod(colOrigin + shift + w, geometry.Cols)];
-            }
+        if (patch)
+        {
+            _local.CheckImage(y, nameof(y));
+            y.Data.CopyTo(_patch.Data, 0);
+        }
+        else
+        {
+            for (int c = 0; c < y.Planes; c++)
+                for (int x = 0; x < _patch.Rows; x++)
+                {
+                    int gr = Mod(rowOrigin + shift + x, geometry.Rows);
+                    for (int w = 0; w < _patch.Cols; w++)
+                        _patch[c, x, w] = y[c, gr, Mod(colOrigin + shift + w, geometry.Cols)];
+                }
+        }
         Tau = (float)(1 / lambda);
         _sweeper = new CoordinateDescentSweeper(gram, atoms ?? new CoordinateDescentInference.AtomNorms(gram, geometry), _c, [], Tau, geometry, _frame, _outbox);
         _sweeper.Written = _written;
@@ -118,6 +127,44 @@ public sealed class CoordinateDescentTile
         var (rowOrigin, rows, ownedRow) = Axis(owned.Row, owned.Rows, geometry.MapRows, m, geometry.Boundary);
         var (colOrigin, cols, ownedCol) = Axis(owned.Col, owned.Cols, geometry.MapCols, m, geometry.Boundary);
         return new SweepFrame(rows, cols, rowOrigin, colOrigin, ownedRow, ownedCol, owned.Rows, owned.Cols, Wraps: false);
+    }
+
+    /// <summary>
+    /// A tile built from its frame alone (<see cref="TileFrame.Cut"/>), as a remote tile is: the same state, to the bit,
+    /// as the tile built from the whole image's input and warm start, without either on the tile's machine.
+    /// </summary>
+    public static CoordinateDescentTile FromFrame(LayerGeometry geometry, Connectivity connectivity, FilterBank f, double lambda, TileRect owned, TileFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(frame);
+        var gram = new FilterGram(f, connectivity);
+        int k = geometry.Maps, kp = gram.PaddedMaps;
+        if (frame.Positions.Length != frame.Values.Length)
+            throw new ArgumentException($"the frame has {frame.Positions.Length} positions but {frame.Values.Length} values.", nameof(frame));
+        // The frame's nonzeros travel over K maps; the tile indexes them over K̄ (the map count padded for SIMD).
+        int[] index = [.. frame.Positions.Select(p => p / k * kp + p % k)];
+        return new CoordinateDescentTile(geometry, connectivity, gram, null, lambda, owned, frame.Patch, index, (float[])frame.Values.Clone(), index.Length, patch: true);
+    }
+
+    /// <summary>
+    /// The owned rectangle's nonzeros, as positions ((i · cols + j) · K + k over the rectangle, ascending) and values: what
+    /// a remote tile sends back (<see cref="TileFrame.Gather"/>).
+    /// </summary>
+    public (int[] Positions, float[] Values) OwnedNonzeros()
+    {
+        int kp = _gram.PaddedMaps, maps = _global.Maps;
+        var positions = new List<int>();
+        var values = new List<float>();
+        for (int n = 0; n < _count; n++)
+        {
+            int at = _index[n];
+            if (!IsOwned(at)) continue;
+            int p = at / kp, i = p / _frame.Cols - _frame.OwnedRow, j = p % _frame.Cols - _frame.OwnedCol;
+            positions.Add((i * Owned.Cols + j) * maps + at % kp);
+            values.Add(_value[n]);
+        }
+        return ([.. positions], [.. values]);
     }
 
     /// <summary>Nonzero coefficients the tile holds (owned and halo).</summary>

@@ -10,6 +10,7 @@ using Distributed.Grains.Execution;
 using Distributed.Grains.Placement;
 using Distributed.Grains.Shards.Protocol;
 using Distributed.Grains.Storage;
+using Distributed.Grains.Tiles;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -268,11 +269,14 @@ internal sealed class ImageShardGrain(
         try
         {
             TrainingSpec spec = Spec();
+            IGrainFactory grains = GrainFactory;
             _compute = await compute.RunAsync(ct =>
             {
                 ImageShard shard = built ?? ShardWork.Build(_shard, spec, records,
                     ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
                     options, compute.Slots, ct);
+                // A large image's tiles go to tile grains over the silos, driven from here for this command.
+                shard.Tiles = new GrainTileHost(grains, header, _shard, limits, ct);
                 work.Run(shard, ct);
                 return shard;
             }, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Distributed.Grains.Abstractions.Shards;
+using Distributed.Grains.Abstractions.Tiles;
 using Distributed.Grains.Messaging.Payloads;
 
 namespace Distributed.Grains.Tests.Support;
@@ -20,6 +21,19 @@ public sealed class TestFaults : IIncomingGrainCallFilter
     /// <summary>Pulls lost so far for <paramref name="job"/>.</summary>
     public static int LostPulls(string job) => Lost.GetValueOrDefault(job);
 
+    private static readonly ConcurrentDictionary<string, int> TileRoundToLose = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> TilesLost = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Tile 1 of the first tiled solve of <paramref name="job"/> to reach round <paramref name="round"/> loses its
+    /// activation right after answering it, while the other tiles of the round still work: the next round finds a fresh
+    /// activation without the tile's state.
+    /// </summary>
+    public static void LoseTileAfterRound(string job, int round) => TileRoundToLose[job] = round;
+
+    /// <summary>Tile activations lost so far for <paramref name="job"/>.</summary>
+    public static int LostTiles(string job) => TilesLost.GetValueOrDefault(job);
+
     public async Task Invoke(IIncomingGrainCallContext context)
     {
         if (context.Grain is IImageShardGrain && context.InterfaceMethod?.Name == nameof(IImageShardGrain.GetChunkAsync)
@@ -29,6 +43,16 @@ public sealed class TestFaults : IIncomingGrainCallFilter
             Lost.AddOrUpdate(job, 1, (_, n) => n + 1);
             context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: the shard's silo died after it answered"));
             throw new PayloadMissingException($"test: shard {key} is gone with its outbox.");
+        }
+        if (context.Grain is ITileGrain && context.InterfaceMethod?.Name == nameof(ITileGrain.StepAsync)
+            && TileKey.TryParse(context.TargetId.Key.ToString(), out string tileJob, out _, out int tile) && tile == 1
+            && context.Request.GetArgument(0) is TileStepCommand step && TileRoundToLose.TryGetValue(tileJob, out int round) && step.Round == round
+            && TileRoundToLose.TryRemove(tileJob, out _))
+        {
+            await context.Invoke();
+            TilesLost.AddOrUpdate(tileJob, 1, (_, n) => n + 1);
+            context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: the tile's activation is lost mid-solve"));
+            return;
         }
         await context.Invoke();
     }
