@@ -23,7 +23,7 @@ public sealed class CoordinateDescentTile
     [ThreadStatic] private static float[]? s_scratch;
     [ThreadStatic] private static int[]? s_mergeIndex;
     [ThreadStatic] private static float[]? s_mergeValue;
-    [ThreadStatic] private static LayerOperator? s_operator;
+    [ThreadStatic] private static RefreshBuffers? s_refresh;
 
     private readonly LayerGeometry _global;
     private readonly Connectivity _connectivity;
@@ -35,6 +35,8 @@ public sealed class CoordinateDescentTile
     private float[] _value = [];
     private int _count;
     private float[]? _attached;                    // the dense z while a call works on it
+    private Region _region;                        // the part of it scattered from the nonzeros
+    private readonly List<(int From, int To)> _scattered = new();   // entry ranges scattered
     private int _depth;
     private readonly List<int> _written = new();
     private readonly Tensor3 _patch;               // the input pixels the frame's atoms cover
@@ -198,7 +200,12 @@ public sealed class CoordinateDescentTile
     /// <summary>max|z| over the owned rectangle.</summary>
     public float OwnedMaxMagnitude()
     {
-        if (_attached is not null) return _sweeper.OwnedMaxMagnitude();   // within a call the scratch is current
+        if (_attached is not null)
+        {
+            // Within a call the scratch is current where it was scattered; the owned rectangle only after a whole one.
+            if (_region != Whole) throw new InvalidOperationException("max|z| within a call that scattered only part of z.");
+            return _sweeper.OwnedMaxMagnitude();
+        }
         float max = 0;
         for (int n = 0; n < _count; n++)
             if (IsOwned(_index[n])) max = MathF.Max(max, MathF.Abs(_value[n]));
@@ -214,12 +221,14 @@ public sealed class CoordinateDescentTile
     {
         ArgumentNullException.ThrowIfNull(f);
         _local.CheckFilters(f, nameof(f));
-        LayerOperator op = s_operator is { } cached && cached.Geometry == _local && cached.Connectivity == _connectivity
+        // Per thread, not per tile: K·frame floats of dense maps would otherwise be allocated (and left to the
+        // collector) by every tile at every refresh, gigabytes of garbage on a large image.
+        RefreshBuffers buffers = s_refresh is { } cached && cached.Operator.Geometry == _local && cached.Operator.Connectivity == _connectivity
             ? cached
-            : s_operator = new LayerOperator(_local, _connectivity);
+            : s_refresh = new RefreshBuffers(new LayerOperator(_local, _connectivity), _local.NewMaps(), _local.NewImage());
+        (LayerOperator op, Tensor3 maps, Tensor3 r) = buffers;
         int plane = _frame.Rows * _frame.Cols, kp = _gram.PaddedMaps;
-        var maps = _local.NewMaps();   // transient: K·frame floats, only while refreshing
-        float[] z = Attach();
+        float[] z = Attach(Whole);
         try
         {
             CoordinateDescentInference.FromMapLast(z, maps.Data, _local.Maps, plane, kp);
@@ -228,7 +237,6 @@ public sealed class CoordinateDescentTile
         {
             Detach();
         }
-        var r = _local.NewImage();
         op.Synthesize(maps, f, r);
         TensorPrimitives.Subtract(_patch.Data, r.Data, r.Data);
         op.Adjoint(r, f, maps);
@@ -247,7 +255,7 @@ public sealed class CoordinateDescentTile
         int rowHalf = (_sweeper.SegmentRows + 1) / 2, colHalf = (_sweeper.SegmentCols + 1) / 2;
         (int sr0, int sr1) = (phase & 2) == 0 ? (0, rowHalf) : (rowHalf, _sweeper.SegmentRows);
         (int sc0, int sc1) = (phase & 1) == 0 ? (0, colHalf) : (colHalf, _sweeper.SegmentCols);
-        Attach();
+        Attach(Quarter(phase));
         try
         {
             return _sweeper.Sweep(tolerance, sr0, sr1, sc0, sc1);
@@ -269,7 +277,9 @@ public sealed class CoordinateDescentTile
         ArgumentNullException.ThrowIfNull(step.Incoming);
         float ownedMax = 0;
         int moves = 0;
-        Attach();   // one scatter and one re-compaction for the whole round
+        // One scatter and one re-compaction for the whole round, of the part of z the round reads: all of it for a
+        // refresh, the quarter for a sweep, none to take in halo moves (they only write).
+        Attach(step.Refresh ? Whole : step.Phase >= 0 ? Quarter(step.Phase) : default);
         try
         {
             Receive(step.Incoming);
@@ -303,7 +313,7 @@ public sealed class CoordinateDescentTile
     public void Receive(ReadOnlySpan<BorderMove> moves)
     {
         if (moves.IsEmpty) return;
-        Attach();
+        Attach(default);
         try
         {
             foreach (ref readonly BorderMove move in moves) _sweeper.Receive(move);
@@ -373,33 +383,84 @@ public sealed class CoordinateDescentTile
 
     private int GlobalCol(int j) => Mod(_frame.OriginCol + j, _global.MapCols);
 
-    /// <summary>
-    /// Lends the sweeper a dense z for one call: this thread's scratch with the nonzeros scattered in (nested calls
-    /// share the outer one's). Every Attach is paired with a <see cref="Detach"/>.
-    /// </summary>
-    private float[] Attach()
+    /// <summary>Local rows [Row0, Row1) × columns [Col0, Col1) of the frame; default: none.</summary>
+    private readonly record struct Region(int Row0, int Row1, int Col0, int Col1)
     {
-        if (_depth++ > 0) return _attached!;
+        public bool Covers(Region other) => other.Row0 >= other.Row1 || other.Col0 >= other.Col1
+            || (Row0 <= other.Row0 && other.Row1 <= Row1 && Col0 <= other.Col0 && other.Col1 <= Col1);
+    }
+
+    private Region Whole => new(0, _frame.Rows, 0, _frame.Cols);
+
+    /// <summary>The local rows and columns of quarter <paramref name="phase"/>: the segments <see cref="Sweep"/> scans.</summary>
+    private Region Quarter(int phase)
+    {
+        int segment = CoordinateDescentInference.SegmentSize(_gram.Size);
+        int rowHalf = (_sweeper.SegmentRows + 1) / 2, colHalf = (_sweeper.SegmentCols + 1) / 2;
+        (int sr0, int sr1) = (phase & 2) == 0 ? (0, rowHalf) : (rowHalf, _sweeper.SegmentRows);
+        (int sc0, int sc1) = (phase & 1) == 0 ? (0, colHalf) : (colHalf, _sweeper.SegmentCols);
+        int rowEnd = _frame.OwnedRow + _frame.OwnedRows, colEnd = _frame.OwnedCol + _frame.OwnedCols;
+        return new Region(_frame.OwnedRow + sr0 * segment, Math.Min(rowEnd, _frame.OwnedRow + sr1 * segment),
+            _frame.OwnedCol + sc0 * segment, Math.Min(colEnd, _frame.OwnedCol + sc1 * segment));
+    }
+
+    /// <summary>
+    /// Lends the sweeper a dense z for one call: this thread's scratch with the nonzeros of <paramref name="region"/>
+    /// scattered in (found by binary search per row; nested calls share the outer one's and must lie within it). The
+    /// rest of the scratch stays zero: a call may write there (received halo moves overwrite) but never read. Every
+    /// Attach is paired with a <see cref="Detach"/>.
+    /// </summary>
+    private float[] Attach(Region region)
+    {
+        if (_depth++ > 0)
+        {
+            if (!_region.Covers(region)) throw new InvalidOperationException($"a nested call reads {region}, outside the call's {_region}.");
+            return _attached!;
+        }
         float[] z = Scratch(_length);
-        for (int n = 0; n < _count; n++) z[_index[n]] = _value[n];
+        _scattered.Clear();
+        if (region == Whole)
+        {
+            for (int n = 0; n < _count; n++) z[_index[n]] = _value[n];
+            _scattered.Add((0, _count));
+        }
+        else if (region.Row0 < region.Row1 && region.Col0 < region.Col1)
+        {
+            int kp = _gram.PaddedMaps;
+            for (int i = region.Row0; i < region.Row1; i++)
+            {
+                int lo = LowerBound((i * _frame.Cols + region.Col0) * kp), hi = LowerBound((i * _frame.Cols + region.Col1) * kp);
+                for (int n = lo; n < hi; n++) z[_index[n]] = _value[n];
+                if (hi > lo) _scattered.Add((lo, hi));
+            }
+        }
+        _region = region;
         _written.Clear();
         _sweeper.Attach(z);
         return _attached = z;
     }
 
+    /// <summary>The first entry whose index is at least <paramref name="key"/>.</summary>
+    private int LowerBound(int key)
+    {
+        int at = Array.BinarySearch(_index, 0, _count, key);
+        return at >= 0 ? at : ~at;
+    }
+
     /// <summary>
-    /// Ends the outermost call: merges the indices written since <see cref="Attach"/> into the nonzeros (values read
-    /// from the scratch, zeros dropped), then clears exactly the scratch entries this tile touched. Costs O(nonzeros +
-    /// writes), never O(frame).
+    /// Ends the outermost call: merges the indices written since <see cref="Attach"/> into the nonzeros (their values
+    /// read from the scratch, zeros dropped; the others copied as they were), then clears exactly the scratch entries
+    /// scattered or written. Costs O(nonzeros) of sequential copying plus O(scattered + writes) scattered accesses,
+    /// never O(frame).
     /// </summary>
     private void Detach()
     {
         if (--_depth > 0) return;
         float[] z = _attached!;
         _attached = null;
-        if (_written.Count > 0)
+        Span<int> written = CollectionsMarshal.AsSpan(_written);
+        if (written.Length > 0)
         {
-            Span<int> written = CollectionsMarshal.AsSpan(_written);
             written.Sort();
             int capacity = _count + written.Length;
             if (s_mergeIndex is null || s_mergeIndex.Length < capacity)
@@ -412,7 +473,13 @@ public sealed class CoordinateDescentTile
             int a = 0, b = 0, count = 0;
             while (a < _count || b < written.Length)
             {
-                int next = b >= written.Length || (a < _count && _index[a] < written[b]) ? _index[a] : written[b];
+                if (b >= written.Length || (a < _count && _index[a] < written[b]))
+                {
+                    mergedIndex[count] = _index[a];   // untouched this call: as it was
+                    mergedValue[count++] = _value[a++];
+                    continue;
+                }
+                int next = written[b];
                 if (a < _count && _index[a] == next) a++;
                 while (b < written.Length && written[b] == next) b++;
                 float v = z[next];
@@ -420,7 +487,8 @@ public sealed class CoordinateDescentTile
                 mergedIndex[count] = next;
                 mergedValue[count++] = v;
             }
-            for (int n = 0; n < _count; n++) z[_index[n]] = 0;
+            foreach ((int lo, int hi) in _scattered)
+                for (int n = lo; n < hi; n++) z[_index[n]] = 0;
             foreach (int at in written) z[at] = 0;
             if (_index.Length < count || _index.Length > 2 * count + 1024)
             {
@@ -434,8 +502,10 @@ public sealed class CoordinateDescentTile
         }
         else
         {
-            for (int n = 0; n < _count; n++) z[_index[n]] = 0;
+            foreach ((int lo, int hi) in _scattered)
+                for (int n = lo; n < hi; n++) z[_index[n]] = 0;
         }
+        _scattered.Clear();
     }
 
     /// <summary>This thread's all-zero scratch of at least <paramref name="length"/> floats.</summary>
@@ -497,4 +567,7 @@ public sealed class CoordinateDescentTile
     }
 
     private static int Mod(int a, int m) => ((a % m) + m) % m;
+
+    /// <summary>One thread's refresh workspace for frames of one geometry: the operator, dense maps and a residual.</summary>
+    private sealed record RefreshBuffers(LayerOperator Operator, Tensor3 Maps, Tensor3 Residual);
 }
