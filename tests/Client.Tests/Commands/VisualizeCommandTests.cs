@@ -68,7 +68,7 @@ public class VisualizeCommandTests
         Assert.Equal(2, failed);
         Assert.Contains("broken.png", failure);
         Assert.True(File.Exists(Path.Combine(shown, "top-L2.png")));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path, ".shown*"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path, ".shown.partial-*"));
     }
 
     [Theory]
