@@ -41,6 +41,11 @@ public sealed class TestFaults : IIncomingGrainCallFilter
         return hold;
     }
 
+    private static readonly ConcurrentDictionary<string, ConcurrentDictionary<SiloAddress, int>> TileServers = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a tile grain of <paramref name="job"/> answered a call on <paramref name="silo"/>.</summary>
+    public static bool TileServedOn(string job, SiloAddress silo) => TileServers.TryGetValue(job, out var silos) && silos.ContainsKey(silo);
+
     /// <summary>Tile activations lost so far for <paramref name="job"/>.</summary>
     public static int LostTiles(string job) => TilesLost.GetValueOrDefault(job);
 
@@ -64,6 +69,9 @@ public sealed class TestFaults : IIncomingGrainCallFilter
             context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: the tile's activation is lost mid-solve"));
             return;
         }
+        if (context.Grain is ITileGrain && TileKey.TryParse(context.TargetId.Key.ToString(), out string servedJob, out _, out _)
+            && context.TargetContext.Address.SiloAddress is { } server)
+            TileServers.GetOrAdd(servedJob, _ => new()).TryAdd(server, 0);
         if (context.Grain is ITileGrain && context.InterfaceMethod?.Name == nameof(ITileGrain.StepAsync)
             && TileKey.TryParse(context.TargetId.Key.ToString(), out string heldJob, out _, out int heldTile)
             && context.Request.GetArgument(0) is TileStepCommand held && TileHolds.TryGetValue(heldJob, out var at)

@@ -6,6 +6,8 @@ using Distributed.Compute.Inference;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
+using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Tiles;
 using Distributed.Grains.Messaging.Telemetry;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
@@ -87,6 +89,7 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         SiloAddress[] sorted = [.. fixture.Cluster.GetActiveSilos().Select(h => h.SiloAddress).Order()];
         Assert.Equal(4, sorted.Length);
         int heldTile = Enumerable.Range(0, 16).First(t => sorted[t % 4] != extra.SiloAddress);
+        await WaitUntilPlacedOnAsync(extra.SiloAddress, Enumerable.Range(0, 4).First(t => sorted[t] == extra.SiloAddress), job);
         bool ownerOnExtra = sorted[0] == extra.SiloAddress;
         TestShardGate.Hold hold = TestFaults.HoldTileStep(job, heldTile, round: 6);
         using var restarts = new Counter(TelemetryNames.Instruments.TileRestarts);
@@ -98,8 +101,24 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         EngineRun run = await training.WaitAsync(Patience);
         await fixture.Cluster.WaitForLivenessToStabilizeAsync();
 
+        Assert.True(ownerOnExtra || TestFaults.TileServedOn(job, extra.SiloAddress), "no tile of the image ran on the silo that left.");
         Assert.True(ownerOnExtra || restarts.Total >= 1, "the tiles lost with their silo did not restart the image's solve.");
         AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
+    }
+
+    /// <summary>
+    /// A joining silo takes placements only once the cluster's manifest lists it, which follows membership: probe tile
+    /// grains (of another job) placed for <paramref name="silo"/> until one activates there.
+    /// </summary>
+    private async Task WaitUntilPlacedOnAsync(SiloAddress silo, int tile, string job)
+    {
+        string probe = job + "-probe";
+        for (int attempt = 0; !TestFaults.TileServedOn(probe, silo); attempt++)
+        {
+            Assert.True(attempt < 300, $"no tile grain was placed on {silo} within 30 s of it joining.");
+            await fixture.Grains.GetGrain<ITileGrain>(TileKey.Format(probe, 0, Guid.NewGuid(), tile)).CloseAsync(MessageHeader.ForJob(probe));
+            if (!TestFaults.TileServedOn(probe, silo)) await Task.Delay(100);
+        }
     }
 
     private static void AssertSameBits(TrainingResult expected, TrainingResult actual, string what)
