@@ -236,7 +236,7 @@ internal static class BenchCommand
             }
             if (r.GetValue(once))
             {
-                LargeImage.Run single = await LargeImage.TrainAsync(spec, image, many, ct);
+                LargeImage.Run single = await LargeImage.TrainAsync(spec, image, many, ct, output);
                 foreach (EpochMetrics m in single.Epochs)
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
                 int side = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(r.GetValue(filter));
