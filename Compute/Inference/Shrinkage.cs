@@ -42,6 +42,7 @@ public static class Shrinkage
     {
         if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source.", nameof(destination));
         if (Vector512.IsHardwareAccelerated) SoftThreshold<Vector512<float>, Ops512>(source, t, destination);
+        else if (Vector256.IsHardwareAccelerated) SoftThreshold<Vector256<float>, Ops256>(source, t, destination);   // every width gives the same bits
         else SoftThreshold<float, OpsScalar>(source, t, destination);
     }
 
