@@ -90,7 +90,6 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         Assert.Equal(4, sorted.Length);
         int heldTile = Enumerable.Range(0, 16).First(t => sorted[t % 4] != extra.SiloAddress);
         await WaitUntilPlacedOnAsync(extra.SiloAddress, Enumerable.Range(0, 4).First(t => sorted[t] == extra.SiloAddress), job);
-        bool ownerOnExtra = sorted[0] == extra.SiloAddress;
         TestShardGate.Hold hold = TestFaults.HoldTileStep(job, heldTile, round: 6);
         using var restarts = new Counter(TelemetryNames.Instruments.TileRestarts);
 
@@ -101,8 +100,11 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         EngineRun run = await training.WaitAsync(Patience);
         await fixture.Cluster.WaitForLivenessToStabilizeAsync();
 
+        // When the owner itself was on the silo that left, its shard's failover re-runs the command (tested elsewhere)
+        // and the tiles start afresh with it: no tile restart to see, but the same bits.
+        bool ownerOnExtra = TestFaults.ShardServedOn(job, 0, extra.SiloAddress);
         Assert.True(ownerOnExtra || TestFaults.TileServedOn(job, extra.SiloAddress), "no tile of the image ran on the silo that left.");
-        Assert.True(ownerOnExtra || restarts.Total >= 1, "the tiles lost with their silo did not restart the image's solve.");
+        Assert.True(ownerOnExtra || restarts.Total >= 1, $"the tiles lost with their silo did not restart the image's solve (restarts {restarts.Total}, silos {string.Join(", ", sorted)}, left {extra.SiloAddress}).");
         AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
     }
 
