@@ -232,7 +232,7 @@ internal static class BenchCommand
                     r.InvocationConfiguration.Error.WriteLine($"bench: --silos {string.Join(' ', siloCounts)}; allowed 1..16 each.");
                     return 2;
                 }
-                return await LargeImageOnClusters(output, spec, r.GetValue(size), r.GetValue(filter), siloCounts, ct);
+                return await LargeImageOnClusters(output, spec, r.GetValue(size), r.GetValue(filter), siloCounts, Math.Max(1, r.GetValue(repeat)), ct);
             }
             if (r.GetValue(once))
             {
@@ -288,7 +288,7 @@ internal static class BenchCommand
     /// The cluster part of `bench large-image`: the untiled serial run on the mosaic's file, then one run on a fresh
     /// in-process cluster per silo count, each silo with one compute slot (the owner's; tile steps use the thread pool).
     /// </summary>
-    private static async Task<int> LargeImageOnClusters(TextWriter output, TrainingSpec spec, int size, int filter, int[] siloCounts, CancellationToken ct)
+    private static async Task<int> LargeImageOnClusters(TextWriter output, TrainingSpec spec, int size, int filter, int[] siloCounts, int repeat, CancellationToken ct)
     {
         string folder = Path.Combine(Path.GetTempPath(), $"distributed-bench-large-{Environment.ProcessId}");
         try
@@ -300,21 +300,30 @@ internal static class BenchCommand
             foreach (EpochMetrics m in untiled.Epochs)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"serial, 1 thread, untiled: epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}"));
             int side = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(filter);
-            var tiles = Compute.Inference.TilePlan.Plan(size + filter - 1, size + filter - 1, side, filter).Count;
-            double? first = null;
-            foreach (int n in siloCounts)
+            int tiles = Compute.Inference.TilePlan.Plan(size + filter - 1, size + filter - 1, side, filter).Count;
+            var runs = siloCounts.Distinct().ToDictionary(n => n, _ => new List<LargeImageCluster.Run>());
+            // Alternating the order between repeats spreads the first run's warm-up (JIT, thread pool growth) and the load's drift.
+            for (int r = 0; r < repeat; r++)
+                foreach (int n in r % 2 == 0 ? runs.Keys : runs.Keys.Reverse())
+                {
+                    LargeImageCluster.Run run = await LargeImageCluster.TrainAsync(spec, file, n, slots: 1, ct);
+                    runs[n].Add(run);
+                    foreach (EpochMetrics m in run.Epochs)
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {r + 1}, {n} silo(s): epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
+                }
+            double reference = untiled.Epochs[0].Objective, first = runs.Values.First()[0].Epochs[0].Objective;
+            double untiledEpoch = untiled.Epochs.Select(m => m.Seconds).Order().ElementAt(untiled.Epochs.Count / 2);
+            foreach (var (n, list) in runs)
             {
-                LargeImageCluster.Run run = await LargeImageCluster.TrainAsync(spec, file, n, slots: 1, ct);
-                foreach (EpochMetrics m in run.Epochs)
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n} silo(s): epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
-                double perEpoch = run.Epochs.Select(m => m.Seconds).Order().ElementAt(run.Epochs.Count / 2);
-                double objective = run.Epochs[0].Objective, reference = untiled.Epochs[0].Objective;
-                first ??= objective;
+                double[] seconds = [.. list.SelectMany(x => x.Epochs).Select(m => m.Seconds).Order()];
+                LargeImageCluster.Run last = list[^1];
+                double objective = last.Epochs[0].Objective;
+                bool same = list.All(x => x.Epochs[0].Objective == first);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"large-image {size}×{size} on {n} in-process silo(s), {tiles} tiles of {side}: {perEpoch:F2} s/epoch (median of {run.Epochs.Count}; serial untiled {untiled.Epochs.Select(m => m.Seconds).Order().ElementAt(untiled.Epochs.Count / 2):F2}); "
-                    + $"{run.Rounds} rounds, {(run.Rounds > 0 ? run.StepBytes / (double)run.Rounds : 0):F0} B per round (border moves and fixed fields, all tiles), "
-                    + $"frames out {run.OpenBytes / (double)run.Epochs.Count / (1 << 20):F2} MiB and maps back {run.CollectBytes / (double)run.Epochs.Count / (1 << 20):F2} MiB per epoch; restarts {run.Restarts}; "
-                    + $"epoch 1 objective {objective:G9} vs untiled {reference:G9} (relative {(objective - reference) / reference:E2}){(objective == first ? "" : ", differs from the first silo count's")}"));
+                    $"large-image {size}×{size} on {n} in-process silo(s), {tiles} tiles of {side}: {seconds[seconds.Length / 2]:F2} s/epoch (median of {seconds.Length}; serial untiled {untiledEpoch:F2}); "
+                    + $"{last.Rounds} rounds per run, {(last.Rounds > 0 ? last.StepBytes / (double)last.Rounds : 0):F0} B per round (border moves and fixed fields, all tiles), "
+                    + $"frames out {last.OpenBytes / (double)(1 << 20):F2} MiB and maps back {last.CollectBytes / (double)(1 << 20):F2} MiB per run ({last.Epochs.Count} epoch(s) and the final pass); restarts {last.Restarts}; "
+                    + $"epoch 1 objective {objective:G9} vs untiled {reference:G9} (relative {(objective - reference) / reference:E2}), {(same ? "identical on every silo count" : "DIFFERS between silo counts")}"));
             }
             return 0;
         }

@@ -8,19 +8,19 @@ using Distributed.Grains.Messaging.Payloads;
 using Distributed.Grains.Messaging.Telemetry;
 using Distributed.Grains.Messaging.Wire;
 using Distributed.Grains.Placement;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Distributed.Grains.Tiles;
 
 /// <summary>
 /// Holds one <see cref="CoordinateDescentTile"/> of a large image's solve (its frame of z, c and the input pixels) for
 /// the shard that owns the image. Orchestration only: it decodes, runs the tile's step and encodes. A step runs on the
-/// thread pool, not the silo's <see cref="ComputeScheduler"/>: the owner waits for its round while holding one of those
-/// slots, so a step queued behind it on the same silo could wait forever; the owner's slot idles meanwhile, so the
-/// silo still runs about its slot count of busy threads. State is soft: a fresh activation has none and answers every
-/// step with <see cref="TileLostException"/>.
+/// silo's tile-step scheduler (<see cref="ComputeScheduler.TileSteps"/>), not the shard work's: the owner waits for its
+/// round while holding one of those slots, so a step queued behind it there could wait forever. State is soft: a
+/// fresh activation has none and answers every step with <see cref="TileLostException"/>.
 /// </summary>
 [ShardSpreadPlacement]
-internal sealed class TileGrain(MessageLimits limits, IShardWorkGate gate) : Grain, ITileGrain
+internal sealed class TileGrain(MessageLimits limits, IShardWorkGate gate, [FromKeyedServices(ComputeScheduler.TileSteps)] ComputeScheduler steps) : Grain, ITileGrain
 {
     private readonly PayloadStaging _staging = new(limits);
     private readonly PayloadOutbox _outbox = new();
@@ -65,7 +65,7 @@ internal sealed class TileGrain(MessageLimits limits, IShardWorkGate gate) : Gra
         FilterBank f = TensorWire.ToFilterBank(open.Filters, filters);
         int[] at = FloatBytes.ToInts(positions);
         var frame = new TileFrame(TensorWire.ToTensor3(open.Patch, patch), at, FloatBytes.To(values, at.Length));
-        _tile = await Task.Run(() => CoordinateDescentTile.FromFrame(geometry, connectivity, f, open.Lambda, owned, frame));
+        _tile = await steps.RunAsync(_ => CoordinateDescentTile.FromFrame(geometry, connectivity, f, open.Lambda, owned, frame));
         _filters = f;
         _nextRound = 0;
     }
@@ -82,7 +82,7 @@ internal sealed class TileGrain(MessageLimits limits, IShardWorkGate gate) : Gra
         _staging.Clear();
         _outbox.Clear();
         _nextRound++;   // a step that fails half-way leaves the tile unusable: the next round is refused, the solve restarts
-        TileStepResult result = await Task.Run(() => tile.Step(_filters!, new TileStep(command.Phase, command.Tolerance, command.Scale, command.Refresh, incoming)));
+        TileStepResult result = await steps.RunAsync(_ => tile.Step(_filters!, new TileStep(command.Phase, command.Tolerance, command.Scale, command.Refresh, incoming)));
         return new TileStepReply
         {
             Moves = result.Moves,

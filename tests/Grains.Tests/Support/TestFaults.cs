@@ -31,6 +31,21 @@ public sealed class TestFaults : IIncomingGrainCallFilter
     /// </summary>
     public static void LoseTileAfterRound(string job, int round) => TileRoundToLose[job] = round;
 
+    private static readonly ConcurrentDictionary<string, (int Tile, int Round, TestShardGate.Hold Hold)> TileHolds = new(StringComparer.Ordinal);
+
+    /// <summary>Holds tile <paramref name="tile"/>'s step of round <paramref name="round"/> of <paramref name="job"/>'s first tiled solve before it runs, until released.</summary>
+    public static TestShardGate.Hold HoldTileStep(string job, int tile, int round)
+    {
+        var hold = new TestShardGate.Hold(0);
+        TileHolds[job] = (tile, round, hold);
+        return hold;
+    }
+
+    private static readonly ConcurrentDictionary<string, ConcurrentDictionary<SiloAddress, int>> TileServers = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a tile grain of <paramref name="job"/> answered a call on <paramref name="silo"/>.</summary>
+    public static bool TileServedOn(string job, SiloAddress silo) => TileServers.TryGetValue(job, out var silos) && silos.ContainsKey(silo);
+
     /// <summary>Tile activations lost so far for <paramref name="job"/>.</summary>
     public static int LostTiles(string job) => TilesLost.GetValueOrDefault(job);
 
@@ -54,6 +69,14 @@ public sealed class TestFaults : IIncomingGrainCallFilter
             context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "test: the tile's activation is lost mid-solve"));
             return;
         }
+        if (context.Grain is ITileGrain && TileKey.TryParse(context.TargetId.Key.ToString(), out string servedJob, out _, out _)
+            && context.TargetContext.Address.SiloAddress is { } server)
+            TileServers.GetOrAdd(servedJob, _ => new()).TryAdd(server, 0);
+        if (context.Grain is ITileGrain && context.InterfaceMethod?.Name == nameof(ITileGrain.StepAsync)
+            && TileKey.TryParse(context.TargetId.Key.ToString(), out string heldJob, out _, out int heldTile)
+            && context.Request.GetArgument(0) is TileStepCommand held && TileHolds.TryGetValue(heldJob, out var at)
+            && at.Tile == heldTile && at.Round == held.Round && TileHolds.TryRemove(heldJob, out _) && at.Hold.Arrive())
+            await at.Hold.Released;
         await context.Invoke();
     }
 }

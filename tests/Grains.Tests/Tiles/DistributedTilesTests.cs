@@ -6,9 +6,12 @@ using Distributed.Compute.Inference;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Jobs;
+using Distributed.Grains.Abstractions.Messaging;
+using Distributed.Grains.Abstractions.Tiles;
 using Distributed.Grains.Messaging.Telemetry;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
+using Orleans.TestingHost;
 
 namespace Distributed.Grains.Tests.Tiles;
 
@@ -71,6 +74,51 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         Assert.Equal(1, TestFaults.LostTiles(job));
         Assert.True(restarts.Total >= 1, "the lost tile did not restart its image's solve.");
         AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
+    }
+
+    [Fact]
+    public async Task Train_SiloHoldingTilesStoppedMidRound_TilesReplacedAndSameBitsAsSerial()
+    {
+        const string job = "tiles-silo-lost";
+        string[] files = MixedSet("tiles-silo-lost", seed: 107);
+        TrainingSpec spec = Spec(seed: 41);
+        // A fourth silo joins, so shard 0's 16 tiles spread over 4 silos (tile t on silo t mod 4 in address order); the
+        // round is held on a tile of an original silo while the fourth leaves with its tiles.
+        SiloHandle extra = await fixture.Cluster.StartAdditionalSiloAsync();
+        await fixture.Cluster.WaitForLivenessToStabilizeAsync();
+        SiloAddress[] sorted = [.. fixture.Cluster.GetActiveSilos().Select(h => h.SiloAddress).Order()];
+        Assert.Equal(4, sorted.Length);
+        int heldTile = Enumerable.Range(0, 16).First(t => sorted[t % 4] != extra.SiloAddress);
+        await WaitUntilPlacedOnAsync(extra.SiloAddress, Enumerable.Range(0, 4).First(t => sorted[t] == extra.SiloAddress), job);
+        bool ownerOnExtra = sorted[0] == extra.SiloAddress;
+        TestShardGate.Hold hold = TestFaults.HoldTileStep(job, heldTile, round: 6);
+        using var restarts = new Counter(TelemetryNames.Instruments.TileRestarts);
+
+        Task<EngineRun> training = Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None);
+        await hold.Reached.WaitAsync(Patience);
+        await fixture.Cluster.StopSiloAsync(extra).WaitAsync(Patience);
+        hold.Release();
+        EngineRun run = await training.WaitAsync(Patience);
+        await fixture.Cluster.WaitForLivenessToStabilizeAsync();
+
+        Assert.True(ownerOnExtra || TestFaults.TileServedOn(job, extra.SiloAddress), "no tile of the image ran on the silo that left.");
+        Assert.True(ownerOnExtra || restarts.Total >= 1, "the tiles lost with their silo did not restart the image's solve.");
+        AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
+    }
+
+    /// <summary>
+    /// A joining silo takes placements only once the cluster's manifest lists it, which follows membership: probe tile
+    /// grains (of another job) placed for <paramref name="silo"/> until one activates there.
+    /// </summary>
+    private async Task WaitUntilPlacedOnAsync(SiloAddress silo, int tile, string job)
+    {
+        string probe = job + "-probe";
+        for (int attempt = 0; !TestFaults.TileServedOn(probe, silo); attempt++)
+        {
+            Assert.True(attempt < 300, $"no tile grain was placed on {silo} within 30 s of it joining.");
+            await fixture.Grains.GetGrain<ITileGrain>(TileKey.Format(probe, 0, Guid.NewGuid(), tile)).CloseAsync(MessageHeader.ForJob(probe));
+            if (!TestFaults.TileServedOn(probe, silo)) await Task.Delay(100);
+        }
     }
 
     private static void AssertSameBits(TrainingResult expected, TrainingResult actual, string what)
