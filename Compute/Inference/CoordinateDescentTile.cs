@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 
@@ -50,8 +51,9 @@ public sealed class CoordinateDescentTile
     {
     }
 
-    internal CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, Tensor3 z)
-        : this(geometry, connectivity, gram, atoms, lambda, owned, y)
+    internal CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, Tensor3 z,
+        SimdPath scanPath = SimdPath.Auto)
+        : this(geometry, connectivity, gram, atoms, lambda, owned, y, patch: false, scanPath)
     {
         geometry.CheckMaps(z, nameof(z));
         LoadMaps(z);
@@ -64,8 +66,8 @@ public sealed class CoordinateDescentTile
     /// </summary>
     /// <param name="patch">When true, <paramref name="y"/> is the frame's patch already (<see cref="TileFrame"/>), not the whole image.</param>
     internal CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y,
-        int[] index, float[] value, int count, bool patch = false)
-        : this(geometry, connectivity, gram, atoms, lambda, owned, y, patch)
+        int[] index, float[] value, int count, bool patch = false, SimdPath scanPath = SimdPath.Auto)
+        : this(geometry, connectivity, gram, atoms, lambda, owned, y, patch, scanPath)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(value);
@@ -76,7 +78,8 @@ public sealed class CoordinateDescentTile
         (_index, _value, _count) = (index, value, count);
     }
 
-    private CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, bool patch = false)
+    private CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, bool patch,
+        SimdPath scanPath)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         ArgumentNullException.ThrowIfNull(connectivity);
@@ -114,7 +117,7 @@ public sealed class CoordinateDescentTile
                 }
         }
         Tau = (float)(1 / lambda);
-        _sweeper = new CoordinateDescentSweeper(gram, atoms ?? new CoordinateDescentInference.AtomNorms(gram, geometry), _c, [], Tau, geometry, _frame, _outbox);
+        _sweeper = new CoordinateDescentSweeper(gram, atoms ?? new CoordinateDescentInference.AtomNorms(gram, geometry), _c, [], Tau, geometry, _frame, _outbox, scanPath);
         _sweeper.Written = _written;
     }
 
