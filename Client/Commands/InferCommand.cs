@@ -56,13 +56,10 @@ internal static class InferCommand
                 // Each image's files are written as its round comes back; only the feature matrix grows with the images.
                 IReadOnlyList<InferenceTotals> totals = await ModelExtraction.RunAsync(placed.Workers, layers, readout, writeMaps, [.. Enumerable.Range(0, shown)], image =>
                 {
-                    if (image.Report is { } report)
-                    {
-                        if (report.Image < shown) RunFolder.WriteReconstructions(folder, names, [report]);
-                        if (writeMaps && report.Maps is { } maps)
-                            for (int l = 0; l < maps.Count; l++)
-                                folder.WriteBytes($"maps-{names.StemOf(report.Image)}-L{l + 1}.npy", NpyFile.ToBytes(maps[l]));
-                    }
+                    if (image.Report is { } report) RunFolder.WriteReconstructions(folder, names, [report]);
+                    if (image.Maps is { } maps)
+                        for (int l = 0; l < maps.Count; l++)
+                            folder.WriteBytes($"maps-{names.StemOf(image.Image)}-L{l + 1}.npy", NpyFile.ToBytes(maps[l]));
                     matrix?.Add(image);
                     return ValueTask.CompletedTask;
                 }, cancellationToken: ct);

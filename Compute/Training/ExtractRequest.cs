@@ -6,8 +6,9 @@ namespace Distributed.Compute.Training;
 /// <summary>
 /// Applies a fixed model to some images, one image through all its layers after another (each layer from z = 0 with the
 /// frozen filters and the model's stored input scale, as <see cref="ModelInference"/> does layer by layer), and returns
-/// what `infer` writes per image: each layer's totals, the feature row (<see cref="Readout"/>), and a report with the
-/// reconstructions (images in <see cref="Reconstruct"/>) and the dense maps (<see cref="IncludeMaps"/>). The shard
+/// what `infer` writes per image: each layer's totals, the feature row (<see cref="Readout"/>), each layer's dense maps
+/// (<see cref="IncludeMaps"/>), and a report with the reconstructions (images in <see cref="Reconstruct"/> only: they
+/// cost a synthesis per layer and level). The shard
 /// forgets the images' maps afterwards, so its memory does not grow with the images it has been asked for.
 /// </summary>
 public sealed record ExtractRequest(
@@ -24,8 +25,8 @@ public sealed record ExtractRequest(
 
 /// <summary>
 /// One image under a fixed model: per-layer totals (summed by the caller in image order, so the set's totals do not
-/// depend on the shard plan), each layer's map shape [K, rows, cols], the feature row when a readout was asked for, and
-/// a report (reconstructions; maps only when asked for) when one was asked for.
+/// depend on the shard plan), each layer's map shape [K, rows, cols], the feature row when a readout was asked for, each
+/// layer's maps when asked for, and the report (input and reconstructions, without maps) when asked for.
 /// </summary>
 public sealed record ImageExtraction(
     int Image,
@@ -33,4 +34,5 @@ public sealed record ImageExtraction(
     IReadOnlyList<InferenceTotals> Layers,
     IReadOnlyList<(int Maps, int Rows, int Cols)> MapShapes,
     float[]? Features,
+    IReadOnlyList<Tensors.Tensor3>? Maps,
     ImageReport? Report);

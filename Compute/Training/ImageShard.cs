@@ -265,19 +265,17 @@ public sealed class ImageShard
                 ResidentMaps m = image.MapsOf(l)!;
                 shapes[l] = (m.Planes, m.Rows, m.Cols);
             }
-            // Reconstructions cost a synthesis per layer and level: only for the images that are shown or whose maps
-            // are written; a features-only image needs its dense maps alone.
-            ImageReport? shown = request.IncludeMaps || reconstruct.Contains(image.Index) ? reporter.Report(image, report) : null;
+            // Reconstructions cost a synthesis per layer and level: only for the images that are shown.
+            ImageReport? shown = reconstruct.Contains(image.Index) ? reporter.Report(image, report) : null;
             IReadOnlyList<Tensor3>? maps = shown?.Maps
-                ?? (request.Readout is null ? null : Enumerable.Range(0, model.Count).Select(l => image.MapsOf(l)!.ToDense()).ToArray());
+                ?? (request.IncludeMaps || request.Readout is not null ? [.. Enumerable.Range(0, model.Count).Select(l => image.MapsOf(l)!.ToDense())] : null);
             float[]? row = null;
             if (request.Readout is { } readout)
             {
                 row = new float[FeatureReadout.Length(readout, shapes)];
                 FeatureReadout.Read(readout, maps!, row);
             }
-            if (shown is not null && !request.IncludeMaps) shown = shown with { Maps = null };
-            results[i] = new ImageExtraction(image.Index, image.Name, totals[i], shapes, row, shown);
+            results[i] = new ImageExtraction(image.Index, image.Name, totals[i], shapes, row, request.IncludeMaps ? maps : null, shown is null ? null : shown with { Maps = null });
         });
         Forget(wanted);
         return results;

@@ -211,7 +211,11 @@ public sealed record ImageExtractionMessage
     /// <summary>The feature row as float32 bytes; null without a readout.</summary>
     [Id(4)] public TensorBlob? Features { get; init; }
 
+    /// <summary>Input and reconstructions, for the images asked for.</summary>
     [Id(5)] public ImageReportMessage? Report { get; init; }
+
+    /// <summary>Each layer's maps [K, rows, cols], when asked for.</summary>
+    [Id(6)] public TensorBlob[]? Maps { get; init; }
 }
 
 /// <summary>One image under the trained model (see <c>Compute.Training.ImageReport</c>).</summary>

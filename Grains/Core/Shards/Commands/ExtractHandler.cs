@@ -1,4 +1,5 @@
 using Distributed.Compute.Features;
+using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
@@ -48,6 +49,7 @@ internal sealed class ExtractHandler : ShardCommandHandler<ExtractRequest, IRead
                 MapShapes = [.. x.MapShapes.SelectMany(s => new[] { s.Maps, s.Rows, s.Cols })],
                 Features = x.Features is { } row ? writer.Blob([row.Length], row) : null,
                 Report = x.Report is { } report ? ResultWire.ToMessage(report, writer.Pack) : null,
+                Maps = x.Maps is { } maps ? [.. maps.Select(m => writer.Blob(TensorWire.ShapeOf(m), m.Data))] : null,
             })],
         };
         var job = new KeyValuePair<string, object?>(TelemetryNames.Tags.Job, writer.Header.Job);
@@ -66,9 +68,15 @@ internal sealed class ExtractHandler : ShardCommandHandler<ExtractRequest, IRead
                 throw new InvalidDataException($"image {x.Image} ({x.Name}): {x.MapShapes.Length} shape values for {x.Layers.Length} layers.");
             float[]? row = x.Features is { } blob ? TensorWire.Floats(blob, await reader.FetchAsync(blob.Data)) : null;
             ImageReport? report = x.Report is { } r ? await ResultWire.ToReportAsync(r, reader.FetchAsync) : null;
+            List<Tensor3>? maps = null;
+            if (x.Maps is { } blobs)
+            {
+                maps = [];
+                foreach (TensorBlob m in blobs) maps.Add(TensorWire.ToTensor3(m, await reader.FetchAsync(m.Data)));
+            }
             images.Add(new ImageExtraction(x.Image, x.Name, [.. x.Layers.Select(t => t.ToTotals())],
                 [.. Enumerable.Range(0, x.Layers.Length).Select(l => (x.MapShapes[3 * l], x.MapShapes[3 * l + 1], x.MapShapes[3 * l + 2]))],
-                row, report));
+                row, maps, report));
         }
         return images;
     }
