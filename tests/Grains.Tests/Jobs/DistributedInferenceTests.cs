@@ -7,6 +7,7 @@ using Distributed.Compute.Tensors;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Messaging;
 using Distributed.Grains.Abstractions.Shards;
+using Distributed.Grains.Messaging.Telemetry;
 using Distributed.Grains.Tests.Cluster;
 using Distributed.Grains.Tests.Support;
 
@@ -82,6 +83,52 @@ public sealed class DistributedInferenceTests(ClusterFixture fixture)
             fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format("infer-equal", s)).DescribeAsync(MessageHeader.ForJob("infer-equal"))));
         Assert.Equal([2, 2, 2], shards.Select(s => s.Images.Length));
         Assert.True(shards.Select(s => s.Silo).Distinct().Count() > 1, $"all shards ran on one silo: {string.Join(", ", shards.Select(s => s.Silo))}");
+    }
+
+    [Theory]
+    [InlineData("deactivated")]
+    [InlineData("pull-lost")]
+    public async Task Extract_ShardsLostMidRun_RoundAnsweredAgainAndEqualsSerial(string fault)
+    {
+        string job = $"infer-lost-{fault}";
+        // 80² images: each one's maps (12 × 86² floats, 355 kB) are over the fixture's 256 KiB limit, so every reply is pulled in chunks.
+        string[] files = TestImages.Write(job, count: 6, size: 80, seed: 14);
+        var spec = new TrainingSpec { Layers = [new LayerSpec { Maps = 12, FilterSize = 7, Lambda = 5 }], Seed = 2 };
+        var input = new ImageInput(files, ImageLoadOptions.Default, 0);
+        var readout = new ReadoutSpec(Rectification.Abs, Pooling.Max, 4);
+        EngineImages local = await new SerialEngine(1, 2).OpenImagesAsync(spec, input, CancellationToken.None);
+        FrozenLayer[] model = [new(RandomFilters(12, 1, 7, seed: 5), await UnitRmsScaleAsync(local.Workers, 0, []))];
+        var serial = new List<ImageExtraction>();
+        IReadOnlyList<InferenceTotals> want = await ModelExtraction.RunAsync(local.Workers, model, readout, true, [0, 5], x => { serial.Add(x); return ValueTask.CompletedTask; });
+
+        await using var engine = new DistributedEngine(fixture.Grains, ClusterFixture.Limits, 3, "test cluster") { JobId = job };
+        EngineImages placed = await engine.OpenImagesAsync(spec, input, CancellationToken.None).WaitAsync(Patience);
+        // Round 1 (one image per shard, three arrivals) passes; round 2 is held on its first shard while every shard
+        // loses its activation, or a reply's chunks vanish before they are pulled.
+        TestShardGate.Hold? hold = fault == "deactivated" ? TestShardGate.Instance.HoldAt(job, TelemetryNames.Spans.Extract, layer: -1, epoch: -1, pass: 3) : null;
+        if (fault == "pull-lost") TestFaults.LoseNextReplyPull(job);
+        var distributed = new List<ImageExtraction>();
+        Task<IReadOnlyList<InferenceTotals>> run = ModelExtraction.RunAsync(placed.Workers, model, readout, true, [0, 5],
+            x => { distributed.Add(x); return ValueTask.CompletedTask; }, imagesPerShard: 1);
+        if (hold is not null)
+        {
+            await Task.WhenAny(hold.Reached, run).WaitAsync(Patience);
+            Assert.True(hold.Reached.IsCompleted, $"round 2 was never held: {run.Status}");
+            await Task.WhenAll(Enumerable.Range(0, 3).Select(s => fixture.Cluster.DeactivateAsync(fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, s))))).WaitAsync(Patience);
+            hold.Release();
+        }
+        IReadOnlyList<InferenceTotals> got = await run.WaitAsync(Patience);
+
+        if (fault == "pull-lost") Assert.Equal(1, TestFaults.LostPulls(job));
+        Assert.Equal(want[0].Objective, got[0].Objective);
+        Assert.Equal([0, 1, 2, 3, 4, 5], distributed.Select(x => x.Image).Order());
+        foreach (ImageExtraction d in distributed)
+        {
+            ImageExtraction s = serial.Single(x => x.Image == d.Image);
+            Assert.Equal(s.Features, d.Features);
+            Assert.Equal(s.Maps![0].Data, d.Maps![0].Data);
+            Assert.Equal(s.Report?.Reconstructions[0].Data, d.Report?.Reconstructions[0].Data);
+        }
     }
 
     [Fact]
