@@ -77,13 +77,20 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Train_SiloHoldingTilesStoppedMidRound_JobCompletesWithSameBitsAsSerial()
+    public async Task Train_SiloHoldingTilesStoppedMidRound_SolveRestartsAndSameBitsAsSerial()
     {
         const string job = "tiles-silo-lost";
         string[] files = MixedSet("tiles-silo-lost", seed: 107);
         TrainingSpec spec = Spec(seed: 41);
-        // A fourth silo joins, so shard 0's 16 tiles spread over 4 silos (tile t on silo t mod 4 in address order); the
-        // round is held on a tile of an original silo while the fourth leaves with its tiles.
+        // The job's coordinator and shards are placed on the three silos first (a coordinator lost mid-epoch resumes
+        // from its last checkpoint, and shards that already answered would then warm-start from newer maps: not this
+        // test's subject). Then a fourth silo joins before the first inference, so shard 0's 16 tiles spread over 4
+        // silos (tile t on silo t mod 4 in address order); a round is held on a tile of an original silo while the
+        // fourth leaves with its tiles.
+        TestShardGate.Hold inference = TestShardGate.Instance.HoldInference(job, layer: 0, epoch: 0);
+        using var restarts = new Counter(TelemetryNames.Instruments.TileRestarts);
+        Task<EngineRun> training = Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None);
+        await inference.Reached.WaitAsync(Patience);
         SiloHandle extra = await fixture.Cluster.StartAdditionalSiloAsync();
         await fixture.Cluster.WaitForLivenessToStabilizeAsync();
         SiloAddress[] sorted = [.. fixture.Cluster.GetActiveSilos().Select(h => h.SiloAddress).Order()];
@@ -91,20 +98,16 @@ public sealed class DistributedTilesTests(ClusterFixture fixture)
         int heldTile = Enumerable.Range(0, 16).First(t => sorted[t % 4] != extra.SiloAddress);
         await WaitUntilPlacedOnAsync(extra.SiloAddress, Enumerable.Range(0, 4).First(t => sorted[t] == extra.SiloAddress), job);
         TestShardGate.Hold hold = TestFaults.HoldTileStep(job, heldTile, round: 6);
-        using var restarts = new Counter(TelemetryNames.Instruments.TileRestarts);
+        inference.Release();
 
-        Task<EngineRun> training = Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None);
         await hold.Reached.WaitAsync(Patience);
         await fixture.Cluster.StopSiloAsync(extra).WaitAsync(Patience);
         hold.Release();
         EngineRun run = await training.WaitAsync(Patience);
         await fixture.Cluster.WaitForLivenessToStabilizeAsync();
 
-        // The tile grains of the silo that left are gone; whether the owner saw that as a lost tile (and restarted the
-        // solve) or Orleans re-routed the round first depends on the shutdown's timing, so only the outcome is asserted
-        // here; the deactivation test above asserts the restart itself.
-        Assert.True(TestFaults.TileServedOn(job, extra.SiloAddress) || TestFaults.ShardServedOn(job, 0, extra.SiloAddress),
-            $"neither a tile nor the owner ran on the silo that left (silos {string.Join(", ", sorted)}, left {extra.SiloAddress}; restarts {restarts.Total}).");
+        Assert.True(TestFaults.TileServedOn(job, extra.SiloAddress), $"no tile ran on the silo that left (silos {string.Join(", ", sorted)}, left {extra.SiloAddress}).");
+        Assert.True(restarts.Total >= 1, "the tiles lost with their silo did not restart the image's solve.");
         AssertSameBits(await Oracle.TrainAsync(spec, files, shards: ClusterFixture.Silos), run.Result, job);
     }
 
