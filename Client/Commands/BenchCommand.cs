@@ -128,11 +128,12 @@ internal static class BenchCommand
                 {
                     ScaleBench.Settings raceSettings = settings with { Size = r.GetValue(raceSize), Passes = r.GetValue(racePasses) };
                     ScaleBench.Race result = await ScaleBench.RaceAsync(photos, raceImages, raceSettings, ct);
-                    string reached = result.MinibatchSeconds is { } m
-                        ? string.Create(CultureInfo.InvariantCulture, $"minibatch reached it in {m:F2} s ({result.MinibatchPasses} passes): {m / result.BatchSeconds:F2} of batch's time")
+                    string reached = result.MinibatchSeconds is { } m && result.MinibatchCpuSeconds is { } mc
+                        ? string.Create(CultureInfo.InvariantCulture,
+                            $"minibatch reached it in {m:F2} s wall, {mc:F2} s CPU ({result.MinibatchPasses} passes): {m / result.BatchSeconds:F2} of batch's wall time, {mc / result.BatchCpuSeconds:F2} of its CPU time")
                         : string.Create(CultureInfo.InvariantCulture, $"minibatch did not reach it in {result.MinibatchPasses} passes (best {result.MinibatchBest:G6})");
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"race: N = {raceImages}, {raceSettings.Size}×{raceSettings.Size}: batch objective {result.Target:G6} after {result.BatchPasses} passes in {result.BatchSeconds:F2} s; {reached}"));
+                        $"race: N = {raceImages}, {raceSettings.Size}×{raceSettings.Size}, B = {raceSettings.BatchSize}, ρ = {raceSettings.Forget}: batch objective {result.Target:G6} after {result.BatchPasses} passes in {result.BatchSeconds:F2} s wall, {result.BatchCpuSeconds:F2} s CPU; {reached}"));
                 }
                 return 0;
             }

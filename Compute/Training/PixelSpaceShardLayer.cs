@@ -30,7 +30,7 @@ internal sealed class PixelSpaceShardLayer(ImageShard shard) : IShardLayer, ISha
 
     public void Forget() => _states.Clear();
 
-    public ImageResult Infer(ShardImage image, InferRequest request, Connectivity g, bool keep)
+    public ImageResult Infer(ShardImage image, InferRequest request, Connectivity g)
     {
         if (request.Statistics == FilterStatistics.NormalEquations)
             throw new InvalidOperationException($"layer {request.Layer + 1} of the adaptive model is learned matrix-free (b and A·d); explicit normal equations do not exist for it.");
@@ -61,7 +61,7 @@ internal sealed class PixelSpaceShardLayer(ImageShard shard) : IShardLayer, ISha
                 rhs = new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size);
                 ws.Operator.FilterGradient(z, y, f, switches, rhs);   // Jᵀy
             }
-            image.SetMaps(layer, keep ? ResidentMaps.Keep(z) : null);
+            image.SetMaps(layer, ResidentMaps.Keep(z));
             return new ImageResult(result.Stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), null, rhs);
         }
         finally
