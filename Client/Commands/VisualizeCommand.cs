@@ -46,7 +46,9 @@ internal static class VisualizeCommand
                 FrozenLayer[] model = frozen.Take(l).ToArray();
                 shownMaps = Math.Min(shownMaps, model[^1].Filters.Maps);
 
-                var input = new ImageInput(TrainCommand.ResolveImages(TrainCommand.ImageArguments(r.GetValue(images)), error), ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad) }, 0);
+                string[] given = TrainCommand.ImageArguments(r.GetValue(images));
+                var input = new ImageInput(TrainCommand.ResolveImages(given, error), ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad) }, 0);
+                using StagedOutput staged = StagedOutput.Begin(r.GetValue(output), "--out", [.. given, r.GetValue(modelFolder)!], ct);
                 var (loaded, warnings) = SerialEngine.LoadPreprocessed(spec, input);
                 foreach (string warning in warnings) error.WriteLine($"warning: {warning}");
                 var workers = new LocalImageWorkers(spec, loaded, 1, r.GetValue(threads));
@@ -81,7 +83,7 @@ internal static class VisualizeCommand
                     }
                     rows.Add(row);
                 }
-                var folder = new OutputFolder(r.GetValue(output)!);
+                OutputFolder folder = staged.Folder;
                 string topFile = $"top-L{l}.png";
                 folder.WriteBytes(topFile, ProjectionGrid.Render(rows, Enumerable.Range(1, shownMaps).Select(k => $"map {k}").ToArray(),
                     ["filter", .. Enumerable.Range(1, n).Select(i => $"#{i}")],
@@ -99,7 +101,8 @@ internal static class VisualizeCommand
                 var (fr, fc) = FeatureProjection.Extent(spec, l - 1);
                 r.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"layer {l}: {shownMaps} of {maps} maps, top {n} activations over {loaded.Count} images; a unit reaches {fr}×{fc} pixels"));
-                r.InvocationConfiguration.Output.WriteLine($"wrote {folder.PathOf(topFile)}, {folder.PathOf(filterFile)}");
+                staged.Commit("visualize", new OutputNames(loaded.Select(i => i.Name)).Entries);
+                r.InvocationConfiguration.Output.WriteLine($"wrote {Path.Combine(staged.Path, topFile)}, {Path.Combine(staged.Path, filterFile)}");
                 return 0;
             }
             catch (Exception e) when (UserErrors.IsUserError(e))

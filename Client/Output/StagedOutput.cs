@@ -27,11 +27,14 @@ internal sealed class StagedOutput : IDisposable
 
     private const string PartialInfix = ".partial-";
     private const string OldInfix = ".old-";
+    private const string LockSuffix = ".lock";
+    private readonly FileStream _lock;
     private bool _committed;
 
-    private StagedOutput(string path, string staging, CancellationToken cancellationToken)
+    private StagedOutput(string path, string staging, FileStream held, CancellationToken cancellationToken)
     {
         Path = path;
+        _lock = held;
         Folder = new OutputFolder(staging, cancellationToken);
     }
 
@@ -54,11 +57,20 @@ internal sealed class StagedOutput : IDisposable
         try
         {
             Directory.CreateDirectory(parent);
-            RecoverInterruptedSwap(parent, name, full);
-            CheckReplaceable(full, option, path!);
-            string staging = System.IO.Path.Combine(parent, $".{name}{PartialInfix}{Environment.ProcessId}-{Guid.NewGuid():N}");
-            Directory.CreateDirectory(staging);
-            return new StagedOutput(full, staging, cancellationToken);
+            FileStream held = Lock(parent, name, option, path!);
+            try
+            {
+                RecoverInterruptedSwap(parent, name, full);
+                CheckReplaceable(full, option, path!);
+                string staging = System.IO.Path.Combine(parent, $".{name}{PartialInfix}{Environment.ProcessId}-{Guid.NewGuid():N}");
+                Directory.CreateDirectory(staging);
+                return new StagedOutput(full, staging, held, cancellationToken);
+            }
+            catch
+            {
+                held.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -102,11 +114,32 @@ internal sealed class StagedOutput : IDisposable
         _committed = true;
     }
 
-    /// <summary>Removes the staging folder of a run that was not committed (failed or cancelled).</summary>
+    /// <summary>Removes the staging folder of a run that was not committed (failed or cancelled), and lets the next run at the path begin.</summary>
     public void Dispose()
     {
         if (!_committed) TryDeleteTree(Folder.Path);
         _committed = true;
+        _lock.Dispose();
+    }
+
+    /// <summary>
+    /// One run at a time per output path: an exclusive lock on <c>.NAME.lock</c> beside it (an advisory flock on Unix,
+    /// released by the kernel when the process dies, so a killed run never blocks the next). Two runs swapping into one
+    /// folder at once could otherwise interleave their renames; the second is refused before it does any work. The
+    /// empty lock file stays: deleting it on release would let a third run lock a fresh file while a second still
+    /// holds the old one.
+    /// </summary>
+    private static FileStream Lock(string parent, string name, string option, string path)
+    {
+        string file = System.IO.Path.Combine(parent, $".{name}{LockSuffix}");
+        try
+        {
+            return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (File.Exists(file) && e is not PathTooLongException)
+        {
+            throw new UserException($"{option} {path}: another run is writing there now; wait for it to finish or choose another folder.", e);
+        }
     }
 
     /// <summary>Test seam: runs between the two renames of a swap (where a crash would leave no folder at the path).</summary>

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 
@@ -33,7 +34,11 @@ public static class CoordinateDescentInference
 {
     /// <param name="z">In: the warm start. Out: the inferred maps.</param>
     /// <param name="filterVersion">Identifies f for the cached <see cref="FilterGram"/>; pass a new value whenever f changes.</param>
-    public static InferenceStats Run(InferenceWorkspace ws, FilterBank f, long filterVersion, Tensor3 y, Tensor3 z, double lambda, CoordinateDescentOptions options)
+    public static InferenceStats Run(InferenceWorkspace ws, FilterBank f, long filterVersion, Tensor3 y, Tensor3 z, double lambda, CoordinateDescentOptions options) =>
+        Run(ws, f, filterVersion, y, z, lambda, options, SimdPath.Auto);
+
+    /// <summary>As the public overload, with the width of the best-move search forced (tests run every width; the moves are the same).</summary>
+    internal static InferenceStats Run(InferenceWorkspace ws, FilterBank f, long filterVersion, Tensor3 y, Tensor3 z, double lambda, CoordinateDescentOptions options, SimdPath scanPath)
     {
         ArgumentNullException.ThrowIfNull(ws);
         ArgumentNullException.ThrowIfNull(f);
@@ -54,7 +59,7 @@ public static class CoordinateDescentInference
         {
             if (TiledCoordinateDescent.Applies(geometry, plan))
             {
-                TiledSolveStats tiled = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads);
+                TiledSolveStats tiled = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads, scanPath);
                 return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, tiled.Sweeps);
             }
         }
@@ -64,7 +69,7 @@ public static class CoordinateDescentInference
         int plane = geometry.MapRows * geometry.MapCols, kp = gram.PaddedMaps;
         (float[] zt, float[] ct) = ws.MapLastBuffers(plane * kp);
         ToMapLast(z.Data, zt, geometry.Maps, plane, kp);
-        var solver = new CoordinateDescentSweeper(gram, atoms, ct, zt, (float)(1 / lambda), geometry, SweepFrame.Whole(geometry));
+        var solver = new CoordinateDescentSweeper(gram, atoms, ct, zt, (float)(1 / lambda), geometry, SweepFrame.Whole(geometry), scanPath: scanPath);
         int sweeps = 0;
         bool fresh = false;
         while (sweeps < options.MaxSweeps)

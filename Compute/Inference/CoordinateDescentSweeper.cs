@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Operators;
 
 namespace Distributed.Compute.Inference;
@@ -59,11 +60,16 @@ internal sealed class CoordinateDescentSweeper
     private readonly bool[] _dirty;
     private readonly int[] _touchedRows, _touchedCols;
     private readonly List<BorderMove>? _outbox;
+    private readonly SimdPath _scanPath;
 
     /// <param name="outbox">When given, every move within s−1 of the owned rectangle's edge is added to it: the moves the
     /// neighbours' halos need.</param>
-    public CoordinateDescentSweeper(FilterGram gram, CoordinateDescentInference.AtomNorms atoms, float[] c, float[] z, float tau, LayerGeometry geometry, SweepFrame frame, List<BorderMove>? outbox = null)
+    /// <param name="scanPath">The width of the search for each segment's best move (Auto: 256-bit where accelerated, else
+    /// scalar; tests force each). Every width finds the same move.</param>
+    public CoordinateDescentSweeper(FilterGram gram, CoordinateDescentInference.AtomNorms atoms, float[] c, float[] z, float tau, LayerGeometry geometry, SweepFrame frame,
+        List<BorderMove>? outbox = null, SimdPath scanPath = SimdPath.Auto)
     {
+        _scanPath = scanPath != SimdPath.Auto ? scanPath : Vector256.IsHardwareAccelerated ? SimdPath.Vector256 : SimdPath.Scalar;
         _gram = gram;
         _c = c;
         _z = z;
@@ -151,37 +157,58 @@ internal sealed class CoordinateDescentSweeper
         return moves;
     }
 
-    /// <summary>The coefficient of the local rows [r0, r1) × columns [c0, c1), over all maps, with the largest move.</summary>
+    /// <summary>
+    /// The coefficient of the local rows [r0, r1) × columns [c0, c1), over all maps, with the largest move: the first in
+    /// storage order among equal largest moves, at every width (each lane keeps its own first maximum; the reduction takes
+    /// the smallest index among equal maxima), so the width changes no move.
+    /// </summary>
+    private (float Best, int Index) Scan(int r0, int r1, int c0, int c1) => _scanPath switch
+    {
+        SimdPath.Vector512 => Scan512(r0, r1, c0, c1),
+        SimdPath.Vector256 => Scan256(r0, r1, c0, c1),
+        SimdPath.Vector128 => Scan128(r0, r1, c0, c1),
+        _ => ScanScalar(r0, r1, c0, c1),
+    };
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private (float Best, int Index) Scan(int r0, int r1, int c0, int c1)
+    private (float Best, int Index) ScanScalar(int r0, int r1, int c0, int c1)
     {
         float best = 0;
         int bestIndex = -1;
-        if (!Vector256.IsHardwareAccelerated)
+        for (int i = r0; i < r1; i++)
+            for (int j = c0; j < c1; j++)
+                ScanRun(i, j, 0, ref best, ref bestIndex);
+        return (best, bestIndex);
+    }
+
+    /// <summary>Maps [k0, K̄) at local position (i, j), one at a time, into (best, index): strictly larger moves only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ScanRun(int i, int j, int k0, ref float best, ref int bestIndex)
+    {
+        for (int k = k0, at = (i * _cols + j) * _maps + k0, n = _rowPart[i] + _colPart[j] + k0; k < _maps; k++, at++, n++)
         {
-            for (int i = r0; i < r1; i++)
-                for (int j = c0; j < c1; j++)
-                    for (int k = 0, at = (i * _cols + j) * _maps, n = _rowPart[i] + _colPart[j]; k < _maps; k++, at++, n++)
-                    {
-                        float move = MathF.Abs(Target(_c[at], _z[at], _norms[n], _inverses[n], _tau) - _z[at]);
-                        if (move > best) (best, bestIndex) = (move, at);
-                    }
-            return (best, bestIndex);
+            float move = MathF.Abs(Target(_c[at], _z[at], _norms[n], _inverses[n], _tau) - _z[at]);
+            if (move > best) (best, bestIndex) = (move, at);
         }
+    }
+
+    /// <summary>Lane-wise maxima over the whole segment, reduced once at the end (the first index wins ties in a lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (float Best, int Index) Scan256(int r0, int r1, int c0, int c1)
+    {
         ref float c = ref MemoryMarshal.GetArrayDataReference(_c);
         ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
         ref float norms = ref MemoryMarshal.GetArrayDataReference(_norms);
         ref float inverses = ref MemoryMarshal.GetArrayDataReference(_inverses);
         int lanes = Vector256<float>.Count;
         var tau = Vector256.Create(_tau);
-        // Lane-wise maxima over the whole segment, reduced once at the end (the first index wins ties in a lane).
         var bestVector = Vector256<float>.Zero;
         var bestLane = Vector256.Create(-1);
         for (int i = r0; i < r1; i++)
             for (int j = c0; j < c1; j++)
             {
                 int start = (i * _cols + j) * _maps, cls = _rowPart[i] + _colPart[j];
-                for (int k = 0; k < _maps; k += lanes)
+                for (int k = 0; k < _maps; k += lanes)   // K̄ is a multiple of 8: whole vectors
                 {
                     nuint at = (nuint)(start + k), n = (nuint)(cls + k);
                     var zv = Vector256.LoadUnsafe(ref z, at);
@@ -192,12 +219,86 @@ internal sealed class CoordinateDescentSweeper
                     bestLane = Vector256.ConditionalSelect(better.AsInt32(), Vector256.Create(start + k) + Vector256<int>.Indices, bestLane);
                 }
             }
-        for (int lane = 0; lane < lanes; lane++)
-        {
-            float value = bestVector[lane];
-            if (value > best || (value == best && value > 0 && bestLane[lane] < bestIndex)) (best, bestIndex) = (value, bestLane[lane]);
-        }
+        float best = 0;
+        int bestIndex = -1;
+        for (int lane = 0; lane < lanes; lane++) Merge(bestVector[lane], bestLane[lane], ref best, ref bestIndex);
         return (best, bestIndex);
+    }
+
+    /// <summary>As <see cref="Scan256"/> in 512-bit lanes; when K̄ is an odd multiple of 8 its last 8 maps run one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (float Best, int Index) Scan512(int r0, int r1, int c0, int c1)
+    {
+        ref float c = ref MemoryMarshal.GetArrayDataReference(_c);
+        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
+        ref float norms = ref MemoryMarshal.GetArrayDataReference(_norms);
+        ref float inverses = ref MemoryMarshal.GetArrayDataReference(_inverses);
+        int lanes = Vector512<float>.Count, whole = _maps - _maps % lanes;
+        var tau = Vector512.Create(_tau);
+        var bestVector = Vector512<float>.Zero;
+        var bestLane = Vector512.Create(-1);
+        float best = 0;
+        int bestIndex = -1;
+        for (int i = r0; i < r1; i++)
+            for (int j = c0; j < c1; j++)
+            {
+                int start = (i * _cols + j) * _maps, cls = _rowPart[i] + _colPart[j];
+                for (int k = 0; k < whole; k += lanes)
+                {
+                    nuint at = (nuint)(start + k), n = (nuint)(cls + k);
+                    var zv = Vector512.LoadUnsafe(ref z, at);
+                    var beta = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref norms, n), zv, Vector512.LoadUnsafe(ref c, at));
+                    var magnitude = Vector512.Max(Vector512.Abs(beta) - tau, Vector512<float>.Zero) * Vector512.LoadUnsafe(ref inverses, n);
+                    var move = Vector512.Abs((magnitude | (beta & Vector512.Create(-0.0f))) - zv);
+                    var better = Vector512.GreaterThan(move, bestVector);
+                    bestVector = Vector512.Max(move, bestVector);
+                    bestLane = Vector512.ConditionalSelect(better.AsInt32(), Vector512.Create(start + k) + Vector512<int>.Indices, bestLane);
+                }
+                if (whole < _maps) ScanRun(i, j, whole, ref best, ref bestIndex);
+            }
+        for (int lane = 0; lane < lanes; lane++) Merge(bestVector[lane], bestLane[lane], ref best, ref bestIndex);
+        return (best, bestIndex);
+    }
+
+    /// <summary>As <see cref="Scan256"/> in 128-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (float Best, int Index) Scan128(int r0, int r1, int c0, int c1)
+    {
+        ref float c = ref MemoryMarshal.GetArrayDataReference(_c);
+        ref float z = ref MemoryMarshal.GetArrayDataReference(_z);
+        ref float norms = ref MemoryMarshal.GetArrayDataReference(_norms);
+        ref float inverses = ref MemoryMarshal.GetArrayDataReference(_inverses);
+        int lanes = Vector128<float>.Count;
+        var tau = Vector128.Create(_tau);
+        var bestVector = Vector128<float>.Zero;
+        var bestLane = Vector128.Create(-1);
+        for (int i = r0; i < r1; i++)
+            for (int j = c0; j < c1; j++)
+            {
+                int start = (i * _cols + j) * _maps, cls = _rowPart[i] + _colPart[j];
+                for (int k = 0; k < _maps; k += lanes)
+                {
+                    nuint at = (nuint)(start + k), n = (nuint)(cls + k);
+                    var zv = Vector128.LoadUnsafe(ref z, at);
+                    var beta = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref norms, n), zv, Vector128.LoadUnsafe(ref c, at));
+                    var magnitude = Vector128.Max(Vector128.Abs(beta) - tau, Vector128<float>.Zero) * Vector128.LoadUnsafe(ref inverses, n);
+                    var move = Vector128.Abs((magnitude | (beta & Vector128.Create(-0.0f))) - zv);
+                    var better = Vector128.GreaterThan(move, bestVector);
+                    bestVector = Vector128.Max(move, bestVector);
+                    bestLane = Vector128.ConditionalSelect(better.AsInt32(), Vector128.Create(start + k) + Vector128<int>.Indices, bestLane);
+                }
+            }
+        float best = 0;
+        int bestIndex = -1;
+        for (int lane = 0; lane < lanes; lane++) Merge(bestVector[lane], bestLane[lane], ref best, ref bestIndex);
+        return (best, bestIndex);
+    }
+
+    /// <summary>Takes (value, index) when it moves more, or as much (and something) at a smaller index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Merge(float value, int index, ref float best, ref int bestIndex)
+    {
+        if (value > best || (value == best && value > 0 && index < bestIndex)) (best, bestIndex) = (value, index);
     }
 
     /// <summary>Sets z at local <paramref name="index"/> to its 1-D minimiser and updates c and the dirty segments around it.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 
@@ -33,7 +34,8 @@ public sealed class CoordinateDescentTile
     {
     }
 
-    internal CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, Tensor3 z)
+    internal CoordinateDescentTile(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms? atoms, double lambda, TileRect owned, Tensor3 y, Tensor3 z,
+        SimdPath scanPath = SimdPath.Auto)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         ArgumentNullException.ThrowIfNull(connectivity);
@@ -67,7 +69,7 @@ public sealed class CoordinateDescentTile
                     _patch[c, x, w] = y[c, gr, Mod(colOrigin + shift + w, geometry.Cols)];
             }
         Tau = (float)(1 / lambda);
-        _sweeper = new CoordinateDescentSweeper(gram, atoms ?? new CoordinateDescentInference.AtomNorms(gram, geometry), _c, _z, Tau, geometry, _frame, _outbox);
+        _sweeper = new CoordinateDescentSweeper(gram, atoms ?? new CoordinateDescentInference.AtomNorms(gram, geometry), _c, _z, Tau, geometry, _frame, _outbox, scanPath);
     }
 
     /// <summary>The rectangle of map positions this tile moves.</summary>

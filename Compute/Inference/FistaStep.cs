@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Distributed.Compute.Convolution;
 
 namespace Distributed.Compute.Inference;
 
@@ -23,13 +24,28 @@ public static class FistaStep
     /// </summary>
     /// <param name="w">In: the momentum point. Out: the next one.</param>
     /// <param name="z">In: the previous iterate. Out: z⁺.</param>
-    public static (double Change, double Norm) Apply(ReadOnlySpan<float> gradient, float gradientScale, float threshold, float momentum, Span<float> w, Span<float> z)
+    public static (double Change, double Norm) Apply(ReadOnlySpan<float> gradient, float gradientScale, float threshold, float momentum, Span<float> w, Span<float> z) =>
+        Apply(gradient, gradientScale, threshold, momentum, w, z, SimdPath.Auto);
+
+    /// <summary>
+    /// <see cref="Apply(ReadOnlySpan{float}, float, float, float, Span{float}, Span{float})"/> at the width
+    /// <paramref name="path"/> (Auto: 256-bit where accelerated, else scalar; tests run every width). Every width writes
+    /// the same bits to w and z; the two sums differ in the grouping of their float lanes (scalar: all in double).
+    /// </summary>
+    internal static (double Change, double Norm) Apply(ReadOnlySpan<float> gradient, float gradientScale, float threshold, float momentum, Span<float> w, Span<float> z, SimdPath path)
     {
         if (w.Length != gradient.Length || z.Length != gradient.Length)
             throw new ArgumentException($"gradient, w and z must have one length; got {gradient.Length}, {w.Length} and {z.Length}.", nameof(z));
         if (w.Overlaps(z)) throw new ArgumentException("w and z must not overlap.", nameof(z));
         if (gradient.Overlaps(w) || gradient.Overlaps(z)) throw new ArgumentException("the gradient must not overlap w or z.", nameof(z));
-        return Vector256.IsHardwareAccelerated ? Vectorized(gradient, gradientScale, threshold, momentum, w, z) : Scalar(gradient, gradientScale, threshold, momentum, w, z, 0);
+        if (path == SimdPath.Auto) path = Vector256.IsHardwareAccelerated ? SimdPath.Vector256 : SimdPath.Scalar;
+        return path switch
+        {
+            SimdPath.Vector512 => Vectorized<Vector512<float>, Ops512>(gradient, gradientScale, threshold, momentum, w, z),
+            SimdPath.Vector256 => Vectorized<Vector256<float>, Ops256>(gradient, gradientScale, threshold, momentum, w, z),
+            SimdPath.Vector128 => Vectorized<Vector128<float>, Ops128>(gradient, gradientScale, threshold, momentum, w, z),
+            _ => Scalar(gradient, gradientScale, threshold, momentum, w, z, 0),
+        };
     }
 
     /// <summary>The same formula one element at a time, from <paramref name="start"/>: the vector path's tail and its test oracle.</summary>
@@ -49,41 +65,37 @@ public static class FistaStep
         return (change, norm);
     }
 
-    private static (double Change, double Norm) Vectorized(ReadOnlySpan<float> gradient, float gradientScale, float threshold, float momentum, Span<float> w, Span<float> z)
+    private static (double Change, double Norm) Vectorized<TV, TOps>(ReadOnlySpan<float> gradient, float gradientScale, float threshold, float momentum, Span<float> w, Span<float> z)
+        where TV : struct where TOps : struct, IVectorOps<TV>
     {
         ref float gr = ref MemoryMarshal.GetReference(gradient);
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float zr = ref MemoryMarshal.GetReference(z);
-        var scale = Vector256.Create(-gradientScale);
-        var t = Vector256.Create(threshold);
-        var mu = Vector256.Create(momentum);
-        int n = gradient.Length, vectors = n - n % Vector256<float>.Count;
+        TV scale = TOps.Broadcast(-gradientScale);
+        TV t = TOps.Broadcast(threshold);
+        TV mu = TOps.Broadcast(momentum);
+        int n = gradient.Length, vectors = n - n % TOps.Count;
         double change = 0, norm = 0;
         for (int start = 0; start < vectors; start += Block)
         {
             int end = Math.Min(vectors, start + Block);
-            Vector256<float> changes = Vector256<float>.Zero, norms = Vector256<float>.Zero;
-            for (int i = start; i < end; i += Vector256<float>.Count)
+            TV changes = TOps.Zero, norms = TOps.Zero;
+            for (int i = start; i < end; i += TOps.Count)
             {
-                var v = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref gr, (nuint)i), scale, Vector256.LoadUnsafe(ref wr, (nuint)i));
-                var next = Vector256.CopySign(Vector256.Max(Vector256.Abs(v) - t, Vector256<float>.Zero), v);
-                var d = next - Vector256.LoadUnsafe(ref zr, (nuint)i);
-                changes = Vector256.FusedMultiplyAdd(d, d, changes);
-                norms = Vector256.FusedMultiplyAdd(next, next, norms);
-                Vector256.FusedMultiplyAdd(mu, d, next).StoreUnsafe(ref wr, (nuint)i);
-                next.StoreUnsafe(ref zr, (nuint)i);
+                ref float wi = ref Unsafe.Add(ref wr, i);
+                ref float zi = ref Unsafe.Add(ref zr, i);
+                TV v = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref gr, i)), scale, TOps.Load(ref wi));
+                TV next = TOps.CopySign(TOps.Max(TOps.Subtract(TOps.Abs(v), t), TOps.Zero), v);
+                TV d = TOps.Subtract(next, TOps.Load(ref zi));
+                changes = TOps.MultiplyAdd(d, d, changes);
+                norms = TOps.MultiplyAdd(next, next, norms);
+                TOps.Store(TOps.MultiplyAdd(mu, d, next), ref wi);
+                TOps.Store(next, ref zi);
             }
-            change += Sum(changes);
-            norm += Sum(norms);
+            change += TOps.SumWidened(changes);
+            norm += TOps.SumWidened(norms);
         }
         var (tailChange, tailNorm) = Scalar(gradient, gradientScale, threshold, momentum, w, z, vectors);
         return (change + tailChange, norm + tailNorm);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Sum(Vector256<float> lanes)
-    {
-        (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(lanes);
-        return Vector256.Sum(lower + upper);
     }
 }

@@ -1,3 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Distributed.Compute.Convolution;
+
 namespace Distributed.Compute.Inference;
 
 /// <summary>
@@ -29,27 +34,54 @@ public static class Shrinkage
         }
     }
 
-    /// <summary>Effectively computes <c>destination[i] = sign(source[i]) · max(|source[i]| − t, 0)</c>.</summary>
+    /// <summary>
+    /// Effectively computes <c>destination[i] = sign(source[i]) · max(|source[i]| − t, 0)</c>, with +0 (never −0) where
+    /// |source[i]| ≤ t and 0 for NaN: the same bits at every vector width, so machines with and without AVX-512 agree.
+    /// </summary>
     public static void SoftThreshold(ReadOnlySpan<float> source, float t, Span<float> destination)
     {
         if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source.", nameof(destination));
-        int i = 0;
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated) SoftThreshold<Vector512<float>, Ops512>(source, t, destination);
+        else if (Vector256.IsHardwareAccelerated) SoftThreshold<Vector256<float>, Ops256>(source, t, destination);   // every width gives the same bits
+        else SoftThreshold<float, OpsScalar>(source, t, destination);
+    }
+
+    /// <summary><see cref="SoftThreshold(ReadOnlySpan{float}, float, Span{float})"/> at the width <paramref name="path"/> (tests run every width).</summary>
+    internal static void SoftThreshold(ReadOnlySpan<float> source, float t, Span<float> destination, SimdPath path)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source.", nameof(destination));
+        switch (path)
         {
-            var tv = System.Runtime.Intrinsics.Vector512.Create(t);
-            for (; i <= source.Length - 16; i += 16)
-            {
-                var v = System.Runtime.Intrinsics.Vector512.Create(source.Slice(i, 16));
-                var mag = System.Runtime.Intrinsics.Vector512.Max(System.Runtime.Intrinsics.Vector512.Abs(v) - tv, System.Runtime.Intrinsics.Vector512<float>.Zero);
-                var signed = System.Runtime.Intrinsics.Vector512.CopySign(mag, v);
-                System.Runtime.Intrinsics.Vector512.CopyTo(signed, destination.Slice(i, 16));
-            }
+            case SimdPath.Vector512: SoftThreshold<Vector512<float>, Ops512>(source, t, destination); break;
+            case SimdPath.Vector256: SoftThreshold<Vector256<float>, Ops256>(source, t, destination); break;
+            case SimdPath.Vector128: SoftThreshold<Vector128<float>, Ops128>(source, t, destination); break;
+            case SimdPath.Scalar: SoftThreshold<float, OpsScalar>(source, t, destination); break;
+            default: SoftThreshold(source, t, destination); break;
         }
-        for (; i < source.Length; i++)
+    }
+
+    /// <summary>
+    /// Whole vectors, then the rest one at a time with the same operations. source and destination may be the same
+    /// span (each element is read before it is written), but must not overlap otherwise.
+    /// </summary>
+    private static void SoftThreshold<TV, TOps>(ReadOnlySpan<float> source, float t, Span<float> destination)
+        where TV : struct where TOps : struct, IVectorOps<TV>
+    {
+        ref float from = ref MemoryMarshal.GetReference(source);
+        ref float to = ref MemoryMarshal.GetReference(destination);
+        int n = source.Length, i = 0;
+        TV tv = TOps.Broadcast(t);
+        for (; i <= n - TOps.Count; i += TOps.Count)
         {
-            float v = source[i];
+            TV v = TOps.Load(ref Unsafe.Add(ref from, i));
+            TV m = TOps.Subtract(TOps.Abs(v), tv);
+            TOps.Store(TOps.WherePositive(m, TOps.CopySign(m, v)), ref Unsafe.Add(ref to, i));
+        }
+        for (; i < n; i++)
+        {
+            float v = Unsafe.Add(ref from, i);
             float m = MathF.Abs(v) - t;
-            destination[i] = m > 0 ? MathF.CopySign(m, v) : 0f;
+            Unsafe.Add(ref to, i) = OpsScalar.WherePositive(m, MathF.CopySign(m, v));
         }
     }
 

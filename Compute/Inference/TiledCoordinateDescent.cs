@@ -1,3 +1,4 @@
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 
@@ -83,11 +84,11 @@ public static class TiledCoordinateDescent
 
     /// <summary>Solves one image in process over the tiles of <paramref name="plan"/> with up to <paramref name="threads"/> threads; z in: warm start, out: the maps.</summary>
     internal static TiledSolveStats Run(LayerGeometry geometry, Connectivity connectivity, FilterGram gram, CoordinateDescentInference.AtomNorms atoms, FilterBank f,
-        Tensor3 y, Tensor3 z, double lambda, CoordinateDescentOptions options, IReadOnlyList<TileRect> plan, int threads)
+        Tensor3 y, Tensor3 z, double lambda, CoordinateDescentOptions options, IReadOnlyList<TileRect> plan, int threads, SimdPath scanPath = SimdPath.Auto)
     {
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
         var tiles = new CoordinateDescentTile[plan.Count];
-        Parallel.For(0, tiles.Length, parallel, t => tiles[t] = new CoordinateDescentTile(geometry, connectivity, gram, atoms, lambda, plan[t], y, z));
+        Parallel.For(0, tiles.Length, parallel, t => tiles[t] = new CoordinateDescentTile(geometry, connectivity, gram, atoms, lambda, plan[t], y, z, scanPath));
         TiledSolveStats stats = Solve(geometry, plan, options, steps =>
         {
             var results = new TileStepResult[steps.Length];

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Operators;
@@ -20,6 +21,12 @@ public sealed class FilterGram
 
     /// <summary>Computes G for filters <paramref name="f"/> under connectivity <paramref name="g"/>: K²·C·s⁴ multiply-adds.</summary>
     public FilterGram(FilterBank f, Connectivity g)
+        : this(f, g, SimdPath.Auto)
+    {
+    }
+
+    /// <summary>As the public constructor, built at the vector width <paramref name="path"/> (tests run every width).</summary>
+    internal FilterGram(FilterBank f, Connectivity g, SimdPath path)
     {
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(g);
@@ -33,7 +40,17 @@ public sealed class FilterGram
         _data = new float[Maps * Width * Width * PaddedMaps];
         Taps = new float[f.Inputs * f.Size * f.Size * PaddedMaps];
         Norms = new float[Maps];
-        Fill(f, g);
+        switch (path)
+        {
+            case SimdPath.Vector512: Fill<Vector512<float>, Ops512>(f, g); break;
+            case SimdPath.Vector256: Fill<Vector256<float>, Ops256>(f, g); break;
+            case SimdPath.Vector128: Fill<Vector128<float>, Ops128>(f, g); break;
+            case SimdPath.Scalar: Fill<float, OpsScalar>(f, g); break;
+            default:
+                if (Vector256.IsHardwareAccelerated) Fill<Vector256<float>, Ops256>(f, g);
+                else Fill<float, OpsScalar>(f, g);
+                break;
+        }
         for (int k = 0; k < Maps; k++) Norms[k] = Row(k, 0, 0)[k];
     }
 
@@ -80,7 +97,8 @@ public sealed class FilterGram
     /// to [c, br, v2, k'], each term is one multiply-add of a run over k'.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Fill(FilterBank f, Connectivity g)
+    private void Fill<TV, TOps>(FilterBank f, Connectivity g)
+        where TV : struct where TOps : struct, IVectorOps<TV>
     {
         int s = f.Size, m = s - 1, kp = PaddedMaps, c = f.Inputs;
         float[] transposed = Taps;   // [c, u, k'] with g applied: unconnected planes contribute nothing
@@ -106,28 +124,52 @@ public sealed class FilterGram
                             {
                                 Span<float> run = _data.AsSpan(Offset(k, ar - br + m, v - v2 + m), kp);
                                 ReadOnlySpan<float> other = transposed.AsSpan((ci * s * s + br * s + v2) * kp, kp);
-                                AddRun(other, tap, run);
+                                AddRun<TV, TOps>(other, tap, run);
                             }
                     }
             }
     }
 
     /// <summary>
-    /// destination += a · x for runs of <see cref="PaddedMaps"/> floats (a multiple of 8: whole vectors, no tail), one
-    /// fused multiply-add per element: how the stencil is built and how coordinate descent applies it.
+    /// destination += a · x for runs of <see cref="PaddedMaps"/> floats (a multiple of 8: whole 256-bit vectors, no
+    /// tail), one fused multiply-add per element: how coordinate descent applies the stencil. Every width rounds each
+    /// element once, the same way, so the width changes no bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void AddRun(ReadOnlySpan<float> x, float a, Span<float> destination)
     {
+        if (Vector256.IsHardwareAccelerated) AddRun<Vector256<float>, Ops256>(x, a, destination);
+        else AddRun<float, OpsScalar>(x, a, destination);
+    }
+
+    /// <summary><see cref="AddRun(ReadOnlySpan{float}, float, Span{float})"/> at the width <paramref name="path"/>, for runs of any length.</summary>
+    internal static void AddRun(ReadOnlySpan<float> x, float a, Span<float> destination, SimdPath path)
+    {
+        if (destination.Length < x.Length) throw new ArgumentException($"destination holds {destination.Length} floats; the run has {x.Length}.", nameof(destination));
+        switch (path)
+        {
+            case SimdPath.Vector512: AddRun<Vector512<float>, Ops512>(x, a, destination); break;
+            case SimdPath.Vector256: AddRun<Vector256<float>, Ops256>(x, a, destination); break;
+            case SimdPath.Vector128: AddRun<Vector128<float>, Ops128>(x, a, destination); break;
+            case SimdPath.Scalar: AddRun<float, OpsScalar>(x, a, destination); break;
+            default: AddRun(x, a, destination); break;
+        }
+    }
+
+    /// <summary>Whole vectors of TOps.Count, then a scalar tail (empty for the stored runs at 8 lanes or fewer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun<TV, TOps>(ReadOnlySpan<float> x, float a, Span<float> destination)
+        where TV : struct where TOps : struct, IVectorOps<TV>
+    {
         ref float source = ref MemoryMarshal.GetReference(x);
         ref float target = ref MemoryMarshal.GetReference(destination);
-        if (!Vector256.IsHardwareAccelerated)
+        int n = x.Length, i = 0;
+        TV scale = TOps.Broadcast(a);
+        for (; i <= n - TOps.Count; i += TOps.Count)
         {
-            for (int i = 0; i < x.Length; i++) Unsafe.Add(ref target, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref source, i), a, Unsafe.Add(ref target, i));
-            return;
+            ref float at = ref Unsafe.Add(ref target, i);
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref source, i)), scale, TOps.Load(ref at)), ref at);
         }
-        var scale = Vector256.Create(a);
-        for (nuint i = 0; i < (nuint)x.Length; i += (nuint)Vector256<float>.Count)
-            Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref source, i), scale, Vector256.LoadUnsafe(ref target, i)).StoreUnsafe(ref target, i);
+        for (; i < n; i++) Unsafe.Add(ref target, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref source, i), a, Unsafe.Add(ref target, i));
     }
 }

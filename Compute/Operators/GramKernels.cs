@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Operators;
@@ -19,8 +20,12 @@ namespace Distributed.Compute.Operators;
 /// </summary>
 internal static class GramKernels
 {
-    /// <summary>Effectively computes gram[pair][(u,v),(u′,v′)] += Σ_{i&lt;h, j&lt;w} z_k[i+s−1−u, j+s−1−v] · z_{k′}[i+s−1−u′, j+s−1−v′].</summary>
-    public static void AccumulateGram(Tensor3 z, int h, int w, int s, IReadOnlyList<(int K1, int K2)> pairs, float[] gram, int degreeOfParallelism = 1)
+    /// <summary>
+    /// Effectively computes gram[pair][(u,v),(u′,v′)] += Σ_{i&lt;h, j&lt;w} z_k[i+s−1−u, j+s−1−v] · z_{k′}[i+s−1−u′, j+s−1−v′].
+    /// <paramref name="path"/> is the width of the lag products (Auto: 256-bit where accelerated, else scalar); every
+    /// width gives the same bits, since a product of two floats is exact in double and each sum is rounded once.
+    /// </summary>
+    public static void AccumulateGram(Tensor3 z, int h, int w, int s, IReadOnlyList<(int K1, int K2)> pairs, float[] gram, int degreeOfParallelism = 1, SimdPath path = SimdPath.Auto)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(gram);
@@ -36,13 +41,14 @@ internal static class GramKernels
             if ((uint)k1 >= (uint)z.Planes || (uint)k2 >= (uint)z.Planes)
                 throw new ArgumentException($"pair ({k1}, {k2}) names a map outside [0, {z.Planes}).", nameof(pairs));
         if (h == 0 || w == 0) return;
+        if (path == SimdPath.Auto) path = Vector256.IsHardwareAccelerated ? SimdPath.Vector256 : SimdPath.Scalar;
         if (degreeOfParallelism == 1 || pairs.Count == 1)
         {
-            for (int p = 0; p < pairs.Count; p++) PairBlock(z, h, w, s, pairs[p].K1, pairs[p].K2, gram.AsSpan(p * block, block));
+            for (int p = 0; p < pairs.Count; p++) PairBlock(z, h, w, s, pairs[p].K1, pairs[p].K2, gram.AsSpan(p * block, block), path);
             return;
         }
         var options = new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism };
-        Parallel.For(0, pairs.Count, options, p => PairBlock(z, h, w, s, pairs[p].K1, pairs[p].K2, gram.AsSpan(p * block, block)));
+        Parallel.For(0, pairs.Count, options, p => PairBlock(z, h, w, s, pairs[p].K1, pairs[p].K2, gram.AsSpan(p * block, block), path));
     }
 
     /// <summary>Effectively computes b[k,c,u,v] += g[k,c] Σ_{i,j} y[c,i,j] z[k, i+s−1−u, j+s−1−v]: the filter gradient with r = y.</summary>
@@ -50,7 +56,7 @@ internal static class GramKernels
         LayerKernels.FilterGradient(z, y, g, b, accumulate: true, degreeOfParallelism);
 
     /// <summary>One pair's s²×s² block, lag by lag.</summary>
-    private static void PairBlock(Tensor3 z, int h, int w, int s, int k1, int k2, Span<float> dst)
+    private static void PairBlock(Tensor3 z, int h, int w, int s, int k1, int k2, Span<float> dst, SimdPath path)
     {
         int zc = z.Cols, colsNeeded = w + s - 1, samples = 4 * s * s;
         double[]? rented = null;
@@ -62,7 +68,7 @@ internal static class GramKernels
         ReadOnlySpan<float> a = z.ReadPlane(k1), b = z.ReadPlane(k2);
         for (int du = -(s - 1); du <= s - 1; du++)
             for (int dv = -(s - 1); dv <= s - 1; dv++)
-                Lag(a, b, zc, h, w, s, du, dv, columns, table, dst);
+                Lag(a, b, zc, h, w, s, du, dv, columns, table, dst, path);
         if (rented is not null) ArrayPool<double>.Shared.Return(rented);
     }
 
@@ -72,7 +78,7 @@ internal static class GramKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Lag(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int zc, int h, int w, int s, int du, int dv,
-        Span<double> columns, Span<double> table, Span<float> dst)
+        Span<double> columns, Span<double> table, Span<float> dst, SimdPath path)
     {
         int uLo = Math.Max(0, du), uHi = Math.Min(s - 1, s - 1 + du), nu = uHi - uLo + 1;
         int vLo = Math.Max(0, dv), vHi = Math.Min(s - 1, s - 1 + dv), nv = vHi - vLo + 1;
@@ -88,7 +94,7 @@ internal static class GramKernels
             if (p >= h && p - h < nu) Sample(acc, p - h, 1, nv, w, table);
             if (p == rows) break;
             int ra = (top + p) * zc + left, rb = (top + p + du) * zc + left + dv;
-            AddProducts(a.Slice(ra, cols), b.Slice(rb, cols), acc);
+            AddProducts(a.Slice(ra, cols), b.Slice(rb, cols), acc, path);
         }
         int s2 = s * s;
         for (int ia = 0; ia < nu; ia++)
@@ -130,23 +136,48 @@ internal static class GramKernels
         }
     }
 
-    /// <summary>acc[q] += (double)x[q] · y[q], exactly rounded once per element.</summary>
+    /// <summary>
+    /// acc[q] += (double)x[q] · y[q], exactly rounded once per element, at the width <paramref name="path"/> (resolved:
+    /// never Auto); the lanes are fused multiply-adds of exact products, so they round as the scalar tail does.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<double> acc)
+    internal static void AddProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<double> acc, SimdPath path)
     {
         int n = acc.Length, q = 0;
-        if (Vector256.IsHardwareAccelerated)
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref double ar = ref MemoryMarshal.GetReference(acc);
+        switch (path)
         {
-            ref float xr = ref MemoryMarshal.GetReference(x);
-            ref float yr = ref MemoryMarshal.GetReference(y);
-            ref double ar = ref MemoryMarshal.GetReference(acc);
-            for (; q <= n - 8; q += 8)
-            {
-                var (xl, xh) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)q));
-                var (yl, yh) = Vector256.Widen(Vector256.LoadUnsafe(ref yr, (nuint)q));
-                Vector256.FusedMultiplyAdd(xl, yl, Vector256.LoadUnsafe(ref ar, (nuint)q)).StoreUnsafe(ref ar, (nuint)q);
-                Vector256.FusedMultiplyAdd(xh, yh, Vector256.LoadUnsafe(ref ar, (nuint)q + 4)).StoreUnsafe(ref ar, (nuint)q + 4);
-            }
+            case SimdPath.Vector512:
+                for (; q <= n - 16; q += 16)
+                {
+                    var (xl, xh) = Vector512.Widen(Vector512.LoadUnsafe(ref xr, (nuint)q));
+                    var (yl, yh) = Vector512.Widen(Vector512.LoadUnsafe(ref yr, (nuint)q));
+                    Vector512.FusedMultiplyAdd(xl, yl, Vector512.LoadUnsafe(ref ar, (nuint)q)).StoreUnsafe(ref ar, (nuint)q);
+                    Vector512.FusedMultiplyAdd(xh, yh, Vector512.LoadUnsafe(ref ar, (nuint)q + 8)).StoreUnsafe(ref ar, (nuint)q + 8);
+                }
+                break;
+            case SimdPath.Vector256:
+                for (; q <= n - 8; q += 8)
+                {
+                    var (xl, xh) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)q));
+                    var (yl, yh) = Vector256.Widen(Vector256.LoadUnsafe(ref yr, (nuint)q));
+                    Vector256.FusedMultiplyAdd(xl, yl, Vector256.LoadUnsafe(ref ar, (nuint)q)).StoreUnsafe(ref ar, (nuint)q);
+                    Vector256.FusedMultiplyAdd(xh, yh, Vector256.LoadUnsafe(ref ar, (nuint)q + 4)).StoreUnsafe(ref ar, (nuint)q + 4);
+                }
+                break;
+            case SimdPath.Vector128:
+                for (; q <= n - 4; q += 4)
+                {
+                    var (xl, xh) = Vector128.Widen(Vector128.LoadUnsafe(ref xr, (nuint)q));
+                    var (yl, yh) = Vector128.Widen(Vector128.LoadUnsafe(ref yr, (nuint)q));
+                    Vector128.FusedMultiplyAdd(xl, yl, Vector128.LoadUnsafe(ref ar, (nuint)q)).StoreUnsafe(ref ar, (nuint)q);
+                    Vector128.FusedMultiplyAdd(xh, yh, Vector128.LoadUnsafe(ref ar, (nuint)q + 2)).StoreUnsafe(ref ar, (nuint)q + 2);
+                }
+                break;
+            default:
+                break;
         }
         for (; q < n; q++) acc[q] += (double)x[q] * y[q];
     }

@@ -15,9 +15,10 @@ namespace Distributed.Compute.Operators;
 /// Both boundaries reduce to that frame: the valid image is its centre (<see cref="Crop"/>), the circular image its
 /// fold (<see cref="FoldWrapExtension"/>); the residual side is <see cref="LayerKernels.ZeroPad"/> or
 /// <see cref="LayerKernels.WrapExtend"/>, as the dense adjoint uses.
-/// The inner loop is one contiguous run of s floats per filter row (Vector256 FMA; one vector when s = 8). Every
-/// product is a fused multiply-add, in vector lanes and scalar tails alike, and every output value is summed in a
-/// fixed order (the nonzeros' storage order), so results are bitwise the same for any thread count or vector width.
+/// The inner loop is one contiguous run of s floats per filter row (Vector256 FMA, then a Vector128 and single floats
+/// for the rest; one register when s = 8; a forced Vector512 path adds 16-float runs). Every product is a fused
+/// multiply-add, in vector lanes and scalar tails alike, and every output value is summed in a fixed order (the
+/// nonzeros' storage order), so results are bitwise the same for any thread count or vector width.
 /// Small work runs on the calling thread: below <see cref="ParallelWork"/> multiply-adds the fork/join would cost more
 /// than it saves.
 /// </summary>
@@ -44,28 +45,28 @@ internal static class SparseKernels
             throw new ArgumentException($"sparse synthesis of filters {f} reads maps [{f.Maps}, Hz, Wz] into [{f.Inputs}, Hz+{m}, Wz+{m}]; got maps [{z.Planes}, {z.Rows}, {z.Cols}] and destination {extended}.", nameof(extended));
         ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
         if (extended.Length == 0) return;
-        bool vectors = UseVectors(path);
+        int lanes = Lanes(path);
         int planes = extended.Planes, rows = extended.Rows;
         long work = (long)z.Count * f.Inputs * f.PlaneLength;
         if (degreeOfParallelism == 1 || work < ParallelWork)
         {
-            for (int c = 0; c < planes; c++) ScatterBand(z, f, g, extended, c, 0, rows, vectors);
+            for (int c = 0; c < planes; c++) ScatterBand(z, f, g, extended, c, 0, rows, lanes);
             return;
         }
         // Planes first; row bands (of at least 2s rows) only when there are fewer planes than threads.
         int bands = planes >= degreeOfParallelism ? 1 : Math.Clamp((degreeOfParallelism + planes - 1) / planes, 1, Math.Max(1, rows / (2 * f.Size)));
-        ScatterParallel(z, f, g, extended, bands, degreeOfParallelism, vectors);
+        ScatterParallel(z, f, g, extended, bands, degreeOfParallelism, lanes);
     }
 
     // Apart from the callers so that the closure is allocated only when a call forks.
-    private static void ScatterParallel(SparseMaps z, FilterBank f, bool[] g, Tensor3 extended, int bands, int degreeOfParallelism, bool vectors)
+    private static void ScatterParallel(SparseMaps z, FilterBank f, bool[] g, Tensor3 extended, int bands, int degreeOfParallelism, int lanes)
     {
         int rows = extended.Rows;
         var options = new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism };
         Parallel.For(0, extended.Planes * bands, options, item =>
         {
             int c = item / bands, band = item % bands;
-            ScatterBand(z, f, g, extended, c, (int)((long)rows * band / bands), (int)((long)rows * (band + 1) / bands), vectors);
+            ScatterBand(z, f, g, extended, c, (int)((long)rows * band / bands), (int)((long)rows * (band + 1) / bands), lanes);
         });
     }
 
@@ -110,18 +111,18 @@ internal static class SparseKernels
             throw new ArgumentException($"scratch has {scratch.Length} doubles; {Math.Min(degreeOfParallelism, pairs)} workers on {fg.Size}×{fg.Size} filters need {needed}.", nameof(scratch));
         long work = (long)z.Count * fg.Inputs * fg.PlaneLength;
         int workers = degreeOfParallelism == 1 || work < ParallelWork ? 1 : Math.Min(degreeOfParallelism, pairs);
-        bool vectors = UseVectors(path);
+        int lanes = Lanes(path);
         if (workers == 1)
         {
             Span<double> totals = scratch.AsSpan(0, fg.PlaneLength);
-            for (int kc = 0; kc < pairs; kc++) GradientPair(z, rx, g, fg, kc, totals, vectors);
+            for (int kc = 0; kc < pairs; kc++) GradientPair(z, rx, g, fg, kc, totals, lanes);
             return;
         }
-        GradientParallel(z, rx, g, scratch, fg, workers, vectors);
+        GradientParallel(z, rx, g, scratch, fg, workers, lanes);
     }
 
     /// <summary>A fixed split of the pairs: each worker owns one slice of scratch, each pair one destination plane.</summary>
-    private static void GradientParallel(SparseMaps z, Tensor3 rx, bool[] g, double[] scratch, FilterBank fg, int workers, bool vectors)
+    private static void GradientParallel(SparseMaps z, Tensor3 rx, bool[] g, double[] scratch, FilterBank fg, int workers, int lanes)
     {
         int pairs = fg.Maps * fg.Inputs;
         var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
@@ -129,7 +130,7 @@ internal static class SparseKernels
         {
             Span<double> totals = scratch.AsSpan(w * fg.PlaneLength, fg.PlaneLength);
             int first = (int)((long)pairs * w / workers), last = (int)((long)pairs * (w + 1) / workers);
-            for (int kc = first; kc < last; kc++) GradientPair(z, rx, g, fg, kc, totals, vectors);
+            for (int kc = first; kc < last; kc++) GradientPair(z, rx, g, fg, kc, totals, lanes);
         });
     }
 
@@ -182,7 +183,7 @@ internal static class SparseKernels
     /// Rows [e0, e1) of extended plane c: cleared, then every nonzero of every map connected to c adds its scaled
     /// filter rows that land there. A value receives one product per nonzero, in storage order, whatever the band.
     /// </summary>
-    private static void ScatterBand(SparseMaps z, FilterBank f, bool[] g, Tensor3 extended, int c, int e0, int e1, bool vectors)
+    private static void ScatterBand(SparseMaps z, FilterBank f, bool[] g, Tensor3 extended, int c, int e0, int e1, int lanes)
     {
         int s = f.Size, m = s - 1, ew = extended.Cols, hz = z.Rows, inputs = f.Inputs;
         extended.Plane(c).Slice(e0 * ew, (e1 - e0) * ew).Clear();
@@ -199,7 +200,7 @@ internal static class SparseKernels
                 int u0 = Math.Max(0, e0 - p), u1 = Math.Min(s, e1 - p);
                 int start = rowStart[k * hz + p], end = rowStart[k * hz + p + 1];
                 ref float target = ref Unsafe.Add(ref plane, (nint)p * ew);
-                if (vectors && s == 8 && u0 == 0 && u1 == 8)
+                if (lanes >= 8 && s == 8 && u0 == 0 && u1 == 8)
                 {
                     for (int n = start; n < end; n++) Scatter8(Vector256.Create(values[n]), ref filter, ref Unsafe.Add(ref target, cols[n]), ew);
                     continue;
@@ -209,7 +210,7 @@ internal static class SparseKernels
                     float a = values[n];
                     ref float at = ref Unsafe.Add(ref target, cols[n]);
                     for (int u = u0; u < u1; u++)
-                        MultiplyAddRow(a, ref Unsafe.Add(ref filter, u * s), ref Unsafe.Add(ref at, (nint)u * ew), s, vectors);
+                        MultiplyAddRow(a, ref Unsafe.Add(ref filter, u * s), ref Unsafe.Add(ref at, (nint)u * ew), s, lanes);
                 }
             }
         }
@@ -226,23 +227,35 @@ internal static class SparseKernels
         }
     }
 
-    /// <summary>destination[v] = fma(a, source[v], destination[v]) for v &lt; n.</summary>
+    /// <summary>
+    /// destination[v] = fma(a, source[v], destination[v]) for v &lt; n: runs of the widest vector up to
+    /// <paramref name="lanes"/> floats, then narrower ones, then single floats. Each element is one fused multiply-add
+    /// whatever carries it, so the width changes no bit.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAddRow(float a, ref float source, ref float destination, int n, bool vectors)
+    private static void MultiplyAddRow(float a, ref float source, ref float destination, int n, int lanes)
     {
         int v = 0;
-        if (vectors)
+        if (lanes >= 16)
+        {
+            var va = Vector512.Create(a);
+            for (; v <= n - 16; v += 16)
+                Vector512.FusedMultiplyAdd(va, Vector512.LoadUnsafe(ref source, (nuint)v), Vector512.LoadUnsafe(ref destination, (nuint)v))
+                    .StoreUnsafe(ref destination, (nuint)v);
+        }
+        if (lanes >= 8)
         {
             var va = Vector256.Create(a);
             for (; v <= n - 8; v += 8)
                 Vector256.FusedMultiplyAdd(va, Vector256.LoadUnsafe(ref source, (nuint)v), Vector256.LoadUnsafe(ref destination, (nuint)v))
                     .StoreUnsafe(ref destination, (nuint)v);
-            if (v <= n - 4)
-            {
-                Vector128.FusedMultiplyAdd(Vector128.Create(a), Vector128.LoadUnsafe(ref source, (nuint)v), Vector128.LoadUnsafe(ref destination, (nuint)v))
+        }
+        if (lanes >= 4)
+        {
+            var va = Vector128.Create(a);
+            for (; v <= n - 4; v += 4)
+                Vector128.FusedMultiplyAdd(va, Vector128.LoadUnsafe(ref source, (nuint)v), Vector128.LoadUnsafe(ref destination, (nuint)v))
                     .StoreUnsafe(ref destination, (nuint)v);
-                v += 4;
-            }
         }
         for (; v < n; v++)
         {
@@ -252,7 +265,7 @@ internal static class SparseKernels
     }
 
     /// <summary>One destination plane fg[k, c], using the plane itself for the float partial sums and totals for the double ones.</summary>
-    private static void GradientPair(SparseMaps z, Tensor3 rx, bool[] g, FilterBank fg, int kc, Span<double> totals, bool vectors)
+    private static void GradientPair(SparseMaps z, Tensor3 rx, bool[] g, FilterBank fg, int kc, Span<double> totals, int lanes)
     {
         int k = kc / fg.Inputs, c = kc % fg.Inputs, s = fg.Size, hz = z.Rows, rw = rx.Cols;
         Span<float> dst = fg.Data.AsSpan(kc * fg.PlaneLength, fg.PlaneLength);
@@ -263,7 +276,7 @@ internal static class SparseKernels
         float[] values = z.ValueArray;
         ref float residual = ref rx.Data[c * rx.PlaneLength];
         ref float partial = ref MemoryMarshal.GetReference(dst);
-        if (vectors && s == 8)
+        if (lanes >= 8 && s == 8)
         {
             Gradient8(rowStart, cols, values, k * hz, hz, ref residual, rw, totals);
         }
@@ -278,7 +291,7 @@ internal static class SparseKernels
                     float a = values[n];
                     ref float at = ref Unsafe.Add(ref rrow, cols[n]);
                     for (int u = 0; u < s; u++)
-                        MultiplyAddRow(a, ref Unsafe.Add(ref at, (nint)u * rw), ref Unsafe.Add(ref partial, u * s), s, vectors);
+                        MultiplyAddRow(a, ref Unsafe.Add(ref at, (nint)u * rw), ref Unsafe.Add(ref partial, u * s), s, lanes);
                     if (++inBlock == GradientBlock)
                     {
                         Flush(dst, totals);
@@ -357,6 +370,17 @@ internal static class SparseKernels
         row = default;
     }
 
-    private static bool UseVectors(SimdPath path) => path != SimdPath.Scalar && (path != SimdPath.Auto || Vector256.IsHardwareAccelerated);
+    /// <summary>
+    /// The widest run in floats: 16, 8, 4 or 1 (scalar). Auto is 8 where Vector256 is accelerated (the s = 8 kernels
+    /// hold a filter row in one 256-bit register), else 1. Forced widths run in software where not accelerated.
+    /// </summary>
+    private static int Lanes(SimdPath path) => path switch
+    {
+        SimdPath.Vector512 => 16,
+        SimdPath.Vector256 => 8,
+        SimdPath.Vector128 => 4,
+        SimdPath.Scalar => 1,
+        _ => Vector256.IsHardwareAccelerated ? 8 : 1,
+    };
 
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Operators;
@@ -65,7 +66,20 @@ public sealed class SparseMaps
     public void Gather(Tensor3 z)
     {
         ArgumentNullException.ThrowIfNull(z);
-        Scan(z, int.MaxValue);
+        Scan(z, int.MaxValue, Avx2.IsSupported);
+    }
+
+    /// <summary>
+    /// <see cref="Gather(Tensor3)"/> with the scan's path forced: Scalar tests one value at a time; every other path is
+    /// the AVX2 compaction (the only vector scan there is: it permutes with an AVX2 instruction, so it has no software
+    /// fallback and this machine must have AVX2 for it to run). Tests compare the two.
+    /// </summary>
+    internal bool Gather(Tensor3 z, int maxNonzeros, SimdPath path)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxNonzeros);
+        if (path != SimdPath.Scalar && !Avx2.IsSupported) throw new PlatformNotSupportedException("the vector scan of the maps needs AVX2.");
+        return Scan(z, maxNonzeros, path != SimdPath.Scalar);
     }
 
     /// <summary>
@@ -77,7 +91,7 @@ public sealed class SparseMaps
     {
         ArgumentNullException.ThrowIfNull(z);
         ArgumentOutOfRangeException.ThrowIfNegative(maxNonzeros);
-        return Scan(z, maxNonzeros);
+        return Scan(z, maxNonzeros, Avx2.IsSupported);
     }
 
     /// <summary>Writes the gathered nonzeros back as a dense tensor: destination[k, p, q] = z[k, p, q].</summary>
@@ -120,7 +134,7 @@ public sealed class SparseMaps
     /// <summary>Bytes a gather of <paramref name="nonzeros"/> entries of maps [planes, rows, ·] keeps once compacted.</summary>
     public static long CompactedBytes(int planes, int rows, long nonzeros) => 4L * ((long)planes * rows + 1) + 8L * (nonzeros + 32);
 
-    private bool Scan(Tensor3 z, int maxNonzeros)
+    private bool Scan(Tensor3 z, int maxNonzeros, bool compact)
     {
         int rows = z.Planes * z.Rows, cols = z.Cols;
         if (_rowStart.Length < rows + 1) _rowStart = new int[rows + 1];
@@ -135,7 +149,7 @@ public sealed class SparseMaps
             _rowStart[row] = count;
             ref float line = ref Unsafe.Add(ref data, (nint)row * cols);
             int j = 0;
-            if (Avx2.IsSupported)
+            if (compact)
             {
                 // Runs of 32 that are all zero (the common case in sparse maps) cost one test; others are compacted
                 // 8 at a time without a branch per value: every lane is written, nonzeros first, and the count

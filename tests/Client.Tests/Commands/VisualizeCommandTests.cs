@@ -59,6 +59,16 @@ public class VisualizeCommandTests
         Assert.Contains("layer 2: 6 of 6 maps", output);
         Assert.Contains("a unit reaches 9×9 pixels", output);
         Assert.True(File.Exists(Path.Combine(shown, "top-L2.png")));
+        Assert.True(File.Exists(Path.Combine(shown, StagedOutput.IndexFile)));
+
+        // A second run that fails on a bad image leaves the first run's folder whole and no staging folder beside it.
+        string broken = Path.Combine(Directory.CreateDirectory(Path.Combine(temp.Path, "bad")).FullName, "broken.png");
+        await File.WriteAllTextAsync(broken, "not an image");
+        var (failed, _, failure) = await ConsoleRun.RunAsync(["visualize", "--model", model, "--top", "2", "--out", shown, "--images", broken]);
+        Assert.Equal(2, failed);
+        Assert.Contains("broken.png", failure);
+        Assert.True(File.Exists(Path.Combine(shown, "top-L2.png")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path, ".shown.partial-*"));
     }
 
     [Theory]

@@ -104,6 +104,22 @@ public class StagedOutputTests
     }
 
     [Fact]
+    public void Begin_AnotherRunWritingThere_RefusedUntilItEnds()
+    {
+        using var temp = new TempFolder();
+        string output = Path.Combine(temp.Path, "run");
+        using (StagedOutput first = StagedOutput.Begin(output, "--out", []))
+        {
+            var e = Assert.Throws<UserException>(() => StagedOutput.Begin(output, "--out", []));
+            Assert.Contains("another run is writing there now", e.Message);
+            first.Folder.WriteText("model.json", "{}");
+            first.Commit("train", []);
+        }
+        using StagedOutput next = StagedOutput.Begin(output, "--out", []);   // the first run's end releases the path
+        Assert.True(File.Exists(Path.Combine(output, "model.json")));
+    }
+
+    [Fact]
     public void Commit_TwoLayerRunOverThreeLayerRun_OnlyTheNewRunsFilesRemain()
     {
         using var temp = new TempFolder();
@@ -115,7 +131,7 @@ public class StagedOutputTests
 
         string[] files = [.. Directory.GetFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
         Assert.Equal(["filters-L1.npy", "filters-L1.png", "filters-L2-pixels.png", "filters-L2.npy", "filters-L2.png", "index.json", "metrics.csv", "model.json", "objective.png", "reconstruction-a_b-2.png", "reconstruction-a_b.png"], files);
-        Assert.Equal(["run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName));
+        Assert.Equal([".run.lock", "run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));   // the lock stays, empty
     }
 
     [Fact]
@@ -137,7 +153,7 @@ public class StagedOutputTests
         }
 
         Assert.Equal(before, Snapshot(run));
-        Assert.Equal(["run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName));
+        Assert.Equal([".run.lock", "run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));   // the lock stays, empty
     }
 
     [Fact]
@@ -153,7 +169,7 @@ public class StagedOutputTests
             Assert.ThrowsAny<ArgumentException>(() => RunFolder.Write(staged, broken, "serial", "train"));
 
         Assert.Equal(before, Snapshot(run));
-        Assert.Equal(["run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName));
+        Assert.Equal([".run.lock", "run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));   // the lock stays, empty
     }
 
     [Fact]
@@ -176,7 +192,7 @@ public class StagedOutputTests
         }
 
         Assert.Equal(before, Snapshot(run));
-        Assert.Equal(["run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName));
+        Assert.Equal([".run.lock", "run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));   // the lock stays, empty
     }
 
     [Fact]
@@ -193,7 +209,7 @@ public class StagedOutputTests
         using (StagedOutput.Begin(run, "--out", []))
             Assert.Equal(before, Snapshot(run));
 
-        Assert.Equal(["run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName));
+        Assert.Equal([".run.lock", "run"], Directory.EnumerateFileSystemEntries(temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));   // the lock stays, empty
     }
 
     [Fact]

@@ -1,6 +1,8 @@
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Inference;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tests.Fixtures;
+using Distributed.Compute.Tests.Reference;
 
 namespace Distributed.Compute.Tests.Inference;
 
@@ -21,6 +23,44 @@ public class CoordinateDescentTests
         var stats = CoordinateDescentInference.Run(ws, f, 1, y, z, lambda, new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6 });
         Assert.True(stats.Nonzeros > 0 && stats.Nonzeros < z.Length, $"a degenerate test problem: {stats.Nonzeros} of {z.Length} nonzero.");
         AssertOptimal(ws, f, y, z, lambda);
+    }
+
+    /// <summary>
+    /// Every vector width of the best-move search (against the scalar one) × maps padded to 8 (all of it a 512-bit
+    /// tail), 16 (one 512-bit vector) and 24 (one vector and a tail of 8), both boundaries, untiled and tiled (tile 10
+    /// on 22×24 maps).
+    /// </summary>
+    public static TheoryData<int, Boundary, int, int, int> ScanWidthCases()
+    {
+        var data = new TheoryData<int, Boundary, int, int, int>();
+        foreach (int bits in new[] { 512, 256, 128 })
+        {
+            data.Add(bits, Boundary.Circular, 4, 1, 0);
+            data.Add(bits, Boundary.Valid, 9, 3, 0);
+            data.Add(bits, Boundary.Circular, 17, 1, 0);
+            data.Add(bits, Boundary.Valid, 17, 1, 0);
+            data.Add(bits, Boundary.Circular, 9, 1, 10);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ScanWidthCases))]
+    public void CoordinateDescent_EveryScanWidth_SameMapsAsScalar(int bits, Boundary boundary, int maps, int inputs, int tile)
+    {
+        // Each width finds the first of the largest moves in storage order, so every width makes the same moves and ends
+        // on the same bits; the scalar solve itself must be optimal.
+        (int rows, int cols) = tile > 0 ? (22, 24) : (14, 15);
+        var (ws, f, y) = SolverTests.Problem(boundary, maps, inputs, 3, rows, cols, seed: 37);
+        const double lambda = 4;
+        var options = new CoordinateDescentOptions { MaxSweeps = 100_000, Tolerance = 1e-6, Tile = tile };
+        var scalar = ws.Geometry.NewMaps();
+        var stats = CoordinateDescentInference.Run(ws, f, 1, y, scalar, lambda, options, SimdPath.Scalar);
+        Assert.True(stats.Nonzeros > 0 && stats.Nonzeros < scalar.Length, $"a degenerate test problem: {stats.Nonzeros} of {scalar.Length} nonzero.");
+        AssertOptimal(ws, f, y, scalar, lambda);
+        var vector = ws.Geometry.NewMaps();
+        CoordinateDescentInference.Run(ws, f, 1, y, vector, lambda, options, TestData.Path(bits));
+        TestData.AssertSameBits(scalar.Data, vector.Data, $"{TestData.Path(bits)} maps, K = {maps}, {boundary}, tile {tile}");
     }
 
     /// <summary>

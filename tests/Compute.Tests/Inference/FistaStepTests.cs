@@ -1,4 +1,5 @@
 using Distributed.Compute.Inference;
+using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Tests.Reference;
 
 namespace Distributed.Compute.Tests.Inference;
@@ -60,6 +61,36 @@ public class FistaStepTests
         Assert.Equal(w3, w1);
         Assert.Equal(scalar.Change, first.Change, 1e-5 * (scalar.Change + 1e-30));
         Assert.Equal(scalar.Norm, first.Norm, 1e-5 * (scalar.Norm + 1e-30));
+    }
+
+    /// <summary>Every width × the ragged lengths, plus lengths that straddle the 1024-element blocks.</summary>
+    public static TheoryData<int, int> WidthCases()
+    {
+        var data = TestData.WidthsByLength();
+        foreach (int bits in TestData.Widths)
+            foreach (int n in new[] { 1023, 1025, 2051, 4103 }) data.Add(bits, n);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthCases))]
+    public void Apply_EveryPathAnyLength_SameBitsAsScalarAndSumsWithinLaneBound(int bits, int n)
+    {
+        float[] grad = TestData.RandomArray(n, seed: 5 * n + 1), w0 = TestData.RandomArray(n, seed: 5 * n + 2), z0 = TestData.RandomArray(n, seed: 5 * n + 3);
+        for (int i = 0; i < n; i += 5) z0[i] = 0;
+        float[] w1 = (float[])w0.Clone(), z1 = (float[])z0.Clone();
+        var expected = FistaStep.Scalar(grad, 0.6f, 0.25f, 0.7f, w1, z1, 0);
+        using GuardedBuffer g = GuardedBuffer.Of(grad), w = GuardedBuffer.Of(w0), z = GuardedBuffer.Of(z0);   // lanes past the end fault
+        var actual = FistaStep.Apply(g.Span, 0.6f, 0.25f, 0.7f, w.Span, z.Span, TestData.Path(bits));
+        // Per element the same fused formula in every lane and in the tail: the same bits.
+        TestData.AssertSameBits(z1, z.Span, $"{TestData.Path(bits)} z⁺, n = {n}");
+        TestData.AssertSameBits(w1, w.Span, $"{TestData.Path(bits)} w, n = {n}");
+        // The sums of squares differ in grouping only: each of the L lanes sums at most 1024 / L nonnegative terms in
+        // float before they meet in double, so the relative error is at most (1024 / L) · 2⁻²⁴ (L = 4: 1.5e-5); the
+        // scalar path sums in double, in the reference's order, and must agree exactly.
+        double bound = bits == 0 ? 0 : 1024.0 / (bits / 32) * Math.ScaleB(1, -24);
+        Assert.True(Math.Abs(actual.Change - expected.Change) <= bound * expected.Change, $"‖z⁺ − z‖² = {actual.Change:R}, scalar {expected.Change:R} ({TestData.Path(bits)}, n = {n}).");
+        Assert.True(Math.Abs(actual.Norm - expected.Norm) <= bound * expected.Norm, $"‖z⁺‖² = {actual.Norm:R}, scalar {expected.Norm:R} ({TestData.Path(bits)}, n = {n}).");
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using Distributed.Compute.Inference;
+using Distributed.Compute.Tests.Fixtures;
+using Distributed.Compute.Tests.Reference;
 
 namespace Distributed.Compute.Tests.Inference;
 
@@ -51,6 +53,44 @@ public class ShrinkageTests
         Shrinkage.SoftThreshold(v, 0.75f, x);
         for (int i = 0; i < v.Length; i++)
             Assert.Equal(Math.Sign(v[i]) * Math.Max(Math.Abs(v[i]) - 0.75f, 0f), x[i], 6);
+    }
+
+    public static TheoryData<int, int> WidthsByLength() => TestData.WidthsByLength();
+
+    [Theory]
+    [MemberData(nameof(WidthsByLength))]
+    public void SoftThreshold_EveryPathAnyLength_SameBitsAsFormula(int bits, int n)
+    {
+        // Values on both sides of ±t, exactly ±t, ±0, NaN and ±∞ among random ones: every width must give the scalar
+        // formula's bits, +0 (not −0) inside the dead zone and 0 for NaN, so machines of any width agree.
+        const float t = 0.4f;
+        float[] special = [-0.1f, 0.1f, t, -t, 0f, -0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0.39f, 1.5f, -2.25f];
+        float[] v = TestData.RandomArray(n, seed: 40 + n);
+        for (int i = 0; i < n; i++)
+            if (i % 3 == 1) v[i] = special[(i / 3) % special.Length];
+        var expected = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            float m = MathF.Abs(v[i]) - t;
+            expected[i] = m > 0 ? MathF.CopySign(m, v[i]) : 0f;
+        }
+        using GuardedBuffer source = GuardedBuffer.Of(v), destination = new(n);   // a lane past the end faults
+        Shrinkage.SoftThreshold(source.Span, t, destination.Span, TestData.Path(bits));
+        TestData.AssertSameBits(expected, destination.Span, $"{TestData.Path(bits)} soft threshold of {n}");
+        Shrinkage.SoftThreshold(source.Span, t, source.Span, TestData.Path(bits));   // in place, as the adaptive model calls it
+        TestData.AssertSameBits(expected, source.Span, $"{TestData.Path(bits)} soft threshold of {n} in place");
+    }
+
+    [Fact]
+    public void SoftThreshold_ProductionDispatch_SameBitsAsScalar()
+    {
+        float[] v = TestData.RandomArray(77, seed: 41);
+        v[5] = -0.01f;   // a negative value inside the dead zone: +0 on every machine
+        float[] auto = new float[v.Length], scalar = new float[v.Length];
+        Shrinkage.SoftThreshold(v, 0.25f, auto);
+        Shrinkage.SoftThreshold(v, 0.25f, scalar, Distributed.Compute.Convolution.SimdPath.Scalar);
+        TestData.AssertSameBits(scalar, auto, "automatic width");
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(auto[5]));
     }
 
     [Fact]

@@ -1,7 +1,9 @@
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Learning;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 using Distributed.Compute.Tests.Fixtures;
+using Distributed.Compute.Tests.Reference;
 
 namespace Distributed.Compute.Tests.Operators;
 
@@ -57,6 +59,44 @@ public class FilterGramTests
         var g = Connectivity.Full(2, 1);
         var gram = new FilterGram(FilterInitializer.Gaussian(g, 3, 1), g);
         Assert.Throws<ArgumentOutOfRangeException>(() => gram.Row(0, 3, 0).ToArray());
+    }
+
+    public static TheoryData<int, int> WidthsByLength() => TestData.WidthsByLength();
+
+    [Theory]
+    [MemberData(nameof(WidthsByLength))]
+    public void AddRun_EveryPathAnyLength_SameBitsAsFusedFormula(int bits, int n)
+    {
+        // One fused multiply-add per element at every width, so no bit may differ from the formula. The run sits
+        // against a guard page on each side in turn: a lane past either end faults.
+        float[] x = TestData.RandomArray(n, seed: 90 + n), start = TestData.RandomArray(n, seed: 91 + n);
+        const float a = -0.731f;
+        var expected = new float[n];
+        for (int i = 0; i < n; i++) expected[i] = MathF.FusedMultiplyAdd(x[i], a, start[i]);
+        foreach (bool guardBefore in new[] { false, true })
+        {
+            using GuardedBuffer source = GuardedBuffer.Of(x, guardBefore), destination = GuardedBuffer.Of(start, guardBefore);
+            FilterGram.AddRun(source.Span, a, destination.Span, TestData.Path(bits));
+            TestData.AssertSameBits(expected, destination.Span, $"{TestData.Path(bits)} run of {n}, guard {(guardBefore ? "before" : "after")}");
+        }
+    }
+
+    [Theory]
+    [InlineData(512, 5, 1, 3)]    // K̄ = 8: shorter than one 512-bit vector, all tail
+    [InlineData(512, 9, 3, 4)]    // K̄ = 16: one whole vector
+    [InlineData(512, 17, 2, 2)]   // K̄ = 24: a vector and a tail of 8
+    [InlineData(256, 17, 2, 5)]
+    [InlineData(128, 9, 3, 4)]
+    [InlineData(256, 1, 1, 1)]    // one map, 1×1 filter: a single stencil entry
+    public void FilterGram_EveryPath_SameBitsAsScalar(int bits, int maps, int inputs, int s)
+    {
+        Connectivity g = inputs == 1 ? Connectivity.Full(maps, 1) : Connectivity.RandomDoubles(maps, inputs, 7);
+        FilterBank f = FilterInitializer.Gaussian(g, s, 13);
+        var scalar = new FilterGram(f, g, SimdPath.Scalar);
+        var vector = new FilterGram(f, g, TestData.Path(bits));
+        for (int k = 0; k < maps; k++) TestData.AssertSameBits(scalar.Block(k), vector.Block(k), $"{TestData.Path(bits)} stencil of map {k}, K = {maps}, s = {s}");
+        TestData.AssertSameBits(scalar.Norms, vector.Norms, "norms");
+        TestData.AssertSameBits(scalar.Taps, vector.Taps, "taps");
     }
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;

@@ -1,5 +1,7 @@
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
+using Distributed.Compute.Tests.Fixtures;
 using Distributed.Compute.Tests.Reference;
 
 namespace Distributed.Compute.Tests.Operators;
@@ -89,6 +91,51 @@ public class GramKernelsTests
         var index = Enumerable.Repeat(-1, maps * maps).ToArray();
         for (int p = 0; p < pairs.Count; p++) index[pairs[p].K1 * maps + pairs[p].K2] = index[pairs[p].K2 * maps + pairs[p].K1] = p;
         return index;
+    }
+
+    /// <summary>Every Gram shape at every width (the lag rows are w + nv − 1 long: 1 to 46, mostly ragged).</summary>
+    public static TheoryData<int, int, int, int, int> GramWidthCases()
+    {
+        var data = new TheoryData<int, int, int, int, int>();
+        foreach (int bits in TestData.Widths)
+            foreach (var row in LayerCases.Gram())
+                data.Add(bits, (int)row[0], (int)row[1], (int)row[2], (int)row[3]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GramWidthCases))]
+    public void AccumulateGram_EveryPath_SameBitsAsScalarAndCloseToNaive(int bits, int h, int w, int s, int layout)
+    {
+        // Products of two floats are exact in double and every lane rounds its sum once, as the scalar loop does: the
+        // width may change no bit. The scalar path itself is held to the naive reference.
+        Connectivity g = LayerCases.Layout(layout);
+        var normal = new FilterNormalEquations(g, s);
+        Tensor3 z = TestData.Random(g.Maps, h + s - 1, w + s - 1, seed: 28);
+        var start = TestData.RandomArray(normal.Pairs.Count * s * s * s * s, seed: 29);   // accumulates onto what is there
+        float[] scalar = (float[])start.Clone(), vector = (float[])start.Clone();
+        GramKernels.AccumulateGram(z, h, w, s, normal.Pairs, scalar, path: SimdPath.Scalar);
+        GramKernels.AccumulateGram(z, h, w, s, normal.Pairs, vector, path: TestData.Path(bits));
+        TestData.AssertSameBits(scalar, vector, $"{TestData.Path(bits)} gram {h}×{w} s={s} layout {layout}");
+        double[] naive = NaiveLayer.Gram(z, h, w, s, normal.Pairs);
+        for (int i = 0; i < naive.Length; i++) naive[i] += start[i];
+        TestData.AssertClose(Array.ConvertAll(naive, x => (float)x), scalar, 1e-5, $"scalar gram {h}×{w} s={s} layout {layout}");
+    }
+
+    public static TheoryData<int, int> WidthsByLength() => TestData.WidthsByLength();
+
+    [Theory]
+    [MemberData(nameof(WidthsByLength))]
+    public void AddProducts_EveryPathAnyLength_SameBitsAsExactProductSum(int bits, int n)
+    {
+        float[] x = TestData.RandomArray(n, seed: 30 + n), y = TestData.RandomArray(n, seed: 31 + n);
+        var acc = new double[n];
+        for (int i = 0; i < n; i++) acc[i] = Math.ScaleB(x[i] - 0.5, -i % 7);   // sums of varied magnitude, so rounding happens
+        var expected = new double[n];
+        for (int i = 0; i < n; i++) expected[i] = acc[i] + (double)x[i] * y[i];
+        using GuardedBuffer xs = GuardedBuffer.Of(x), ys = GuardedBuffer.Of(y);   // a lane past the end faults
+        GramKernels.AddProducts(xs.Span, ys.Span, acc, TestData.Path(bits));
+        TestData.AssertSameBits(expected, acc, $"{TestData.Path(bits)} products of {n}");
     }
 
     [Fact]

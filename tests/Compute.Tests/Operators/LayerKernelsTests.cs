@@ -31,13 +31,7 @@ public class LayerKernelsTests
         return data;
     }
 
-    internal static SimdPath Path(int bits) => bits switch
-    {
-        512 => SimdPath.Vector512,
-        256 => SimdPath.Vector256,
-        128 => SimdPath.Vector128,
-        _ => SimdPath.Scalar,
-    };
+    internal static SimdPath Path(int bits) => TestData.Path(bits);
 
     [Theory]
     [MemberData(nameof(Cases))]

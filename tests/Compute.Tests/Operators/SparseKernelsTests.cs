@@ -144,41 +144,93 @@ public class SparseKernelsTests
         }
     }
 
-    /// <summary>Every shape of <see cref="Cases"/> plus filter sizes 7 and 13 (no 8-wide run), at 20% density.</summary>
-    public static TheoryData<Boundary, int, int, double> WidthCases()
+    /// <summary>
+    /// Every forced width × both boundaries × two layouts × filter rows of 1 to 17 floats (shorter than a vector, one
+    /// short of and one past 4, 8 and 16, the s = 8 register kernels, and s = 16 whole 512-bit rows), densities cycling 0.2 %, 5 %, 30 %.
+    /// </summary>
+    public static TheoryData<int, Boundary, int, int, double> WidthCases()
     {
-        var data = Cases();
-        foreach (Boundary boundary in new[] { Boundary.Valid, Boundary.Circular })
-            foreach (int s in new[] { 7, 13 })
-                data.Add(boundary, 3, s, 0.2);
+        var data = new TheoryData<int, Boundary, int, int, double>();
+        double[] densities = [0.002, 0.05, 0.3];
+        int n = 0;
+        foreach (int bits in new[] { 512, 256, 128 })
+            foreach (Boundary boundary in new[] { Boundary.Valid, Boundary.Circular })
+                foreach (int layout in new[] { 1, 3 })
+                    foreach (int s in new[] { 1, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17 })
+                        data.Add(bits, boundary, layout, s, densities[n++ % densities.Length]);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(WidthCases))]
-    public void SparseKernels_ScalarAndVectorPaths_IdenticalBits(Boundary boundary, int layout, int s, double density)
+    public void SparseKernels_EveryPathAgainstScalar_IdenticalBits(int bits, Boundary boundary, int layout, int s, double density)
     {
-        // The sparse kernels have two widths: 256-bit runs and scalar. Both are forced (the vector path runs, in
-        // software, where the hardware lacks it); every product is a fused multiply-add in both, so no bit may differ.
+        // Each forced width runs (in software where the hardware lacks it); every product is a fused multiply-add in
+        // every lane and tail, summed in the nonzeros' order, so no bit may differ from the scalar path. The scalar path
+        // itself is held to the dense kernels by the tests above.
         Connectivity g = LayerCases.Layout(layout);
         var geometry = new LayerGeometry(g.Inputs, g.Maps, s, Rows, Cols, boundary);
-        Tensor3 z = SparseRandom(geometry, Math.Max(density, 0.002), seed: 11);
+        Tensor3 z = SparseRandom(geometry, density, seed: 11);
         FilterBank f = TestData.RandomFilters(g.Maps, g.Inputs, s, seed: 12);
         var maps = new SparseMaps();
         maps.Gather(z);
         var extended = new Tensor3(g.Inputs, geometry.MapRows + s - 1, geometry.MapCols + s - 1);
         Tensor3 yVector = geometry.NewImage(), yScalar = geometry.NewImage();
         bool[] mask = g.ToArray();
-        SparseKernels.Synthesize(maps, f, mask, boundary, extended, yVector, path: SimdPath.Vector256);
+        SimdPath path = TestData.Path(bits);
+        SparseKernels.Synthesize(maps, f, mask, boundary, extended, yVector, path: path);
         SparseKernels.Synthesize(maps, f, mask, boundary, extended, yScalar, path: SimdPath.Scalar);
-        Assert.Equal(yVector.Data, yScalar.Data);
+        TestData.AssertSameBits(yScalar.Data, yVector.Data, $"{path} sparse synthesis {boundary} layout {layout} s={s}");
 
         TestData.Fill(extended.Data, seed: 13);   // stands in for the extended residual
         var totals = new double[s * s];
         FilterBank gVector = geometry.NewFilters(), gScalar = geometry.NewFilters();
-        SparseKernels.FilterGradient(maps, extended, mask, totals, gVector, path: SimdPath.Vector256);
+        SparseKernels.FilterGradient(maps, extended, mask, totals, gVector, path: path);
         SparseKernels.FilterGradient(maps, extended, mask, totals, gScalar, path: SimdPath.Scalar);
-        Assert.Equal(gVector.Data, gScalar.Data);
+        TestData.AssertSameBits(gScalar.Data, gVector.Data, $"{path} sparse filter gradient {boundary} layout {layout} s={s}");
+    }
+
+    /// <summary>Map widths around the scan's 32- and 8-float runs (1 to 75 columns), at several densities.</summary>
+    public static TheoryData<int, double> GatherCases()
+    {
+        var data = new TheoryData<int, double>();
+        foreach (int cols in new[] { 1, 7, 8, 9, 31, 32, 33, 40, 63, 64, 65, 75 })
+            foreach (double density in new[] { 0.0, 0.05, 0.5, 1.0 })
+                data.Add(cols, density);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GatherCases))]
+    public void Gather_VectorScanAndScalarScan_SameNonzerosSameOrder(int cols, double density)
+    {
+        // The scan has two paths: the AVX2 compaction and one value at a time. Where the machine has no AVX2 the vector
+        // scan cannot run at all (no software form), and forcing it must say so rather than quietly scan scalar.
+        var geometry = new LayerGeometry(1, 3, 1, 5, cols, Boundary.Valid);
+        Tensor3 z = SparseRandom(geometry, density, seed: 18 + cols);
+        if (cols > 3) z[1, 2, cols - 2] = -0f;   // zero however signed: skipped by both
+        var scalar = new SparseMaps();
+        Assert.True(scalar.Gather(z, int.MaxValue, SimdPath.Scalar));
+        Assert.Equal(z.Data.Count(v => v != 0), scalar.Count);
+        var vector = new SparseMaps();
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => vector.Gather(z, int.MaxValue, SimdPath.Vector256));
+            return;
+        }
+        Assert.True(vector.Gather(z, int.MaxValue, SimdPath.Vector256));
+        Assert.Equal(scalar.RowStart.ToArray(), vector.RowStart.ToArray());
+        Assert.Equal(scalar.NonzeroColumns.ToArray(), vector.NonzeroColumns.ToArray());
+        TestData.AssertSameBits(scalar.NonzeroValues, vector.NonzeroValues, $"gathered values, {cols} columns, density {density}");
+        // A limit one short of the count stops both scans and leaves both empty.
+        int count = scalar.Count;
+        if (count > 0)
+        {
+            Assert.False(scalar.Gather(z, count - 1, SimdPath.Scalar));
+            Assert.False(vector.Gather(z, count - 1, SimdPath.Vector256));
+            Assert.Equal(0, scalar.Count);
+            Assert.Equal(0, vector.Count);
+        }
     }
 
     [Fact]

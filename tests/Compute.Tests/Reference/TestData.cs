@@ -1,3 +1,4 @@
+using Distributed.Compute.Convolution;
 using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Tests.Reference;
@@ -59,6 +60,57 @@ internal static class TestData
         Assert.True(worst <= tolerance * scale,
             $"{what}: element {at} is {(at >= 0 ? actual[at] : 0)}, expected {(at >= 0 ? expected[at] : 0)} (error {worst:g3} > {tolerance:g2} × scale {scale:g3}).");
     }
+
+    /// <summary>
+    /// Every element has the same bits (so −0 differs from +0, and NaN payloads count): for paths that must round
+    /// identically, where <see cref="Assert.Equal{T}(IEnumerable{T}, IEnumerable{T})"/> would let ±0 pass as equal.
+    /// </summary>
+    public static void AssertSameBits(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.True(expected.Length == actual.Length, $"{what}: length {actual.Length}, expected {expected.Length}.");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            int e = BitConverter.SingleToInt32Bits(expected[i]), a = BitConverter.SingleToInt32Bits(actual[i]);
+            Assert.True(e == a, $"{what}: element {i} is {actual[i]:R} (0x{a:X8}), expected {expected[i]:R} (0x{e:X8}).");
+        }
+    }
+
+    /// <summary><see cref="AssertSameBits(ReadOnlySpan{float}, ReadOnlySpan{float}, string)"/> for doubles.</summary>
+    public static void AssertSameBits(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, string what)
+    {
+        Assert.True(expected.Length == actual.Length, $"{what}: length {actual.Length}, expected {expected.Length}.");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            long e = BitConverter.DoubleToInt64Bits(expected[i]), a = BitConverter.DoubleToInt64Bits(actual[i]);
+            Assert.True(e == a, $"{what}: element {i} is {actual[i]:R}, expected {expected[i]:R}.");
+        }
+    }
+
+    /// <summary>Vector widths in bits (0: scalar), with the path each forces: 512 runs in software where not accelerated.</summary>
+    public static readonly int[] Widths = [512, 256, 128, 0];
+
+    /// <summary>
+    /// Lengths that are multiples of no width beyond the one they are named for: empty, shorter than every vector,
+    /// one short and one past each width, and longer runs with ragged tails.
+    /// </summary>
+    public static readonly int[] RaggedLengths = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 31, 33, 47, 63, 65, 100];
+
+    /// <summary>Every width × every ragged length.</summary>
+    public static TheoryData<int, int> WidthsByLength()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (int bits in Widths)
+            foreach (int n in RaggedLengths) data.Add(bits, n);
+        return data;
+    }
+
+    public static SimdPath Path(int bits) => bits switch
+    {
+        512 => SimdPath.Vector512,
+        256 => SimdPath.Vector256,
+        128 => SimdPath.Vector128,
+        _ => SimdPath.Scalar,
+    };
 
     public static void AssertRelative(double expected, double actual, double tolerance, string what)
     {
