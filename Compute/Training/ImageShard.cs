@@ -244,8 +244,8 @@ public sealed class ImageShard
     /// Whether the maps an inference leaves are only a warm start, kept while they fit the memory budget: under
     /// minibatch updates, whose steps need only the statistics and whose top layer's final maps are rebuilt on demand
     /// for outputs. Everywhere else they are needed (A·d products, the next layer's input) and always kept. An image
-    /// whose maps do not fit starts its next inference from zero: about twice the coordinate-descent work of a warm
-    /// start, against a compact copy of 1/11 (32×32) to 1/24 (128×128) of the dense maps at 1–2 % nonzero.
+    /// whose maps do not fit starts its next inference from zero and makes all of the solver's moves again; keeping
+    /// them costs a compact copy of 1/11 (32×32) to 1/24 (128×128) of the dense maps at 1–2 % nonzero.
     /// </summary>
     private bool MapsOptional(InferRequest request) =>
         Spec.Update == FilterUpdateSchedule.Minibatch
