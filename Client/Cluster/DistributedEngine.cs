@@ -81,13 +81,14 @@ internal sealed class DistributedEngine(IGrainFactory grains, MessageLimits limi
         });
         if (!plan.Accepted) throw new SpecException(plan.Error ?? "the cluster refused the job.", plan.Field ?? "spec");
         string[] sources = [.. set.Images.Select(i => i.Source)];
-        await Task.WhenAll(plan.Shards.Select((images, s) => UploadAsync(grains.GetGrain<IImageShardGrain>(plan.ShardKeys[s]), header, images, sources, set, cancellationToken)));
+        string[] names = [.. set.Images.Select(i => i.Name)];
+        await Task.WhenAll(plan.Shards.Select((images, s) => UploadAsync(grains.GetGrain<IImageShardGrain>(plan.ShardKeys[s]), header, images, sources, names, cancellationToken)));
         await job.StartAsync(header);
         return new Submitted(id, set.Images.Select(i => i.Name).ToArray(), set.Warnings);
     }
 
     /// <summary>One shard's images in batches whose inline bytes stay under the limit; an image over it goes as chunks.</summary>
-    private async Task UploadAsync(IImageShardGrain shard, MessageHeader header, int[] images, string[] sources, ImageSet set, CancellationToken cancellationToken)
+    private async Task UploadAsync(IImageShardGrain shard, MessageHeader header, IReadOnlyList<int> images, string[] sources, string[] names, CancellationToken cancellationToken)
     {
         using Activity? span = DistributedTelemetry.StartSpan(TelemetryNames.Spans.Upload, header);
         var batch = new List<ShardImage>();
@@ -103,9 +104,49 @@ internal sealed class DistributedEngine(IGrainFactory grains, MessageLimits limi
                 budget = new InlineBudget(limits);
             }
             Payload content = await PayloadTransfer.SendAsync(shard, header, bytes, limits, budget, cancellationToken);
-            batch.Add(new ShardImage { Index = index, Name = set.Images[index].Name, Content = content });
+            batch.Add(new ShardImage { Index = index, Name = names[index], Content = content });
         }
         if (batch.Count > 0) await shard.AddImagesAsync(new ImageBatch { Header = header, Images = [.. batch] });
+    }
+
+    /// <summary>
+    /// `infer` on the cluster: the client sets up shards of its own (one per active silo unless --shards says), uploads
+    /// each its images, seals them, and runs the model's requests on them itself; no coordinator and no job record, since
+    /// a single pass with fixed filters has nothing to checkpoint and its results stream straight to the client's disk.
+    /// The files are read one at a time as they are uploaded; the shards decode them (a bad one fails the run, naming it).
+    /// </summary>
+    public async Task<EngineImages> OpenImagesAsync(TrainingSpec spec, ImageInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var (files, warnings) = SerialEngine.UsableFiles(spec, input);
+        string id = JobId ?? $"infer-{Grains.Abstractions.Jobs.JobId.New(TimeProvider.System)}";
+        if (!Grains.Abstractions.Jobs.JobId.IsValid(id))
+            throw new SpecException($"job id '{id}' is invalid; use 1..{Grains.Abstractions.Jobs.JobId.MaxLength} characters from A-Z, a-z, 0-9, '.', '_', '-'.", "job");
+        var header = MessageHeader.ForJob(id);
+        int count = shards > 0 ? shards : Math.Max(1, (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, cancellationToken)).Count);
+        IReadOnlyList<IReadOnlyList<int>> plan = ShardPlan.Partition(files.Count, count);
+        string specJson = SpecWire.Serialize(spec);
+        string[] sources = [.. files];
+        string[] names = [.. files.Select(f => Path.GetFileName(f)!)];
+        await Task.WhenAll(plan.Select(async (images, s) =>
+        {
+            IImageShardGrain shard = grains.GetGrain<IImageShardGrain>(ShardKey.Format(id, s));
+            await shard.InitializeAsync(new ShardSetup
+            {
+                Header = header,
+                SpecJson = specJson,
+                Images = [.. images],
+                MaxPixels = input.Options.MaxPixels,
+                MaxFileBytes = input.Options.MaxFileBytes,
+                JobImages = files.Count,
+            });
+            await UploadAsync(shard, header, images, sources, names, cancellationToken);
+            await shard.SealAsync(header);
+        }));
+        int planes = spec.Grey ? 1 : 3;
+        IImageWorkers workers = Grains.Jobs.ShardWorkers.Create(grains, id, spec, plan, planes, limits, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        return new EngineImages(workers, names, warnings);
     }
 
     public ValueTask DisposeAsync() => session?.DisposeAsync() ?? ValueTask.CompletedTask;

@@ -22,16 +22,18 @@ internal static class InferCommand
         var output = new Option<string>("--out") { Description = "Output folder: created, or replaced whole if an earlier run wrote it (outside --images and --model).", DefaultValueFactory = _ => "runs/infer" };
         var saveMaps = new Option<bool>("--save-maps") { Description = "Also write each image's feature maps of every layer as maps-{image}-L{n}.npy (float32 [K, rows, cols]); index.json names each file's image." };
         var reconstructions = new Option<int>("--reconstructions") { Description = "Images written as reconstruction-*.png (0: all).", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Images inferred in parallel (0: all cores).", DefaultValueFactory = _ => 0 };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable images, and images smaller than the filters, with a warning instead of failing." };
-        var features = new Option<bool>("--features") { Description = "Also write features.npy (float32 [N, D], one row per image, in features.csv's order) and features.csv (row,image): each chosen layer's maps rectified and pooled over p×p blocks, layers concatenated, within a layer [map, block row, block col] (split: the positive parts, then the negative). Needs images of one size." };
+        var features = new Option<bool>("--features") { Description = "Also write features.npy (float32 [N, D], one row per image, in features.csv's order) and features.csv (row,image): each chosen layer's maps rectified and pooled over p×p blocks, layers concatenated, within a layer [map, block row, block col] (split: the positive parts, then the negative). Needs images of one size. Rows are computed where the images are (on their shards): only the rows travel." };
         var rectify = new Option<string>("--rectify") { Description = "Features: abs (|z|) or split (max(z,0) and max(−z,0), twice the length).", DefaultValueFactory = _ => "abs" };
         var pool = new Option<string>("--pool") { Description = "Features: avg or max over each p×p block.", DefaultValueFactory = _ => "avg" };
         var poolSize = new Option<int>("--pool-size") { Description = "Features: p, the block side in map pixels (the last block of a row or column takes what is left).", DefaultValueFactory = _ => 8 };
         var featureLayers = new Option<string>("--feature-layers") { Description = "Features: layers to read, e.g. 1,2 (default: all).", DefaultValueFactory = _ => "all" };
+        var engine = new Option<string>("--engine") { Description = "serial (this process) or distributed (Orleans: the images spread over shards on the --cluster, one per silo unless --shards, or on an in-process silo). Either way images are inferred a few per shard at a time and written as they come back.", DefaultValueFactory = _ => "serial" };
+        var engineOptions = new EngineOptions();
 
-        var command = new Command("infer", "Infer feature maps for new images with a trained model; write reconstructions, metrics and optionally the maps.");
-        foreach (Option o in new Option[] { model, images, output, saveMaps, reconstructions, threads, skipBad, features, rectify, pool, poolSize, featureLayers }) command.Options.Add(o);
+        var command = new Command("infer", "Infer feature maps for new images with a trained model; write reconstructions, metrics and optionally the maps and a feature matrix.");
+        foreach (Option o in new Option[] { model, images, output, saveMaps, reconstructions, skipBad, features, rectify, pool, poolSize, featureLayers, engine }) command.Options.Add(o);
+        engineOptions.AddTo(command);
         command.SetAction(async (r, ct) =>
         {
             TextWriter error = r.InvocationConfiguration.Error;
@@ -43,39 +45,49 @@ internal static class InferCommand
                 string[] given = TrainCommand.ImageArguments(r.GetValue(images));
                 var input = new ImageInput(TrainCommand.ResolveImages(given, error), ImageLoadOptions.Default with { SkipBad = r.GetValue(skipBad) }, 0);
                 using StagedOutput staged = StagedOutput.Begin(r.GetValue(output), "--out", [.. given, modelFolder], ct);
-                var (loaded, warnings) = SerialEngine.LoadPreprocessed(manifest.Spec, input);
-                foreach (string warning in warnings) error.WriteLine($"warning: {warning}");
-                var workers = new LocalImageWorkers(manifest.Spec, loaded, 1, r.GetValue(threads));
-                int shown = r.GetValue(reconstructions) is > 0 and var n ? Math.Min(n, loaded.Count) : loaded.Count;
-                bool maps = r.GetValue(saveMaps) || readout is not null;
-                ModelInferenceResult result = await ModelInference.RunAsync(workers, layers, Enumerable.Range(0, maps ? loaded.Count : shown).ToArray(), maps, ct);
-                for (int l = 0; l < result.Layers.Count; l++)
-                    if (RunWarnings.ZeroMaps(l, result.Layers[l], manifest.Spec.Layers[l].Lambda) is { } zero) error.WriteLine($"warning: {zero}");
+                await using ITrainingEngine inferenceEngine = await engineOptions.CreateAsync(r, r.GetValue(engine)!, ct);
+                EngineImages placed = await inferenceEngine.OpenImagesAsync(manifest.Spec, input, ct);
+                foreach (string warning in placed.Warnings) error.WriteLine($"warning: {warning}");
+                int shown = r.GetValue(reconstructions) is > 0 and var n ? Math.Min(n, placed.Names.Count) : placed.Names.Count;
+                bool writeMaps = r.GetValue(saveMaps);
                 OutputFolder folder = staged.Folder;
-                var names = new OutputNames(loaded.Select(i => i.Name));
-                RunFolder.WriteReconstructions(folder, names, result.Reports.Where(report => report.Image < shown));
-                if (readout is not null) WriteFeatures(folder, readout, result.Reports, r.InvocationConfiguration.Output);
-                foreach (ImageReport report in result.Reports)
-                    if (report.Maps is not null && r.GetValue(saveMaps))
-                        for (int l = 0; l < report.Maps.Count; l++)
-                            folder.WriteBytes($"maps-{names.StemOf(report.Image)}-L{l + 1}.npy", NpyFile.ToBytes(report.Maps[l]));
-                var csv = new StringBuilder("layer,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,images\n");
-                for (int l = 0; l < result.Layers.Count; l++)
+                var names = new OutputNames(placed.Names);
+                var matrix = readout is null ? null : new FeatureMatrix(placed.Names.Count);
+                // Each image's files are written as its round comes back; only the feature matrix grows with the images.
+                IReadOnlyList<InferenceTotals> totals = await ModelExtraction.RunAsync(placed.Workers, layers, readout, writeMaps, [.. Enumerable.Range(0, shown)], image =>
                 {
-                    InferenceTotals t = result.Layers[l];
+                    if (image.Report is { } report) RunFolder.WriteReconstructions(folder, names, [report]);
+                    if (image.Maps is { } maps)
+                        for (int l = 0; l < maps.Count; l++)
+                            folder.WriteBytes($"maps-{names.StemOf(image.Image)}-L{l + 1}.npy", NpyFile.ToBytes(maps[l]));
+                    matrix?.Add(image);
+                    return ValueTask.CompletedTask;
+                }, cancellationToken: ct);
+                for (int l = 0; l < totals.Count; l++)
+                    if (RunWarnings.ZeroMaps(l, totals[l], manifest.Spec.Layers[l].Lambda) is { } zero) error.WriteLine($"warning: {zero}");
+                if (matrix is not null) WriteFeatures(folder, readout!, matrix, names, r.InvocationConfiguration.Output);
+                var csv = new StringBuilder("layer,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,images\n");
+                for (int l = 0; l < totals.Count; l++)
+                {
+                    InferenceTotals t = totals[l];
                     csv.Append(string.Create(CultureInfo.InvariantCulture, $"{l + 1},{t.Objective:R},{t.DataTerm:R},{t.SparsityTerm:R},{t.NonzeroFraction:R},{t.MeanPsnr:R},{t.Images}\n"));
                     r.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"layer {l + 1}: E = {t.Objective:G6}, nonzero {t.NonzeroFraction:P2}, PSNR {t.MeanPsnr:F2} dB over {t.Images} images"));
                 }
                 folder.WriteText("inference.csv", csv.ToString());
                 staged.Commit("infer", names.Entries);
-                r.InvocationConfiguration.Output.WriteLine($"wrote {staged.Path}");
+                r.InvocationConfiguration.Output.WriteLine($"wrote {staged.Path} ({inferenceEngine.Name})");
                 return 0;
             }
             catch (Exception e) when (UserErrors.IsUserError(e))
             {
                 error.WriteLine($"infer: {UserErrors.Describe(e)}");
                 return 2;
+            }
+            catch (Exception e) when (UserErrors.IsClusterFault(e))
+            {
+                error.WriteLine($"infer: the cluster did not answer ({UserErrors.Describe(e)}); a silo may have just failed. Nothing was written; run infer again once the cluster has noticed (a few seconds).");
+                return 3;
             }
         });
         return command;
@@ -91,26 +103,57 @@ internal static class InferCommand
         return spec;
     }
 
-    /// <summary>features.npy [N, D] and features.csv (row → image): every image's maps read out by <paramref name="readout"/>.</summary>
-    private static void WriteFeatures(OutputFolder folder, ReadoutSpec readout, IReadOnlyList<ImageReport> reports, TextWriter output)
+    /// <summary>features.npy [N, D] and features.csv (row → image, in image order).</summary>
+    private static void WriteFeatures(OutputFolder folder, ReadoutSpec readout, FeatureMatrix matrix, OutputNames names, TextWriter output)
     {
-        ImageReport[] ordered = reports.OrderBy(x => x.Image).ToArray();
-        if (ordered.Length == 0) throw new SpecException("--features: no images were inferred.", "features");
-        var shapes = ordered[0].Maps!.Select(m => (m.Planes, m.Rows, m.Cols)).ToArray();
-        int length = FeatureReadout.Length(readout, shapes);
-        var matrix = new float[ordered.Length * length];
+        float[] values = matrix.Complete();
         var csv = new StringBuilder("row,image\n");
-        for (int i = 0; i < ordered.Length; i++)
-        {
-            IReadOnlyList<Tensor3> maps = ordered[i].Maps!;
-            if (!maps.Select(m => (m.Planes, m.Rows, m.Cols)).SequenceEqual(shapes))
-                throw new SpecException($"--features: {ordered[i].Name} gives maps of {maps[0].Rows}×{maps[0].Cols}, {ordered[0].Name} of {shapes[0].Rows}×{shapes[0].Cols}; one feature matrix needs images of one size.", "features");
-            FeatureReadout.Read(readout, maps, matrix.AsSpan(i * length, length));
-            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{i},{Csv(ordered[i].Name)}\n"));
-        }
-        folder.WriteBytes("features.npy", NpyFile.ToBytes([ordered.Length, length], matrix));
+        foreach (var entry in names.Entries) csv.Append(string.Create(CultureInfo.InvariantCulture, $"{entry.Index},{Csv(entry.Name)}\n"));
+        folder.Write("features.npy", stream => NpyFile.Write(stream, [matrix.Rows, matrix.Length], values));
         folder.WriteText("features.csv", csv.ToString());
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"features: {ordered.Length} images × {length} values ({readout.Rectification.ToString().ToLowerInvariant()}, {readout.Pooling.ToString().ToLowerInvariant()} over {readout.PoolSize}×{readout.PoolSize})"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"features: {matrix.Rows} images × {matrix.Length} values ({readout.Rectification.ToString().ToLowerInvariant()}, {readout.Pooling.ToString().ToLowerInvariant()} over {readout.PoolSize}×{readout.PoolSize})"));
+    }
+
+    /// <summary>
+    /// The [N, D] feature matrix, assembled row by row as images come back in any order; D is set by the first row, and
+    /// a row of another length (an image of another size) is refused naming both images.
+    /// </summary>
+    private sealed class FeatureMatrix(int rows)
+    {
+        private readonly bool[] _filled = new bool[rows];
+        private float[]? _values;
+        private ImageExtraction? _first;
+
+        public int Rows { get; } = rows;
+
+        public int Length { get; private set; }
+
+        public void Add(ImageExtraction image)
+        {
+            float[] row = image.Features ?? throw new InvalidOperationException($"{image.Name} came back without its feature row.");
+            if (_first is null)
+            {
+                if ((long)Rows * row.Length > Array.MaxLength)
+                    throw new SpecException($"--features: {Rows} images × {row.Length} values is more than one array holds; raise --pool-size or choose fewer --feature-layers.", "features");
+                _first = image;
+                Length = row.Length;
+                _values = new float[Rows * row.Length];
+            }
+            else if (!image.MapShapes.SequenceEqual(_first.MapShapes))
+            {
+                throw new SpecException($"--features: {image.Name} gives maps of {image.MapShapes[0].Rows}×{image.MapShapes[0].Cols}, {_first.Name} of {_first.MapShapes[0].Rows}×{_first.MapShapes[0].Cols}; one feature matrix needs images of one size.", "features");
+            }
+            if (_filled[image.Image]) throw new InvalidOperationException($"{image.Name}: a second feature row.");
+            row.CopyTo(_values.AsSpan(image.Image * Length, Length));
+            _filled[image.Image] = true;
+        }
+
+        public float[] Complete()
+        {
+            if (_values is null) throw new SpecException("--features: no images were inferred.", "features");
+            int missing = Array.IndexOf(_filled, false);
+            return missing < 0 ? _values : throw new InvalidOperationException($"image {missing} has no feature row.");
+        }
     }
 
     private static string Csv(string name) => name.Contains(',') || name.Contains('"') ? $"\"{name.Replace("\"", "\"\"")}\"" : name;

@@ -8,7 +8,8 @@ namespace Distributed.Client.Commands;
 internal static class UserErrors
 {
     public static bool IsUserError(Exception e) => e is SpecException or ImageLoadException or FileNotFoundException or DirectoryNotFoundException
-        or UnauthorizedAccessException or InvalidDataException or UserException;
+        or UnauthorizedAccessException or InvalidDataException or UserException
+        or Grains.Abstractions.Shards.ShardInputException;   // a shard refused an image or the spec (bad input, not a fault)
 
     /// <summary>
     /// The cluster failed to answer, not the request: a call timed out or was rejected because its target silo is gone.

@@ -12,7 +12,16 @@ internal interface ITrainingEngine : IAsyncDisposable
     string Name { get; }
 
     Task<EngineRun> TrainAsync(TrainingSpec spec, ImageInput input, ITrainingObserver observer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Places the images on this engine's shards for a fixed-model pass (`infer`): the workers, the image names in
+    /// global order, and the warnings of choosing the files. Nothing is decoded here beyond what --skip-bad checks.
+    /// </summary>
+    Task<EngineImages> OpenImagesAsync(TrainingSpec spec, ImageInput input, CancellationToken cancellationToken);
 }
+
+/// <summary>Images placed on an engine's shards: what `infer` runs its model over.</summary>
+internal sealed record EngineImages(IImageWorkers Workers, IReadOnlyList<string> Names, IReadOnlyList<string> Warnings);
 
 /// <summary>The images of a run: files on this machine, read with these options.</summary>
 internal sealed record ImageInput(IReadOnlyList<string> Files, ImageLoadOptions Options, int Reconstructions);

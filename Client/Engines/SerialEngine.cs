@@ -23,17 +23,36 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0, long 
         return new EngineRun(result, images.Select(i => i.Name).ToArray(), reports, warnings);
     }
 
+    public Task<EngineImages> OpenImagesAsync(TrainingSpec spec, ImageInput input, CancellationToken cancellationToken)
+    {
+        var (images, warnings) = Sources(spec, input);
+        var workers = new LocalImageWorkers(spec, images, shards, maxParallelism, shardMemory);
+        return Task.FromResult(new EngineImages(workers, [.. images.Select(i => i.Name)], warnings));
+    }
+
     /// <summary>
-    /// The files as re-readable sources (grey unless the spec keeps RGB, preprocessed as the spec says). With
-    /// <see cref="ImageLoadOptions.SkipBad"/>, each file is decoded once up front, one at a time, to drop unreadable ones
-    /// and ones too small for the filters.
+    /// The files as re-readable sources (grey unless the spec keeps RGB, preprocessed as the spec says), from
+    /// <see cref="UsableFiles"/>.
     /// </summary>
     public static (IReadOnlyList<IImageSource> Images, IReadOnlyList<string> Warnings) Sources(TrainingSpec spec, ImageInput input)
     {
+        var (files, warnings) = UsableFiles(spec, input);
+        ImageLoadOptions options = input.Options with { Grey = spec.Grey };
+        return ([.. files.Select(f => (IImageSource)DecodedImageSource.FromFile(f, options, spec.Preprocessing))], warnings);
+    }
+
+    /// <summary>
+    /// The files to run on, without decoding them (they are read when used). With <see cref="ImageLoadOptions.SkipBad"/>,
+    /// each file is decoded once up front, one at a time, to drop unreadable ones and ones too small for the filters.
+    /// </summary>
+    public static (IReadOnlyList<string> Files, IReadOnlyList<string> Warnings) UsableFiles(TrainingSpec spec, ImageInput input)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(input);
         ImageLoadOptions options = input.Options with { Grey = spec.Grey };
         options.Validate();
         if (input.Files.Count == 0) throw new ImageLoadException("(no files)", "no images given");
-        var sources = new List<IImageSource>();
+        var files = new List<string>();
         var warnings = new List<string>();
         foreach (string file in input.Files)
         {
@@ -52,11 +71,11 @@ internal sealed class SerialEngine(int shards = 1, int maxParallelism = 0, long 
                     continue;
                 }
             }
-            sources.Add(DecodedImageSource.FromFile(file, options, spec.Preprocessing));
+            files.Add(file);
         }
-        if (sources.Count == 0)
+        if (files.Count == 0)
             throw new ImageLoadException("the images", $"no usable images; skipped {warnings.Count}: {string.Join("; ", warnings)}");
-        return (sources, warnings);
+        return (files, warnings);
     }
 
     /// <summary>Decodes the files (grey unless the spec keeps RGB) and preprocesses each image as the spec says.</summary>

@@ -1,5 +1,4 @@
 using Distributed.Compute.Tensors;
-using Distributed.Compute.Training;
 
 namespace Distributed.Compute.Features;
 

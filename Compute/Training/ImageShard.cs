@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
+using Distributed.Compute.Features;
 using Distributed.Compute.Inference;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
@@ -230,6 +231,80 @@ public sealed class ImageShard
         }
         UpdateResidentBytes();
         return reports;
+    }
+
+    /// <summary>
+    /// `infer` at scale: the requested images (ascending global index) through every layer of the fixed model, then
+    /// their feature rows, reports and totals; see <see cref="ExtractRequest"/>. Within a layer the images run in
+    /// parallel; each image's numbers do not depend on that (per-image solves, sums added per image), so the results
+    /// are those of <see cref="ModelInference"/> on any shard plan. The images' maps are dropped before returning.
+    /// </summary>
+    public IReadOnlyList<ImageExtraction> Extract(ExtractRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        IReadOnlyList<FrozenLayer> model = request.Model;
+        if (model.Count == 0) throw new ArgumentException("the model has no layers.", nameof(request));
+        if (model.Count > Spec.Layers.Count) throw new ArgumentException($"the model has {model.Count} layers; the spec {Spec.Layers.Count}.", nameof(request));
+        int[] wanted = request.Images.Where(_images.ContainsKey).Distinct().Order().ToArray();
+        if (wanted.Length == 0) return [];
+        // Whatever an earlier call left (other filters, a warm start) must not leak into a cold, fixed-model pass.
+        Forget(wanted);
+        var totals = new InferenceTotals[wanted.Length][];
+        for (int i = 0; i < wanted.Length; i++) totals[i] = new InferenceTotals[model.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken };
+        for (int layer = 0; layer < model.Count; layer++)
+        {
+            FrozenLayer[] below = [.. model.Take(layer)];
+            EnsureInputs(layer, below, wanted, cancellationToken);
+            FrozenLayer f = model[layer];
+            foreach (int i in wanted)
+                if (_images[i].InputShape(layer).Planes is var planes && planes != f.Filters.Inputs)
+                    throw new SpecException($"layer {layer + 1} of the model reads {f.Filters.Inputs} planes; {_images[i].Name} gives {planes} (grey vs RGB?).", "images");
+            var infer = new InferRequest(layer, -1, FilterVersion.Frozen(layer), f.Filters, f.InputScale, below, wanted, FilterStatistics.None, ColdStart: true);
+            Connectivity g = ConnectivityFor(layer, f.Filters.Inputs);
+            IShardLayer work = LayerAt(layer);
+            _threadsPerImage = ThreadsPerImage(wanted.Length);
+            int at = layer;
+            Parallel.For(0, wanted.Length, options, i => totals[i][at] = work.Infer(_images[wanted[i]], infer, g).Totals);
+        }
+        IShardReporter reporter = Spec.Model == NetworkModel.Adaptive ? _pixelSpace : _deconv;
+        var reconstruct = request.Reconstruct.ToHashSet();
+        var report = new ReportRequest(model, wanted, request.IncludeMaps || request.Readout is not null);
+        var results = new ImageExtraction[wanted.Length];
+        Parallel.For(0, wanted.Length, options, i =>
+        {
+            ShardImage image = _images[wanted[i]];
+            var shapes = new (int Maps, int Rows, int Cols)[model.Count];
+            for (int l = 0; l < model.Count; l++)
+            {
+                ResidentMaps m = image.MapsOf(l)!;
+                shapes[l] = (m.Planes, m.Rows, m.Cols);
+            }
+            // Reconstructions cost a synthesis per layer and level: only for the images that are shown.
+            ImageReport? shown = reconstruct.Contains(image.Index) ? reporter.Report(image, report) : null;
+            IReadOnlyList<Tensor3>? maps = shown?.Maps
+                ?? (request.IncludeMaps || request.Readout is not null ? [.. Enumerable.Range(0, model.Count).Select(l => image.MapsOf(l)!.ToDense())] : null);
+            float[]? row = null;
+            if (request.Readout is { } readout)
+            {
+                row = new float[FeatureReadout.Length(readout, shapes)];
+                FeatureReadout.Read(readout, maps!, row);
+            }
+            results[i] = new ImageExtraction(image.Index, image.Name, totals[i], shapes, row, request.IncludeMaps ? maps : null, shown is null ? null : shown with { Maps = null });
+        });
+        Forget(wanted);
+        return results;
+    }
+
+    /// <summary>Drops the kept state of some images (maps, derived inputs, switches); the rest keep theirs.</summary>
+    private void Forget(IEnumerable<int> images)
+    {
+        foreach (int i in images)
+        {
+            _images[i].Reset();
+            _pixelSpace.Forget(i);
+        }
+        UpdateResidentBytes();
     }
 
     /// <summary>Drops the maps and derived inputs (a fresh activation has none): they are rebuilt on demand.</summary>

@@ -30,6 +30,9 @@ internal sealed class PixelSpaceShardLayer(ImageShard shard) : IShardLayer, ISha
 
     public void Forget() => _states.Clear();
 
+    /// <summary>Drops one image's switches and power vectors (rebuilt from its maps on demand).</summary>
+    public void Forget(int image) => _states.TryRemove(image, out _);
+
     public ImageResult Infer(ShardImage image, InferRequest request, Connectivity g)
     {
         if (request.Statistics == FilterStatistics.NormalEquations)

@@ -1,3 +1,4 @@
+using Distributed.Compute.Features;
 using Distributed.Compute.Training;
 using Distributed.Grains.Abstractions.Messaging;
 
@@ -106,6 +107,35 @@ public sealed record ReportCommand : ShardCommand, IShardCommand<ReportReply>
 }
 
 /// <summary>
+/// `infer` at scale (see <c>Compute.Training.ExtractRequest</c>): some images through every layer of the fixed model in
+/// <see cref="ShardCommand.Frozen"/>, answered per image with totals, the feature row and, on request, a report.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("distributed.extract")]
+public sealed record ExtractCommand : ShardCommand, IShardCommand<ExtractReply>
+{
+    [Id(0)] public required int[] Images { get; init; }
+    [Id(1)] public required bool IncludeMaps { get; init; }
+
+    /// <summary>Images whose reconstructions come back (a subset of <see cref="Images"/>).</summary>
+    [Id(2)] public required int[] Reconstruct { get; init; }
+
+    /// <summary>The feature readout; null: no feature rows.</summary>
+    [Id(3)] public ReadoutMessage? Readout { get; init; }
+}
+
+/// <summary><c>Compute.Features.ReadoutSpec</c> on the wire; its enums travel as themselves.</summary>
+[GenerateSerializer, Immutable, Alias("distributed.readout")]
+public sealed record ReadoutMessage
+{
+    [Id(0)] public required Rectification Rectification { get; init; }
+    [Id(1)] public required Pooling Pooling { get; init; }
+    [Id(2)] public required int PoolSize { get; init; }
+
+    /// <summary>1-based layers read; null: all.</summary>
+    [Id(3)] public int[]? Layers { get; init; }
+}
+
+/// <summary>
 /// A finished piece of shard work; payloads over the limit are pulled with <see cref="IPayloadSource.GetChunkAsync"/>.
 /// A command's handler writes the derived part; the shard grain stamps these common fields on every reply.
 /// </summary>
@@ -157,6 +187,35 @@ public sealed record GramReply : ShardReply
 public sealed record ReportReply : ShardReply
 {
     [Id(0)] public required ImageReportMessage[] Reports { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("distributed.extract-reply")]
+public sealed record ExtractReply : ShardReply
+{
+    [Id(0)] public required ImageExtractionMessage[] Images { get; init; }
+}
+
+/// <summary>One image under a fixed model (see <c>Compute.Training.ImageExtraction</c>).</summary>
+[GenerateSerializer, Immutable, Alias("distributed.image-extraction")]
+public sealed record ImageExtractionMessage
+{
+    [Id(0)] public required int Image { get; init; }
+    [Id(1)] public required string Name { get; init; }
+
+    /// <summary>Per layer, bottom first.</summary>
+    [Id(2)] public required TotalsMessage[] Layers { get; init; }
+
+    /// <summary>Per layer: maps, rows, cols.</summary>
+    [Id(3)] public required int[] MapShapes { get; init; }
+
+    /// <summary>The feature row as float32 bytes; null without a readout.</summary>
+    [Id(4)] public TensorBlob? Features { get; init; }
+
+    /// <summary>Input and reconstructions, for the images asked for.</summary>
+    [Id(5)] public ImageReportMessage? Report { get; init; }
+
+    /// <summary>Each layer's maps [K, rows, cols], when asked for.</summary>
+    [Id(6)] public TensorBlob[]? Maps { get; init; }
 }
 
 /// <summary>One image under the trained model (see <c>Compute.Training.ImageReport</c>).</summary>

@@ -34,6 +34,7 @@ public static class TelemetryNames
         public const string Checkpoint = "checkpoint";
         public const string Upload = "upload images";
         public const string Report = "report images";
+        public const string Extract = "extract images";
         public const string SendChunks = "send chunks";
         public const string FetchChunks = "fetch chunks";
     }

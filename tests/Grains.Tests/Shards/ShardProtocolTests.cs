@@ -25,6 +25,7 @@ public sealed class ShardProtocolTests
         Assert.NotNull(ShardProtocol.ForRequest(new InferRequest(0, 0, new FilterVersion(0, 0), filters, 1, [], null, FilterStatistics.None)));
         Assert.NotNull(ShardProtocol.ForRequest(new GramRequest(0, 0, new FilterVersion(0, 0), filters)));
         Assert.NotNull(ShardProtocol.ForRequest(new ReportRequest([], [0], false)));
+        Assert.NotNull(ShardProtocol.ForRequest(new ExtractRequest([], [0], null, false, [])));
     }
 
     [Theory]
