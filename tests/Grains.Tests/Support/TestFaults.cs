@@ -46,6 +46,12 @@ public sealed class TestFaults : IIncomingGrainCallFilter
     /// <summary>Whether a tile grain of <paramref name="job"/> answered a call on <paramref name="silo"/>.</summary>
     public static bool TileServedOn(string job, SiloAddress silo) => TileServers.TryGetValue(job, out var silos) && silos.ContainsKey(silo);
 
+    private static readonly ConcurrentDictionary<string, ConcurrentDictionary<SiloAddress, int>> ShardServers = new(StringComparer.Ordinal);
+
+    /// <summary>Whether shard <paramref name="shard"/> of <paramref name="job"/> answered a call on <paramref name="silo"/>.</summary>
+    public static bool ShardServedOn(string job, int shard, SiloAddress silo) =>
+        ShardServers.TryGetValue($"{job}/{shard}", out var silos) && silos.ContainsKey(silo);
+
     /// <summary>Tile activations lost so far for <paramref name="job"/>.</summary>
     public static int LostTiles(string job) => TilesLost.GetValueOrDefault(job);
 
@@ -72,6 +78,9 @@ public sealed class TestFaults : IIncomingGrainCallFilter
         if (context.Grain is ITileGrain && TileKey.TryParse(context.TargetId.Key.ToString(), out string servedJob, out _, out _)
             && context.TargetContext.Address.SiloAddress is { } server)
             TileServers.GetOrAdd(servedJob, _ => new()).TryAdd(server, 0);
+        if (context.Grain is IImageShardGrain && ShardKey.TryParse(context.TargetId.Key.ToString(), out string shardJob, out int shardIndex)
+            && context.TargetContext.Address.SiloAddress is { } shardServer)
+            ShardServers.GetOrAdd($"{shardJob}/{shardIndex}", _ => new()).TryAdd(shardServer, 0);
         if (context.Grain is ITileGrain && context.InterfaceMethod?.Name == nameof(ITileGrain.StepAsync)
             && TileKey.TryParse(context.TargetId.Key.ToString(), out string heldJob, out _, out int heldTile)
             && context.Request.GetArgument(0) is TileStepCommand held && TileHolds.TryGetValue(heldJob, out var at)
