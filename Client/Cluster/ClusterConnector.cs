@@ -85,7 +85,7 @@ internal static class ClusterConnector
             host.Services.GetRequiredService<MessageLimits>(), where, embedded: false);
     }
 
-    private static (int Silo, int Gateway) FreePorts()
+    internal static (int Silo, int Gateway) FreePorts()
     {
         using var a = new TcpListener(IPAddress.Loopback, 0);
         using var b = new TcpListener(IPAddress.Loopback, 0);

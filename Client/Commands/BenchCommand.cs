@@ -201,8 +201,10 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads of the parallel run (the others have 1).", DefaultValueFactory = _ => 2 };
         var tile = new Option<int>("--tile") { Description = "Tile side (0: the default, 256).", DefaultValueFactory = _ => 0 };
         var repeat = new Option<int>("--repeat") { Description = "Runs at each thread count, alternating.", DefaultValueFactory = _ => 1 };
+        var once = new Option<bool>("--once") { Description = "Train once, tiled, on --threads threads with the learning preset's filter update (train's defaults), and report seconds per epoch and the process's peak memory: the memory run." };
+        var silos = new Option<int[]>("--silos") { Description = "Instead: train on an in-process cluster of each of these silo counts (e.g. 1 2 4), the tiles spread over the silos; report seconds per epoch, bytes exchanged per round and the objective against the untiled serial run.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("large-image", "One large photo, coordinate descent in spatial tiles: seconds per epoch on 1 thread and on --threads, and the objective against one untiled run.");
-        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat }) command.Options.Add(o);
+        foreach (Option o in new Option[] { size, maps, filter, lambda, epochs, threads, tile, repeat, once, silos }) command.Options.Add(o);
         command.SetAction(async (r, ct) =>
         {
             TextWriter output = r.InvocationConfiguration.Output;
@@ -211,8 +213,8 @@ internal static class BenchCommand
             try
             {
                 if (r.GetValue(size) is < 64 or > 16_384) throw new Compute.SpecException($"--size {r.GetValue(size)}; allowed 64..16384.", "size");
-                if (r.GetValue(threads) < 2) throw new Compute.SpecException($"--threads {r.GetValue(threads)}; allowed ≥ 2 (the other run has 1).", "threads");
-                spec = LargeImage.Spec(new LargeImage.Settings(r.GetValue(size), r.GetValue(maps), r.GetValue(filter), r.GetValue(lambda), Math.Max(1, r.GetValue(epochs)), r.GetValue(tile)));
+                if (r.GetValue(threads) < (r.GetValue(once) ? 1 : 2)) throw new Compute.SpecException($"--threads {r.GetValue(threads)}; allowed ≥ {(r.GetValue(once) ? 1 : 2)}{(r.GetValue(once) ? "" : " (the other run has 1)")}.", "threads");
+                spec = LargeImage.Spec(new LargeImage.Settings(r.GetValue(size), r.GetValue(maps), r.GetValue(filter), r.GetValue(lambda), Math.Max(1, r.GetValue(epochs)), r.GetValue(tile), r.GetValue(once)));
                 spec.Validate();
                 image = Preprocessor.ApplyToImage(LargeImage.Compose(TrainCommand.SamplesFolder(), r.GetValue(size)), spec.Preprocessing);
             }
@@ -224,6 +226,25 @@ internal static class BenchCommand
             // The tiles fix the result, so the 1-thread and N-thread runs give the same bits and their times compare
             // the same work; one untiled run (a single tile) is the reference for the objective and the tiling overhead.
             int many = r.GetValue(threads);
+            if (r.GetValue(silos) is { Length: > 0 } siloCounts)
+            {
+                if (siloCounts.Any(n => n is < 1 or > 16))
+                {
+                    r.InvocationConfiguration.Error.WriteLine($"bench: --silos {string.Join(' ', siloCounts)}; allowed 1..16 each.");
+                    return 2;
+                }
+                return await LargeImageOnClusters(output, spec, r.GetValue(size), r.GetValue(filter), siloCounts, Math.Max(1, r.GetValue(repeat)), ct);
+            }
+            if (r.GetValue(once))
+            {
+                LargeImage.Run single = await LargeImage.TrainAsync(spec, image, many, ct, output);
+                foreach (EpochMetrics m in single.Epochs)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
+                int side = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(r.GetValue(filter));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"large-image --once {r.GetValue(size)}×{r.GetValue(size)}, {r.GetValue(maps)} maps of {r.GetValue(filter)}×{r.GetValue(filter)}, λ {r.GetValue(lambda)}, cd, tiles of {side}, {many} threads: {single.Epochs.Select(m => m.Seconds).Order().ElementAt(single.Epochs.Count / 2):F2} s/epoch (median of {single.Epochs.Count}), {single.WallSeconds:F2} s wall, {single.CpuSeconds:F2} s CPU; peak memory {LargeImage.PeakMemoryBytes() / (double)(1L << 30):F2} GiB"));
+                return 0;
+            }
             var runs = new Dictionary<string, List<LargeImage.Run>> { ["1 thread"] = [], [$"{many} threads"] = [], ["1 thread, untiled"] = [] };
             async Task Measure(string name, int t, TrainingSpec s, int run)
             {
@@ -262,6 +283,55 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The cluster part of `bench large-image`: the untiled serial run on the mosaic's file, then one run on a fresh
+    /// in-process cluster per silo count, each silo with one compute slot (the owner's; tile steps use the thread pool).
+    /// </summary>
+    private static async Task<int> LargeImageOnClusters(TextWriter output, TrainingSpec spec, int size, int filter, int[] siloCounts, int repeat, CancellationToken ct)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"distributed-bench-large-{Environment.ProcessId}");
+        try
+        {
+            string file = LargeImageCluster.WritePgm(LargeImage.Compose(TrainCommand.SamplesFolder(), size), folder);
+            TrainingSpec untiledSpec = spec with { CoordinateDescent = spec.CoordinateDescent with { Tile = Compute.Inference.TilePlan.MaximumTile } };
+            var (images, _) = SerialEngine.LoadPreprocessed(untiledSpec, new ImageInput([file], ImageLoadOptions.Default, 0));
+            LargeImage.Run untiled = await LargeImage.TrainAsync(untiledSpec, images[0].Image, 1, ct);
+            foreach (EpochMetrics m in untiled.Epochs)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"serial, 1 thread, untiled: epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}"));
+            int side = spec.CoordinateDescent.Tile > 0 ? spec.CoordinateDescent.Tile : Compute.Inference.TilePlan.DefaultTile(filter);
+            int tiles = Compute.Inference.TilePlan.Plan(size + filter - 1, size + filter - 1, side, filter).Count;
+            var runs = siloCounts.Distinct().ToDictionary(n => n, _ => new List<LargeImageCluster.Run>());
+            // Alternating the order between repeats spreads the first run's warm-up (JIT, thread pool growth) and the load's drift.
+            for (int r = 0; r < repeat; r++)
+                foreach (int n in r % 2 == 0 ? runs.Keys : runs.Keys.Reverse())
+                {
+                    LargeImageCluster.Run run = await LargeImageCluster.TrainAsync(spec, file, n, slots: 1, ct);
+                    runs[n].Add(run);
+                    foreach (EpochMetrics m in run.Epochs)
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {r + 1}, {n} silo(s): epoch {m.Epoch} {m.Seconds:F2} s, E = {m.Objective:G9}, nonzero {m.NonzeroFraction:P3}"));
+                }
+            double reference = untiled.Epochs[0].Objective, first = runs.Values.First()[0].Epochs[0].Objective;
+            double untiledEpoch = untiled.Epochs.Select(m => m.Seconds).Order().ElementAt(untiled.Epochs.Count / 2);
+            foreach (var (n, list) in runs)
+            {
+                double[] seconds = [.. list.SelectMany(x => x.Epochs).Select(m => m.Seconds).Order()];
+                LargeImageCluster.Run last = list[^1];
+                double objective = last.Epochs[0].Objective;
+                bool same = list.All(x => x.Epochs[0].Objective == first);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"large-image {size}×{size} on {n} in-process silo(s), {tiles} tiles of {side}: {seconds[seconds.Length / 2]:F2} s/epoch (median of {seconds.Length}; serial untiled {untiledEpoch:F2}); "
+                    + $"{last.Rounds} rounds per run, {(last.Rounds > 0 ? last.StepBytes / (double)last.Rounds : 0):F0} B per round (border moves and fixed fields, all tiles), "
+                    + $"frames out {last.OpenBytes / (double)(1 << 20):F2} MiB and maps back {last.CollectBytes / (double)(1 << 20):F2} MiB per run ({last.Epochs.Count} epoch(s) and the final pass); restarts {last.Restarts}; "
+                    + $"epoch 1 objective {objective:G9} vs untiled {reference:G9} (relative {(objective - reference) / reference:E2}), {(same ? "identical on every silo count" : "DIFFERS between silo counts")}"));
+            }
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>`bench engines`: the same job on the serial engine and on the distributed one, overhead ratio and bytes.</summary>

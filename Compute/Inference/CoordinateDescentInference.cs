@@ -52,16 +52,10 @@ public static class CoordinateDescentInference
         geometry.CheckMaps(z, nameof(z));
         (FilterGram gram, AtomNorms atoms) = GramFor(ws, f, filterVersion);
         int threads = ws.Operator.DegreeOfParallelism;
-        IReadOnlyList<TileRect>? plan = options.Tile > 0
-            ? TilePlan.Plan(geometry.MapRows, geometry.MapCols, options.Tile, geometry.FilterSize)
-            : TilePlan.Auto(geometry.MapRows, geometry.MapCols, geometry.FilterSize);
-        if (plan is not null)
+        if (TilesFor(geometry, options) is { } plan)
         {
-            if (TiledCoordinateDescent.Applies(geometry, plan))
-            {
-                TiledSolveStats tiled = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads, scanPath);
-                return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, tiled.Sweeps);
-            }
+            TiledSolveStats tiled = TiledCoordinateDescent.Run(geometry, ws.Operator.Connectivity, gram, atoms, f, y, z, lambda, options, plan, threads, scanPath);
+            return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, tiled.Sweeps);
         }
 
         // The sweeps run on map-last copies [H, W, K̄] of z and c: a segment's coefficients and a move's stencil are then
@@ -94,6 +88,43 @@ public static class CoordinateDescentInference
         }
         FromMapLast(zt, z.Data, geometry.Maps, plane, kp);
         return SparseCodingObjective.Evaluate(ws, f, y, z, lambda, 1, sweeps);
+    }
+
+    /// <summary>The spatial tiles the solve of maps of <paramref name="geometry"/> runs in, or null when it runs whole.</summary>
+    public static IReadOnlyList<TileRect>? TilesFor(LayerGeometry geometry, CoordinateDescentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(options);
+        IReadOnlyList<TileRect>? plan = options.Tile > 0
+            ? TilePlan.Plan(geometry.MapRows, geometry.MapCols, options.Tile, geometry.FilterSize)
+            : TilePlan.Auto(geometry.MapRows, geometry.MapCols, geometry.FilterSize);
+        return plan is not null && TiledCoordinateDescent.Applies(geometry, plan) ? plan : null;
+    }
+
+    /// <summary>
+    /// The tiled solve (<paramref name="plan"/> from <see cref="TilesFor"/>) with the maps compact from end to end: the
+    /// warm start is read as nonzeros (null: cold), the tiles keep z as nonzeros, and the result comes back in compact
+    /// form with its objective. Same moves, so the same maps, as <see cref="Run"/> on the same plan; the memory is c over
+    /// the tiles' frames plus 8 bytes per nonzero, about half of what a dense z beside them would add.
+    /// </summary>
+    public static (SparseMaps Maps, InferenceStats Stats) RunTiled(InferenceWorkspace ws, FilterBank f, long filterVersion, Tensor3 y, SparseMaps? warm, double lambda, CoordinateDescentOptions options, IReadOnlyList<TileRect> plan)
+    {
+        ArgumentNullException.ThrowIfNull(ws);
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxSweeps);
+        if (!(options.Tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(options), options.Tolerance, "the tolerance must be ≥ 0.");
+        if (!(lambda > 0) || double.IsInfinity(lambda)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must be a finite number > 0.");
+        LayerGeometry geometry = ws.Geometry;
+        Check(geometry);
+        geometry.CheckImage(y, nameof(y));
+        if (!TiledCoordinateDescent.Applies(geometry, plan)) throw new ArgumentException("the plan does not tile these maps; see TilesFor.", nameof(plan));
+        (FilterGram gram, AtomNorms atoms) = GramFor(ws, f, filterVersion);
+        (SparseMaps maps, TiledSolveStats tiled) = ws.Tiles is { } host
+            ? host.Solve(new TiledImage(geometry, ws.Operator.Connectivity, f, lambda, options, plan, y, warm))
+            : TiledCoordinateDescent.RunCompact(geometry, ws.Operator.Connectivity, gram, atoms, f, y, warm, lambda, options, plan, ws.Operator.DegreeOfParallelism);
+        return (maps, SparseCodingObjective.Evaluate(ws, f, y, maps, lambda, tiled.Sweeps));
     }
 
     /// <summary>

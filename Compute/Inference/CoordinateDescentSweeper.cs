@@ -49,7 +49,8 @@ public readonly record struct TileStepResult(int Moves, int MovesSinceRestart, f
 internal sealed class CoordinateDescentSweeper
 {
     private readonly FilterGram _gram;
-    private readonly float[] _c, _z;        // map-last [Rows, Cols, K̄]
+    private readonly float[] _c;            // map-last [Rows, Cols, K̄]
+    private float[] _z;                     // map-last [Rows, Cols, K̄]; a tile lends its dense z only while it works
     private readonly float _tau;
     private readonly SweepFrame _frame;
     private readonly int _maps, _rows, _cols, _segment, _segmentRows, _segmentCols, _margin;
@@ -98,6 +99,20 @@ internal sealed class CoordinateDescentSweeper
         _norms = atoms.Norms;
         _inverses = atoms.Inverses;
     }
+
+    /// <summary>
+    /// The array z lives in from now on (same layout and length): a tile keeps its maps compact between rounds and
+    /// lends them here, scattered into a dense scratch, only for the round it works on.
+    /// </summary>
+    public void Attach(float[] z)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        if (z.Length < (long)_rows * _cols * _maps) throw new ArgumentException($"z needs {(long)_rows * _cols * _maps} floats; got {z.Length}.", nameof(z));
+        _z = z;
+    }
+
+    /// <summary>When set, every index of z a move or a received move writes is added to it (the tile re-compacts those).</summary>
+    public List<int>? Written { get; set; }
 
     /// <summary>Moves made since the last <see cref="Restart"/>.</summary>
     public int MovesSinceRestart { get; private set; }
@@ -310,6 +325,7 @@ internal sealed class CoordinateDescentSweeper
         float updated = Target(_c[index], _z[index], _norms[cls], _inverses[cls], _tau);
         float delta = updated - _z[index];
         _z[index] = updated;
+        Written?.Add(index);
         Scale = MathF.Max(Scale, MathF.Abs(updated));
         if (delta == 0) return;
         Spread(k, i, j, delta);
@@ -334,7 +350,9 @@ internal sealed class CoordinateDescentSweeper
             {
                 int j = cols[b];
                 if (rowOwned && j >= _frame.OwnedCol && j < _frame.OwnedCol + _frame.OwnedCols) continue;
-                _z[(i * _cols + j) * _maps + move.Map] = move.Value;
+                int at = (i * _cols + j) * _maps + move.Map;
+                _z[at] = move.Value;
+                Written?.Add(at);
                 Spread(move.Map, i, j, move.Delta);
             }
         }

@@ -18,6 +18,9 @@ public sealed class InferenceWorkspace
     public LayerOperator Operator { get; }
     public LayerGeometry Geometry => Operator.Geometry;
 
+    /// <summary>Where a tiled coordinate-descent solve runs its tiles; null: in this process, on the operator's threads.</summary>
+    public ITileHost? Tiles { get; set; }
+
     // Allocated on first use: each solver needs only some of them (coordinate descent one map buffer, FISTA four), and
     // on a large image every map-shaped buffer is K·H·W floats (512 MiB for 32 maps of 2048²).
     private Tensor3? _residual, _image2, _maps1, _maps2, _maps3, _maps4, _maps5;

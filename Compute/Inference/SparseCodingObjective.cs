@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Distributed.Compute.Operators;
 using Distributed.Compute.Tensors;
 
 namespace Distributed.Compute.Inference;
@@ -22,6 +23,21 @@ public static class SparseCodingObjective
             sparsity += p == 1 ? Math.Abs(v) : Math.Pow(Math.Abs(v), p);
         }
         return new InferenceStats(0.5 * lambda * sq, sparsity, nonzeros, z.Length, sq, y.Length, Psnr(y.Data, sq), iterations);
+    }
+
+    /// <summary>Evaluates E at maps held as their nonzeros (p = 1; uses the workspace's residual buffer; leaves F z − y in it).</summary>
+    public static InferenceStats Evaluate(InferenceWorkspace ws, FilterBank f, Tensor3 y, SparseMaps z, double lambda, int iterations)
+    {
+        ArgumentNullException.ThrowIfNull(ws);
+        ArgumentNullException.ThrowIfNull(z);
+        Tensor3 r = ws.Residual;
+        ws.Operator.Synthesize(z, f, r);
+        TensorPrimitives.Subtract(r.Data, y.Data, r.Data);
+        double sq = SumOfSquares(r.Data);
+        double sparsity = 0;
+        foreach (float v in z.NonzeroValues) sparsity += Math.Abs(v);
+        LayerGeometry g = ws.Geometry;
+        return new InferenceStats(0.5 * lambda * sq, sparsity, z.Count, (long)g.Maps * g.MapRows * g.MapCols, sq, y.Length, Psnr(y.Data, sq), iterations);
     }
 
     /// <summary>PSNR in dB with the input's own peak-to-peak range as the peak; +∞ is capped at 200 dB.</summary>

@@ -37,6 +37,23 @@ public sealed class SparseMaps
         _values = new float[capacity];
     }
 
+    /// <summary>
+    /// Maps assembled elsewhere (a tiled solve writes its tiles' nonzeros straight into this form): row offsets
+    /// (length planes·rows + 1), then columns ascending within each row and their values, each array with at least
+    /// 32 entries of slack after <paramref name="count"/> for the kernels. Takes the arrays over.
+    /// </summary>
+    internal static SparseMaps FromRows(int planes, int rows, int cols, int[] rowStart, int[] columns, float[] values, int count)
+    {
+        ArgumentNullException.ThrowIfNull(rowStart);
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(values);
+        if (rowStart.Length < (long)planes * rows + 1 || rowStart[(long)planes * rows] != count)
+            throw new ArgumentException($"row offsets must cover {planes}×{rows} rows and end at the count {count}.", nameof(rowStart));
+        if (columns.Length < count + 32L || values.Length < count + 32L)
+            throw new ArgumentException($"columns and values need {count} entries plus 32 of slack.", nameof(columns));
+        return new SparseMaps { _rowStart = rowStart, _cols = columns, _values = values, Planes = planes, Rows = rows, Cols = cols, Count = count };
+    }
+
     /// <summary>Shape of the maps last gathered.</summary>
     public int Planes { get; private set; }
     public int Rows { get; private set; }

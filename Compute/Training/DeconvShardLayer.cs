@@ -19,6 +19,18 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
         Tensor3 y = shard.RentScaledInput(image, layer, request.InputScale);
         InferenceWorkspace ws = shard.RentWorkspace(layer, y.Planes, y.Rows, y.Cols, request.Filters);
         LayerGeometry geometry = ws.Geometry;
+        if (shard.Spec.Solver == InferenceSolver.CoordinateDescent && CoordinateDescentInference.TilesFor(geometry, shard.Spec.CoordinateDescent) is { } plan)
+        {
+            try
+            {
+                return InferTiled(image, request, g, keep, y, ws, plan);
+            }
+            finally
+            {
+                shard.ReturnWorkspace(layer, ws);
+                shard.Buffers.Return(y);
+            }
+        }
         Tensor3 z = shard.Buffers.Rent(geometry.Maps, geometry.MapRows, geometry.MapCols);
         try
         {
@@ -58,6 +70,67 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
             shard.Buffers.Return(z);
             shard.ReturnWorkspace(layer, ws);
             shard.Buffers.Return(y);
+        }
+    }
+
+    /// <summary>
+    /// A large image solved in spatial tiles with its maps compact from end to end: the kept nonzeros warm-start the
+    /// tiles, the result comes back as nonzeros, and the filter statistics and the kept maps are made from those. No
+    /// dense whole-image z exists unless the maps are too dense for the sparse kernels (then one is rented for them).
+    /// </summary>
+    private ImageResult InferTiled(ShardImage image, InferRequest request, Connectivity g, bool keep, Tensor3 y, InferenceWorkspace ws, IReadOnlyList<TileRect> plan)
+    {
+        int layer = request.Layer;
+        SparseMaps? warm = !request.ColdStart && image.MapsOf(layer) is { } kept ? kept.ToSparse() : null;
+        long started = Stopwatch.GetTimestamp();
+        (SparseMaps z, InferenceStats stats) = CoordinateDescentInference.RunTiled(ws, request.Filters, request.FilterVersion.Key, y, warm, shard.Spec.Layers[layer].Lambda, shard.Spec.CoordinateDescent, plan);
+        FilterNormalEquations? eq = null;
+        FilterBank? rhs = null;
+        GatheredImage? prepared = null;
+        bool sparse = z.Count <= SparseLimit(ws.Geometry);
+        if (request.Statistics == FilterStatistics.NormalEquations)
+        {
+            if (sparse && ws.Geometry.Boundary == Boundary.Valid)
+            {
+                // b = Σ zᵀ y is the filter gradient with r = y; the valid maps are the maps themselves.
+                var b = new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size);
+                ws.Operator.FilterGradient(z, y, b);
+                prepared = new GatheredImage(z, y.Rows, y.Cols, b, SparseCodingObjective.SumOfSquares(y.Data));
+            }
+            else
+            {
+                WithDense(z, dense =>
+                {
+                    prepared = FilterNormalEquations.TryPrepare(ws.Operator, dense, y);
+                    if (prepared is null)
+                    {
+                        eq = new FilterNormalEquations(g, request.Filters.Size);
+                        eq.Accumulate(ws.Operator, dense, y);
+                    }
+                });
+            }
+        }
+        else if (request.Statistics == FilterStatistics.RightHandSide)
+        {
+            rhs = new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size);
+            if (sparse) ws.Operator.FilterGradient(z, y, rhs);
+            else WithDense(z, dense => ws.Operator.FilterGradient(dense, y, rhs));
+        }
+        image.SetMaps(layer, keep ? ResidentMaps.Keep(z) : null);
+        return new ImageResult(stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs, prepared);
+    }
+
+    private void WithDense(SparseMaps z, Action<Tensor3> use)
+    {
+        Tensor3 dense = shard.Buffers.Rent(z.Planes, z.Rows, z.Cols);
+        try
+        {
+            z.Scatter(dense);
+            use(dense);
+        }
+        finally
+        {
+            shard.Buffers.Return(dense);
         }
     }
 

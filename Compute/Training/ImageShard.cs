@@ -47,6 +47,12 @@ public sealed class ImageShard
 
     public int Index { get; }
     public int MaxParallelism { get; }
+
+    /// <summary>
+    /// Where the tiles of a large image's coordinate-descent solve run (a cluster's tile grains, set by the shard grain
+    /// for each command); null: in this process. Either way the maps are the same bits.
+    /// </summary>
+    public ITileHost? Tiles { get; set; }
     public int Count => _images.Count;
     public IEnumerable<int> ImageIndices => _images.Keys;
 
@@ -451,9 +457,13 @@ public sealed class ImageShard
     {
         int threads = _threadsPerImage;
         var bag = _workspaces.GetOrAdd((layer, rows, cols, threads), _ => new ConcurrentBag<InferenceWorkspace>());
-        if (bag.TryTake(out InferenceWorkspace? ws)) return ws;
-        var geometry = new LayerGeometry(planes, f.Maps, f.Size, rows, cols, Spec.Boundary);
-        return new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, planes), threads));
+        if (!bag.TryTake(out InferenceWorkspace? ws))
+        {
+            var geometry = new LayerGeometry(planes, f.Maps, f.Size, rows, cols, Spec.Boundary);
+            ws = new InferenceWorkspace(new LayerOperator(geometry, ConnectivityFor(layer, planes), threads));
+        }
+        ws.Tiles = Tiles;
+        return ws;
     }
 
     internal void ReturnWorkspace(int layer, InferenceWorkspace ws) =>

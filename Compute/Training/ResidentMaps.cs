@@ -62,6 +62,29 @@ public sealed class ResidentMaps
         return new ResidentMaps(null, z.Clone(), z.Planes, z.Rows, z.Cols);
     }
 
+    /// <summary>
+    /// Keeps maps that are already nonzeros (a tiled solve's result, taken over, not copied): compact when smaller than
+    /// dense, else scattered into a dense copy.
+    /// </summary>
+    public static ResidentMaps Keep(SparseMaps z)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        long dense = 4L * z.Planes * z.Rows * z.Cols;
+        if (SparseMaps.CompactedBytes(z.Planes, z.Rows, z.Count) < dense) return new ResidentMaps(z, null, z.Planes, z.Rows, z.Cols);
+        var copy = new Tensor3(z.Planes, z.Rows, z.Cols);
+        z.Scatter(copy);
+        return new ResidentMaps(null, copy, z.Planes, z.Rows, z.Cols);
+    }
+
+    /// <summary>The maps as nonzeros: the compact form itself, or a gather of the dense copy.</summary>
+    public SparseMaps ToSparse()
+    {
+        if (_sparse is not null) return _sparse;
+        var gathered = new SparseMaps();
+        gathered.Gather(_dense!);
+        return gathered;
+    }
+
     /// <summary>Writes the maps into <paramref name="destination"/> (same shape), every coefficient.</summary>
     public void CopyTo(Tensor3 destination)
     {

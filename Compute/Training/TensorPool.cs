@@ -17,4 +17,7 @@ internal sealed class TensorPool
     public void Return(Tensor3 t) => _free.GetOrAdd((t.Planes, t.Rows, t.Cols), _ => new ConcurrentBag<Tensor3>()).Add(t);
 
     public void Clear() => _free.Clear();
+
+    /// <summary>Every shape rented and returned so far (tests check which buffers a path needs).</summary>
+    internal IReadOnlyCollection<(int Planes, int Rows, int Cols)> Shapes => [.. _free.Keys];
 }

@@ -10,7 +10,7 @@ namespace Distributed.Grains;
 public static class DistributedGrainsServiceCollectionExtensions
 {
     /// <summary>
-    /// What the grains need on every silo: the message limit senders chunk under, the compute scheduler, the shard
+    /// What the grains need on every silo: the message limit senders chunk under, the compute schedulers (shard work, tile steps), the shard
     /// work gate (open unless a test registered its own first), the shard-spreading placement, and the job keeper that
     /// re-activates coordinators lost with their silo.
     /// </summary>
@@ -21,6 +21,7 @@ public static class DistributedGrainsServiceCollectionExtensions
         services.AddSingleton(limits);
         services.AddSingleton(options);
         services.AddSingleton(_ => new ComputeScheduler(options.ComputeSlots));
+        services.AddKeyedSingleton(ComputeScheduler.TileSteps, (_, _) => new ComputeScheduler(options.ComputeSlots));
         services.TryAddSingleton<IShardWorkGate, OpenShardWorkGate>();
         services.AddPlacementDirector<ShardSpreadPlacement, ShardSpreadPlacementDirector>();
         services.AddHostedService<JobKeeper>();

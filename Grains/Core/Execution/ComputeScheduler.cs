@@ -16,6 +16,13 @@ public sealed class ComputeScheduler
         _scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, slots).ConcurrentScheduler;
     }
 
+    /// <summary>
+    /// The key of the second scheduler, for tile steps (<c>TileGrain</c>): an image's owner waits for its tiles'
+    /// round while holding a slot of the first, so steps queued behind it there could wait forever; on their own
+    /// scheduler, with as many slots, they cannot, and --compute-slots still bounds them.
+    /// </summary>
+    public const string TileSteps = "tile-steps";
+
     /// <summary>Threads numeric work may occupy at once (one per core by default).</summary>
     public int Slots { get; }
 

@@ -4,7 +4,8 @@ namespace Distributed.Grains.Placement;
 
 /// <summary>
 /// Places grains whose key ends in <c>/{index}</c> (image shards, <c>"job/3"</c>) on silo <c>index mod S</c> of the S
-/// compatible silos in a fixed order, so a job's shards spread evenly however many jobs run. Keys without an index
+/// compatible silos in a fixed order, so a job's shards spread evenly however many jobs run; tile grains
+/// (<c>"job/3/{solve}/t5"</c>) on silo <c>(3 + 5) mod S</c>, so an image's tiles spread from its owner's silo. Keys without an index
 /// fall back to a random silo.
 /// </summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("distributed.shard-spread-placement")]

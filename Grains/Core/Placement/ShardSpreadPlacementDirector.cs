@@ -1,10 +1,11 @@
 using Distributed.Grains.Abstractions.Shards;
+using Distributed.Grains.Abstractions.Tiles;
 using Orleans.Runtime.Placement;
 
 namespace Distributed.Grains.Placement;
 
 /// <summary>
-/// Picks silo <c>index mod S</c> from the compatible silos sorted by address, so every silo that decides a placement
+/// Picks silo <c>index mod S</c> (a tile: <c>(shard + tile) mod S</c>) from the compatible silos sorted by address, so every silo that decides a placement
 /// sees the same order and the same answer. Membership changes move only future activations.
 /// </summary>
 public sealed class ShardSpreadPlacementDirector : IPlacementDirector
@@ -25,6 +26,8 @@ public sealed class ShardSpreadPlacementDirector : IPlacementDirector
         SiloAddress[] sorted = [.. silos];
         Array.Sort(sorted, static (a, b) => a.CompareTo(b));
         if (ShardKey.TryParse(key, out _, out int shard)) return sorted[shard % sorted.Length];
+        // A tile of shard i's image: tile t on silo (i + t) mod S, so an image's tiles spread over every silo from its owner's.
+        if (TileKey.TryParse(key, out _, out int owner, out int tile)) return sorted[(int)(((long)owner + tile) % sorted.Length)];
         return sorted[Random.Shared.Next(sorted.Length)];
     }
 }

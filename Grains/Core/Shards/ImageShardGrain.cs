@@ -10,6 +10,7 @@ using Distributed.Grains.Execution;
 using Distributed.Grains.Placement;
 using Distributed.Grains.Shards.Protocol;
 using Distributed.Grains.Storage;
+using Distributed.Grains.Tiles;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -34,7 +35,8 @@ internal sealed class ImageShardGrain(
     MessageLimits limits,
     DistributedGrainOptions options,
     ComputeScheduler compute,
-    IShardWorkGate gate) : Grain, IImageShardGrain
+    IShardWorkGate gate,
+    IClusterMembershipService membership) : Grain, IImageShardGrain
 {
     private readonly PayloadStaging _staging = new(limits);
     private readonly PayloadOutbox _outbox = new();
@@ -268,11 +270,16 @@ internal sealed class ImageShardGrain(
         try
         {
             TrainingSpec spec = Spec();
+            IGrainFactory grains = GrainFactory;
+            bool spread = membership.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active) > 1;
             _compute = await compute.RunAsync(ct =>
             {
                 ImageShard shard = built ?? ShardWork.Build(_shard, spec, records,
                     ImageLoadOptions.Default with { MaxPixels = setup.MaxPixels, MaxFileBytes = setup.MaxFileBytes },
                     options, compute.Slots, ct);
+                // A large image's tiles go to tile grains over the silos, driven from here for this command; with one
+                // silo they stay in process, on this command's threads, without the messages.
+                shard.Tiles = spread ? new GrainTileHost(grains, header, _shard, limits, ct) : null;
                 work.Run(shard, ct);
                 return shard;
             }, cancellationToken);

@@ -26,6 +26,21 @@ public static class DistributedTelemetry
     public static readonly Counter<long> BytesSent =
         Meter.CreateCounter<long>(TelemetryNames.Instruments.BytesSent, "By", "Payload bytes sent in grain messages.");
 
+    /// <summary>
+    /// Bytes a tiled solve's owner exchanged with its tiles, tagged <c>distributed.tile.kind</c>: open (frames out),
+    /// step (border moves both ways, with each round's fixed fields), collect (owned maps back).
+    /// </summary>
+    public static readonly Counter<long> TileBytes =
+        Meter.CreateCounter<long>(TelemetryNames.Instruments.TileBytes, "By", "Bytes exchanged between a tiled solve's owner and its tiles.");
+
+    /// <summary>Rounds of tiled solves driven over tile grains (one message to every tile each).</summary>
+    public static readonly Counter<long> TileRounds =
+        Meter.CreateCounter<long>(TelemetryNames.Instruments.TileRounds, "{round}", "Rounds of tiled coordinate-descent solves over tile grains.");
+
+    /// <summary>Tiled solves started again over fresh tiles after one was lost (its silo or activation gone).</summary>
+    public static readonly Counter<long> TileRestarts =
+        Meter.CreateCounter<long>(TelemetryNames.Instruments.TileRestarts, "{solve}", "Tiled solves restarted from their warm start after a tile was lost.");
+
     public static readonly Histogram<double> ShardInferenceSeconds =
         Meter.CreateHistogram<double>(TelemetryNames.Instruments.ShardInferenceSeconds, "s", "Wall time of one shard's inference pass.");
 

@@ -37,6 +37,8 @@ public static class TelemetryNames
         public const string Extract = "extract images";
         public const string SendChunks = "send chunks";
         public const string FetchChunks = "fetch chunks";
+        public const string TileSolve = "solve tiles";
+        public const string TileStep = "tile step";
     }
 
     public static class Tags
@@ -56,6 +58,9 @@ public static class TelemetryNames
         public const string Chunks = "distributed.chunks";
         public const string Silo = "distributed.silo";
 
+        /// <summary>On tile bytes: open, step or collect.</summary>
+        public const string TileKind = "distributed.tile.kind";
+
         /// <summary>On an epoch span: the pass from z = 0 that closes a layer (no filter update).</summary>
         public const string Final = "distributed.final";
 
@@ -72,5 +77,8 @@ public static class TelemetryNames
         public const string ReduceSeconds = "distributed.reduce.duration";
         public const string Objective = "distributed.job.objective";
         public const string NonzeroFraction = "distributed.job.nonzero_fraction";
+        public const string TileBytes = "distributed.tile.bytes";
+        public const string TileRounds = "distributed.tile.rounds";
+        public const string TileRestarts = "distributed.tile.restarts";
     }
 }

@@ -37,6 +37,20 @@ public partial class BenchCommandTests
     }
 
     [Fact]
+    public async Task LargeImage_Once_ReportsEachPassAndThePeakMemory()
+    {
+        // The memory run: one tiled training (3×3 tiles of 40) with the preset's filter update, a line per pass as it
+        // ends, and the summary with the process's peak memory.
+        var (exit, output, error) = await ConsoleRun.RunAsync("bench", "large-image", "--once", "--size", "128", "--maps", "4", "--filter", "3", "--epochs", "1", "--tile", "40", "--threads", "1");
+        Assert.True(exit == 0, $"bench exited {exit}: {error}\n{output}");
+        Assert.Matches(@"\] epoch 1 ended: [0-9.]+ s, E = ", output);
+        Assert.Contains("] final pass ended", output);
+        Match m = Regex.Match(output, @"large-image --once 128×128, 4 maps of 3×3, λ 1, cd, tiles of 40, 1 threads: .* peak memory (?<peak>[0-9.]+) GiB");
+        Assert.True(m.Success, $"unexpected summary: {output}");
+        Assert.True(double.Parse(m.Groups["peak"].Value, CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
     public async Task LargeImage_TileBelowTheStencil_OneLineError()
     {
         var (exit, _, error) = await ConsoleRun.RunAsync("bench", "large-image", "--size", "128", "--filter", "8", "--tile", "29");
