@@ -59,13 +59,21 @@ public static class FilterUpdate
     /// <paramref name="zeroMean"/>); step 1/L with L from power iteration on A. Returns the objective reached.
     /// </summary>
     /// <param name="eigenvector">Optional power-iteration state carried between calls (A changes little between epochs).</param>
+    public static ValueTask<double> ProjectedGradientAsync(IFilterSystem system, FilterBank f, Connectivity g, int iterations, bool zeroMean,
+        FilterBank? eigenvector = null, CancellationToken cancellationToken = default) =>
+        ProjectedGradientAsync(system, f, g, iterations, zeroMean, eigenvector, WarmPowerIterations, evaluateObjective: true, cancellationToken);
+
+    /// <summary>
+    /// As above, with <paramref name="warmPowerIterations"/> power iterations when <paramref name="eigenvector"/> holds
+    /// an estimate, and the closing objective (one more A·f) only if <paramref name="evaluateObjective"/>; NaN otherwise.
+    /// </summary>
     public static async ValueTask<double> ProjectedGradientAsync(IFilterSystem system, FilterBank f, Connectivity g, int iterations, bool zeroMean,
-        FilterBank? eigenvector = null, CancellationToken cancellationToken = default)
+        FilterBank? eigenvector, int warmPowerIterations, bool evaluateObjective, CancellationToken cancellationToken = default)
     {
         Check(system, f, g);
         Project(f, g, zeroMean);
-        double lipschitz = await LargestEigenvalueAsync(system, f, eigenvector, cancellationToken);
-        if (!(lipschitz > 0)) return await ObjectiveAsync(system, f, cancellationToken);
+        double lipschitz = await LargestEigenvalueAsync(system, f, eigenvector, warmPowerIterations, cancellationToken);
+        if (!(lipschitz > 0)) return evaluateObjective ? await ObjectiveAsync(system, f, cancellationToken) : double.NaN;
         float step = (float)(1 / lipschitz);
         var w = f.Clone();
         var grad = new FilterBank(f.Maps, f.Inputs, f.Size);
@@ -84,7 +92,7 @@ public static class FilterUpdate
             next.Data.CopyTo(f.Data, 0);
             t = tNext;
         }
-        return await ObjectiveAsync(system, f, cancellationToken);
+        return evaluateObjective ? await ObjectiveAsync(system, f, cancellationToken) : double.NaN;
     }
 
     /// <summary>½ fᵀA f − bᵀf.</summary>
@@ -149,20 +157,29 @@ public static class FilterUpdate
         }
     }
 
+    /// <summary>Power iterations from a previous eigenvector estimate, unless the caller asks for fewer.</summary>
+    public const int WarmPowerIterations = 8;
+
     /// <summary>
     /// Largest eigenvalue of A, times 1.02 for a safe step: 30 power iterations from a fixed start, or 8 from
     /// <paramref name="eigenvector"/> when it holds a previous estimate (it is updated in place).
     /// </summary>
-    public static async ValueTask<double> LargestEigenvalueAsync(IFilterSystem system, FilterBank shape, FilterBank? eigenvector = null,
+    public static ValueTask<double> LargestEigenvalueAsync(IFilterSystem system, FilterBank shape, FilterBank? eigenvector = null,
+        CancellationToken cancellationToken = default) =>
+        LargestEigenvalueAsync(system, shape, eigenvector, WarmPowerIterations, cancellationToken);
+
+    /// <summary>As above, with <paramref name="warmIterations"/> (at least 1) iterations from a previous estimate.</summary>
+    public static async ValueTask<double> LargestEigenvalueAsync(IFilterSystem system, FilterBank shape, FilterBank? eigenvector, int warmIterations,
         CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(warmIterations);
         var v = new FilterBank(shape.Maps, shape.Inputs, shape.Size);
         var av = new FilterBank(shape.Maps, shape.Inputs, shape.Size);
         bool warm = eigenvector is not null && eigenvector.Data.Any(x => x != 0);
         if (warm) eigenvector!.Data.CopyTo(v.Data, 0);
         else FilterInitializer.FillGaussian(v.Data, 4242);
         double estimate = 0;
-        for (int it = 0; it < (warm ? 8 : 30); it++)
+        for (int it = 0; it < (warm ? warmIterations : 30); it++)
         {
             double norm = Math.Sqrt(SumSquares(v.Data));
             if (!(norm > 0)) return 0;

@@ -106,24 +106,7 @@ internal static class SparseGramKernels
                     }
                 }
 
-            // Spread each lag's interior sum over the entries (u, v), (u − du, v − dv) of its pair's block.
-            for (int k = 0; k < maps; k++)
-                for (int k2 = k; k2 < maps; k2++)
-                {
-                    int pair = pairIndex[k * maps + k2];
-                    if (pair < 0) continue;
-                    Span<float> dst = gram.AsSpan(pair * block, block);
-                    for (int du = -m; du <= m; du++)
-                        for (int dv = -m; dv <= m; dv++)
-                        {
-                            double sum = stencil[((k * d + du + m) * d + dv + m) * maps + k2];
-                            if (sum == 0) continue;
-                            float term = (float)sum;
-                            int u0 = Math.Max(0, du), u1 = Math.Min(m, m + du), v0 = Math.Max(0, dv), v1 = Math.Min(m, m + dv);
-                            for (int u = u0; u <= u1; u++)
-                                for (int v = v0; v <= v1; v++) dst[(u * s + v) * s2 + (u - du) * s + (v - dv)] += term;
-                        }
-                }
+            SpreadStencil(stencil, maps, s, pairIndex, gram);
         }
         finally
         {
@@ -132,5 +115,115 @@ internal static class SparseGramKernels
             ArrayPool<float>.Shared.Return(entryValue);
             ArrayPool<double>.Shared.Return(stencil);
         }
+    }
+
+    /// <summary>Values of a lag stencil [K, 2s−1, 2s−1, K] (entries k ≤ k′ used).</summary>
+    public static int StencilLength(int maps, int s) => maps * (2 * s - 1) * (2 * s - 1) * maps;
+
+    /// <summary>
+    /// Adds circular maps' lag stencil to <paramref name="stencil"/> ([K, 2s−1, 2s−1, K], k ≤ k′, in double):
+    /// <c>Σ_x z_k[x] · z_{k′}[(x + (du, dv)) mod (h, w)]</c> over the torus, from the nonzeros of the maps [K, h, w]
+    /// themselves (not wrap-padded). On the torus every coefficient lies in every tap's window, so this stencil is the
+    /// whole of A (<see cref="SpreadStencil"/>): no border band, and the stencils of many images add before one
+    /// spread. Cost: the nonzero pairs within a lag of s−1, about nnz · (2s−1)² · K · density. Needs h, w ≥ 2s−1 (no
+    /// lag wraps onto another), which circular layers require anyway.
+    /// </summary>
+    public static void AccumulateTorusStencil(SparseMaps z, int s, double[] stencil)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        ArgumentNullException.ThrowIfNull(stencil);
+        int maps = z.Planes, h = z.Rows, w = z.Cols, d = 2 * s - 1, m = s - 1;
+        if (h < d || w < d) throw new ArgumentException($"circular maps {h}×{w} are smaller than the {d}×{d} lags of {s}×{s} filters.", nameof(z));
+        if (stencil.Length < StencilLength(maps, s)) throw new ArgumentException($"the stencil has {stencil.Length} values; {maps} maps of {s}×{s} need {StencilLength(maps, s)}.", nameof(stencil));
+        if (z.Count == 0) return;
+        int positions = h * w;
+        int[] start = ArrayPool<int>.Shared.Rent(positions + 1);
+        int[] entryMap = ArrayPool<int>.Shared.Rent(z.Count);
+        float[] entryValue = ArrayPool<float>.Shared.Rent(z.Count);
+        int[] cursor = ArrayPool<int>.Shared.Rent(positions);
+        try
+        {
+            // The nonzeros by position, maps ascending at each (as in AccumulateGram).
+            Array.Clear(start, 0, positions + 1);
+            ReadOnlySpan<int> rowStart = z.RowStart, columns = z.NonzeroColumns;
+            ReadOnlySpan<float> values = z.NonzeroValues;
+            for (int k = 0; k < maps; k++)
+                for (int r = 0; r < h; r++)
+                    for (int n = rowStart[k * h + r]; n < rowStart[k * h + r + 1]; n++) start[r * w + columns[n] + 1]++;
+            for (int p = 0; p < positions; p++) start[p + 1] += start[p];
+            Array.Copy(start, cursor, positions);
+            for (int k = 0; k < maps; k++)
+                for (int r = 0; r < h; r++)
+                    for (int n = rowStart[k * h + r]; n < rowStart[k * h + r + 1]; n++)
+                    {
+                        int at = cursor[r * w + columns[n]]++;
+                        entryMap[at] = k;
+                        entryValue[at] = values[n];
+                    }
+
+            for (int k = 0; k < maps; k++)
+                for (int r = 0; r < h; r++)
+                    for (int n = rowStart[k * h + r]; n < rowStart[k * h + r + 1]; n++)
+                    {
+                        int c = columns[n];
+                        double a = values[n];
+                        for (int du = -m; du <= m; du++)
+                        {
+                            int rr = r + du;
+                            if (rr < 0) rr += h;
+                            else if (rr >= h) rr -= h;
+                            int lagRow = (k * d + du + m) * d + m;
+                            for (int dv = -m; dv <= m; dv++)
+                            {
+                                int cc = c + dv;
+                                if (cc < 0) cc += w;
+                                else if (cc >= w) cc -= w;
+                                int pos = rr * w + cc;
+                                int lag = (lagRow + dv) * maps;
+                                for (int e = start[pos]; e < start[pos + 1]; e++)
+                                {
+                                    int k2 = entryMap[e];
+                                    if (k2 >= k) stencil[lag + k2] += a * entryValue[e];   // pair (k2, k) is counted from map k2's side
+                                }
+                            }
+                        }
+                    }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(start);
+            ArrayPool<int>.Shared.Return(entryMap);
+            ArrayPool<float>.Shared.Return(entryValue);
+            ArrayPool<int>.Shared.Return(cursor);
+        }
+    }
+
+    /// <summary>
+    /// Adds each lag's sum of <paramref name="stencil"/> to the entries (u, v), (u − du, v − dv) of its pair's block
+    /// (K²/2 · s⁴ additions, whatever the number of images the stencil holds).
+    /// </summary>
+    public static void SpreadStencil(double[] stencil, int maps, int s, int[] pairIndex, float[] gram)
+    {
+        ArgumentNullException.ThrowIfNull(stencil);
+        ArgumentNullException.ThrowIfNull(pairIndex);
+        ArgumentNullException.ThrowIfNull(gram);
+        int d = 2 * s - 1, s2 = s * s, block = s2 * s2, m = s - 1;
+        for (int k = 0; k < maps; k++)
+            for (int k2 = k; k2 < maps; k2++)
+            {
+                int pair = pairIndex[k * maps + k2];
+                if (pair < 0) continue;
+                Span<float> dst = gram.AsSpan(pair * block, block);
+                for (int du = -m; du <= m; du++)
+                    for (int dv = -m; dv <= m; dv++)
+                    {
+                        double sum = stencil[((k * d + du + m) * d + dv + m) * maps + k2];
+                        if (sum == 0) continue;
+                        float term = (float)sum;
+                        int u0 = Math.Max(0, du), u1 = Math.Min(m, m + du), v0 = Math.Max(0, dv), v1 = Math.Min(m, m + dv);
+                        for (int u = u0; u <= u1; u++)
+                            for (int v = v0; v <= v1; v++) dst[(u * s + v) * s2 + (u - du) * s + (v - dv)] += term;
+                    }
+            }
     }
 }

@@ -13,7 +13,7 @@ namespace Distributed.Compute.Training;
 /// </summary>
 internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardReporter
 {
-    public ImageResult Infer(ShardImage image, InferRequest request, Connectivity g, bool keep)
+    public ImageResult Infer(ShardImage image, InferRequest request, Connectivity g)
     {
         int layer = request.Layer;
         Tensor3 y = shard.RentScaledInput(image, layer, request.InputScale);
@@ -62,7 +62,7 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
                 if (gathered is null) ws.Operator.FilterGradient(z, y, rhs);
                 else ws.Operator.FilterGradient(gathered, y, rhs);
             }
-            image.SetMaps(layer, keep ? ResidentMaps.Keep(z, gathered) : null);
+            image.SetMaps(layer, ResidentMaps.Keep(z, gathered));
             return new ImageResult(stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs, prepared);
         }
         finally

@@ -138,9 +138,11 @@ public sealed class ImageShard
         Connectivity g = ConnectivityFor(request.Layer, request.Filters.Inputs);
         FilterNormalEquations? sum = request.Statistics == FilterStatistics.NormalEquations ? new FilterNormalEquations(g, request.Filters.Size) : null;
         FilterBank? rhs = request.Statistics == FilterStatistics.RightHandSide ? new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size) : null;
-        bool keep = KeepsMaps(request);
+        bool optional = MapsOptional(request);
         IShardLayer layer = LayerAt(request.Layer);
         var totals = default(InferenceTotals);
+        long kept = optional ? KeptBytes() : 0;
+        long limit = optional ? OptionalMapsLimit() : 0;
         // Images run in parallel and their results are then added in image order, so the sums do not depend on
         // scheduling. Per-image A blocks are large, so with those only MaxParallelism images are in flight at a time;
         // otherwise the whole shard is one batch, which keeps every core busy to the end.
@@ -150,9 +152,22 @@ public sealed class ImageShard
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(batch, mine.Length - start);
             var results = new ImageResult[count];
+            var before = new long[count];
+            for (int i = 0; i < count; i++) before[i] = optional ? _images[mine[start + i]].ResidentBytes : 0;
             _threadsPerImage = ThreadsPerImage(count);
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
-                results[i] = layer.Infer(_images[mine[start + i]], request, g, keep));
+                results[i] = layer.Infer(_images[mine[start + i]], request, g));
+            // Optional maps are kept while they fit, decided in image order so that the choice (and with it every
+            // later warm start) does not depend on scheduling.
+            for (int i = 0; optional && i < count; i++)
+            {
+                ShardImage image = _images[mine[start + i]];
+                kept += image.ResidentBytes - before[i];
+                if (kept <= limit) continue;
+                long with = image.ResidentBytes;
+                image.SetMaps(request.Layer, null);
+                kept -= with - image.ResidentBytes;
+            }
             foreach (ImageResult r in results)
             {
                 totals += r.Totals;
@@ -256,7 +271,7 @@ public sealed class ImageShard
             IShardLayer work = LayerAt(layer);
             _threadsPerImage = ThreadsPerImage(wanted.Length);
             int at = layer;
-            Parallel.For(0, wanted.Length, options, i => totals[i][at] = work.Infer(_images[wanted[i]], infer, g, keep: true).Totals);
+            Parallel.For(0, wanted.Length, options, i => totals[i][at] = work.Infer(_images[wanted[i]], infer, g).Totals);
         }
         IShardReporter reporter = Spec.Model == NetworkModel.Adaptive ? _pixelSpace : _deconv;
         var reconstruct = request.Reconstruct.ToHashSet();
@@ -307,19 +322,39 @@ public sealed class ImageShard
     }
 
     /// <summary>
-    /// Whether an inference keeps the maps it leaves: always, except under minibatch updates, whose steps need only the
-    /// statistics and whose top layer's final maps are rebuilt on demand for outputs. Not keeping them makes the
-    /// shard's memory independent of its image count; the price is a cold start for each image's next inference.
+    /// Whether the maps an inference leaves are only a warm start, kept while they fit the memory budget: under
+    /// minibatch updates, whose steps need only the statistics and whose top layer's final maps are rebuilt on demand
+    /// for outputs. Everywhere else they are needed (A·d products, the next layer's input) and always kept. An image
+    /// whose maps do not fit starts its next inference from zero and makes all of the solver's moves again; keeping
+    /// them costs a compact copy of 1/11 (32×32) to 1/24 (128×128) of the dense maps at 1–2 % nonzero.
     /// </summary>
-    private bool KeepsMaps(InferRequest request) =>
-        Spec.Update != FilterUpdateSchedule.Minibatch
-        || request.Statistics == FilterStatistics.RightHandSide
-        || (request.Statistics == FilterStatistics.None && request.Layer < Spec.Layers.Count - 1);
+    private bool MapsOptional(InferRequest request) =>
+        Spec.Update == FilterUpdateSchedule.Minibatch
+        && request.Statistics != FilterStatistics.RightHandSide
+        && !(request.Statistics == FilterStatistics.None && request.Layer < Spec.Layers.Count - 1);
+
+    private long KeptBytes()
+    {
+        long bytes = _pixelSpace.ResidentBytes;
+        foreach (ShardImage image in _images.Values) bytes += image.ResidentBytes;
+        return bytes;
+    }
+
+    /// <summary>
+    /// Most bytes of kept state with which optional maps are still kept: the budget less room for the decoded inputs
+    /// of the images in flight. Maps take precedence over cached inputs (which shrink to make room, see
+    /// <see cref="UpdateResidentBytes"/>): re-reading an input costs milliseconds, a cold start a full inference.
+    /// </summary>
+    private long OptionalMapsLimit()
+    {
+        long largest = _images.Count == 0 ? 0 : _images.Values.Max(i => i.InputBytes);
+        return Math.Max(0, Cache.Budget - MaxParallelism * largest);
+    }
 
     /// <summary>Layer <paramref name="layer"/>'s work: pixel space for the adaptive model's layers above the first.</summary>
     private IShardLayer LayerAt(int layer) => Spec.Model == NetworkModel.Adaptive && layer > 0 ? _pixelSpace : _deconv;
 
-    internal ImageResult InferFrozen(ShardImage image, InferRequest request, Connectivity g) => LayerAt(request.Layer).Infer(image, request, g, keep: true);
+    internal ImageResult InferFrozen(ShardImage image, InferRequest request, Connectivity g) => LayerAt(request.Layer).Infer(image, request, g);
 
     /// <summary>
     /// Makes layer <paramref name="layer"/>'s inputs exist for <paramref name="only"/> (null: every image): layer 0's
@@ -455,8 +490,8 @@ internal readonly record struct ImageResult(InferenceTotals Totals, FilterNormal
 /// </summary>
 internal interface IShardLayer
 {
-    /// <summary>Infers the image's maps of <c>request.Layer</c>, warm-started unless cold, keeping them if <paramref name="keep"/>.</summary>
-    ImageResult Infer(ShardImage image, InferRequest request, Connectivity g, bool keep);
+    /// <summary>Infers the image's maps of <c>request.Layer</c>, warm-started unless cold, and keeps them (the shard may drop optional ones).</summary>
+    ImageResult Infer(ShardImage image, InferRequest request, Connectivity g);
 
     /// <summary>Throws unless every image holds what <see cref="ApplyGram"/> needs from the layer's last inference.</summary>
     void CheckGram(int layer, IReadOnlyList<ShardImage> images);

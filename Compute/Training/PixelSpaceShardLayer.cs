@@ -33,7 +33,7 @@ internal sealed class PixelSpaceShardLayer(ImageShard shard) : IShardLayer, ISha
     /// <summary>Drops one image's switches and power vectors (rebuilt from its maps on demand).</summary>
     public void Forget(int image) => _states.TryRemove(image, out _);
 
-    public ImageResult Infer(ShardImage image, InferRequest request, Connectivity g, bool keep)
+    public ImageResult Infer(ShardImage image, InferRequest request, Connectivity g)
     {
         if (request.Statistics == FilterStatistics.NormalEquations)
             throw new InvalidOperationException($"layer {request.Layer + 1} of the adaptive model is learned matrix-free (b and A·d); explicit normal equations do not exist for it.");
@@ -64,7 +64,7 @@ internal sealed class PixelSpaceShardLayer(ImageShard shard) : IShardLayer, ISha
                 rhs = new FilterBank(request.Filters.Maps, request.Filters.Inputs, request.Filters.Size);
                 ws.Operator.FilterGradient(z, y, f, switches, rhs);   // Jᵀy
             }
-            image.SetMaps(layer, keep ? ResidentMaps.Keep(z) : null);
+            image.SetMaps(layer, ResidentMaps.Keep(z));
             return new ImageResult(result.Stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), null, rhs);
         }
         finally

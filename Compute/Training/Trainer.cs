@@ -21,6 +21,13 @@ public sealed class Trainer
     private readonly Dictionary<int, long> _resident = new();   // per shard: bytes it held after its last reply
     private FilterNormalEquations? _running;                    // minibatch: the layer's running A and b
 
+    /// <summary>
+    /// Power iterations for the step size of a minibatch step after the first of its pass. Between steps A changes by
+    /// one batch's share (A ← ρA + A_batch), so the kept eigenvector is already close; the pass's first step still
+    /// takes the full <see cref="FilterUpdate.WarmPowerIterations"/>, which keeps B = N exactly batch mode's update.
+    /// </summary>
+    private const int MinibatchPowerIterations = 2;
+
     public Trainer(TrainingSpec spec, IImageWorkers workers, ITrainingObserver? observer = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -63,7 +70,9 @@ public sealed class Trainer
             FilterVersion version = resuming ? resume!.FilterVersion : new FilterVersion(layer, 0);
             if (resuming) scale = resume!.InputScale;
             int firstEpoch = resuming ? resume!.NextEpoch : 0;
-            _running = null;   // minibatch statistics start afresh per layer (and on resume: they are not checkpointed)
+            // Minibatch statistics and the power iteration's state start afresh per layer, or where the checkpoint left them.
+            _running = resuming ? resume!.RunningStatistics?.Clone() : null;
+            if (resuming && resume!.Eigenvector is { } eigenvector) _eigenvectors[layer] = eigenvector.Clone();
             int epochsRun = firstEpoch;
 
             for (int epoch = firstEpoch; epoch < spec.Epochs && !ConvergedAt(layer, metrics); epoch++)
@@ -88,7 +97,8 @@ public sealed class Trainer
                 Report(layer, epoch, row, started, doneEpochs, totalEpochs, images);
                 if (_observer is not null)
                 {
-                    await _observer.OnCheckpointAsync(new TrainingCheckpoint(layer, epoch + 1, f.Clone(), version, scale, completed.ToArray(), metrics.ToArray()), cancellationToken);
+                    await _observer.OnCheckpointAsync(new TrainingCheckpoint(layer, epoch + 1, f.Clone(), version, scale, completed.ToArray(), metrics.ToArray(),
+                        _running?.Clone(), _eigenvectors.TryGetValue(layer, out FilterBank? v) ? v.Clone() : null), cancellationToken);
                     _observer.OnEpochEnded(phase, row);
                 }
             }
@@ -153,7 +163,8 @@ public sealed class Trainer
             if (_running is null) _running = new FilterNormalEquations(g, f.Size);
             else _running.Decay(_spec.Forget);
             foreach (ShardPartial partial in partials) _running.Add(partial.Statistics!);
-            await UpdateFiltersAsync(_running, f, g, new FilterUpdatePhase(layer, epoch, version, null), unchecked(epoch * steps + step), ct);
+            await UpdateFiltersAsync(_running, f, g, new FilterUpdatePhase(layer, epoch, version, null), unchecked(epoch * steps + step), ct,
+                step == 0 ? FilterUpdate.WarmPowerIterations : MinibatchPowerIterations);
             totals += Sum(partials);
         }
         return totals;
@@ -206,14 +217,19 @@ public sealed class Trainer
 
     /// <param name="step">Salts the CG restart seed: the epoch (batch) or epoch · 1 000 003 + image (online). A seed
     /// salt only, so its wrapping for huge epochs is harmless; it is not a <see cref="FilterVersion"/>.</param>
-    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, FilterUpdatePhase phase, int step, CancellationToken ct)
+    /// <param name="powerIterations">The projected solver's power iterations from the kept eigenvector estimate.</param>
+    private async ValueTask UpdateFiltersAsync(IFilterSystem system, FilterBank f, Connectivity g, FilterUpdatePhase phase, int step, CancellationToken ct,
+        int powerIterations = FilterUpdate.WarmPowerIterations)
     {
         int layer = phase.Layer;
         _observer?.OnFilterUpdateStarted(phase);
         try
         {
+            // The loop never reads the solver's closing objective (the pass's objective comes from the inference), so
+            // its A·f is skipped.
             if (_spec.FilterSolver == FilterSolver.ProjectedGradient)
-                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterUpdate.Steps, _spec.FilterUpdate.ZeroMean, EigenvectorFor(layer, f), ct);
+                await FilterUpdate.ProjectedGradientAsync(system, f, g, _spec.FilterUpdate.Steps, _spec.FilterUpdate.ZeroMean, EigenvectorFor(layer, f),
+                    powerIterations, evaluateObjective: false, ct);
             else
                 await FilterUpdate.ConjugateGradientNormalizeAsync(system, f, g, _spec.FilterUpdate.Steps, Seed(layer, step + 17), ct);
         }

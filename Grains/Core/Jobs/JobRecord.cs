@@ -46,4 +46,13 @@ public sealed class CheckpointRecord
     /// <summary>Id 3 held the old arithmetic version (a long); a record stored with it reads as the layer's first
     /// version, which only keys the shards' caches, empty on a resumed job's fresh activations.</summary>
     [Id(6)] public FilterVersion FilterVersion { get; set; }
+
+    /// <summary>Minibatch's running A ([pairs, s², s²]) and b, Σ‖y‖² and image count; null in the other schedules.</summary>
+    [Id(7)] public TensorBlob? RunningGram { get; set; }
+    [Id(8)] public TensorBlob? RunningB { get; set; }
+    [Id(9)] public double RunningSumSquares { get; set; }
+    [Id(10)] public long RunningImages { get; set; }
+
+    /// <summary>The projected filter solver's power-iteration state (null for CG).</summary>
+    [Id(11)] public TensorBlob? Eigenvector { get; set; }
 }

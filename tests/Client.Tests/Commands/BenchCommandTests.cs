@@ -37,6 +37,20 @@ public partial class BenchCommandTests
     }
 
     [Fact]
+    public async Task LargeImage_Once_ReportsEachPassAndThePeakMemory()
+    {
+        // The memory run: one tiled training (3×3 tiles of 40) with the preset's filter update, a line per pass as it
+        // ends, and the summary with the process's peak memory.
+        var (exit, output, error) = await ConsoleRun.RunAsync("bench", "large-image", "--once", "--size", "128", "--maps", "4", "--filter", "3", "--epochs", "1", "--tile", "40", "--threads", "1");
+        Assert.True(exit == 0, $"bench exited {exit}: {error}\n{output}");
+        Assert.Matches(@"\] epoch 1 ended: [0-9.]+ s, E = ", output);
+        Assert.Contains("] final pass ended", output);
+        Match m = Regex.Match(output, @"large-image --once 128×128, 4 maps of 3×3, λ 1, cd, tiles of 40, 1 threads: .* peak memory (?<peak>[0-9.]+) GiB");
+        Assert.True(m.Success, $"unexpected summary: {output}");
+        Assert.True(double.Parse(m.Groups["peak"].Value, CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
     public async Task LargeImage_TileBelowTheStencil_OneLineError()
     {
         var (exit, _, error) = await ConsoleRun.RunAsync("bench", "large-image", "--size", "128", "--filter", "8", "--tile", "29");
@@ -67,6 +81,26 @@ public partial class BenchCommandTests
         var (exit, _, error) = await ConsoleRun.RunAsync("bench", "sporco-b1", "--data", Anchors, "--solver", "admm");
         Assert.Equal(2, exit);
         Assert.Contains("--solver 'admm'; allowed fista, cd", error);
+    }
+
+    [Fact]
+    public async Task Scale_CropsLargerThanThePhotos_OneLineErrorNamingImages()
+    {
+        var (exit, _, error) = await ConsoleRun.RunAsync("bench", "scale", "--counts", "2", "--size", "200", "--race", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("smaller than the 200×200 crops; give --images", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Scale_SmallRace_ReportsWallAndCpuSecondsOfBothSchedules()
+    {
+        var (exit, output, error) = await ConsoleRun.RunAsync("bench", "scale", "--counts", "3", "--size", "16", "--passes", "1",
+            "--race", "6", "--race-size", "16", "--race-passes", "2", "--batch-size", "3", "--threads", "1");
+        Assert.True(exit == 0, $"bench exited {exit}: {error}\n{output}");
+        Match m = Regex.Match(output, @"race: N = 6, 16×16, B = 3, ρ = 0\.8: batch objective [0-9.E+-]+ after 2 passes in [0-9.]+ s wall, (?<cpu>[0-9.]+) s CPU; minibatch (reached it in [0-9.]+ s wall, [0-9.]+ s CPU|did not reach it)");
+        Assert.True(m.Success, $"unexpected race line: {output}");
+        Assert.True(double.Parse(m.Groups["cpu"].Value, CultureInfo.InvariantCulture) > 0, "no CPU time measured for batch's passes.");
     }
 
     [GeneratedRegex(@"^b1: objective (?<reached>[0-9.]+) \(target (?<target>[0-9.]+)\) in [0-9.]+ s; SPORCO [0-9.]+ s; speedup [0-9.]+x$")]

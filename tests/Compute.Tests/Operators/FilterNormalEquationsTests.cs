@@ -103,6 +103,53 @@ public class FilterNormalEquationsTests
     }
 
     [Theory]
+    [InlineData(Boundary.Valid, 9, 13, 3, 3)]
+    [InlineData(Boundary.Circular, 9, 13, 3, 3)]
+    [InlineData(Boundary.Circular, 17, 11, 5, 4)]
+    public void AddPrepared_SparseImages_EqualsAccumulate(Boundary boundary, int h, int w, int s, int layout)
+    {
+        // Circular images go through the lag stencil, spread into A when A is next read: after each image and at the end.
+        var (op, images, maps) = Images(boundary, h, w, s, layout, count: 3, seed: 58);
+        var accumulated = new FilterNormalEquations(op.Connectivity, s);
+        var prepared = new FilterNormalEquations(op.Connectivity, s);
+        for (int n = 0; n < images.Length; n++)
+        {
+            var rng = new Random(59 + n);
+            for (int i = 0; i < maps[n].Length; i++)
+                if (rng.NextDouble() > 0.1) maps[n].Data[i] = 0;
+            accumulated.Accumulate(op, maps[n], images[n]);
+            prepared.Add(FilterNormalEquations.TryPrepare(op, maps[n], images[n])!);
+            if (n == 0) TestData.AssertClose(accumulated.Gram, prepared.Gram, Tolerance, "A after the first image");
+        }
+        FilterBank f = TestData.RandomFilters(op.Geometry.Maps, op.Geometry.Inputs, s, seed: 60);
+        FilterBank expected = op.Geometry.NewFilters(), actual = op.Geometry.NewFilters();
+        accumulated.Apply(f, expected);
+        prepared.Apply(f, actual);
+
+        TestData.AssertClose(expected.Data, actual.Data, Tolerance, $"A f, {boundary} {h}×{w} s={s}");
+        TestData.AssertClose(accumulated.Gram, prepared.Gram, Tolerance, "A");
+        TestData.AssertClose(accumulated.B.Data, prepared.B.Data, Tolerance, "b");
+        Assert.Equal(images.Length, prepared.Images);
+    }
+
+    [Fact]
+    public void Clone_PendingCircularImages_CopiesTheSpreadStatistics()
+    {
+        var (op, images, maps) = Images(Boundary.Circular, 11, 12, 3, 2, count: 1, seed: 61);
+        for (int i = 0; i < maps[0].Length; i++)
+            if (i % 10 != 0) maps[0].Data[i] = 0;
+        var normal = new FilterNormalEquations(op.Connectivity, 3);
+        normal.Add(FilterNormalEquations.TryPrepare(op, maps[0], images[0])!);
+
+        FilterNormalEquations copy = normal.Clone();
+        normal.Decay(0.5);
+
+        Assert.Contains(copy.Gram, x => x != 0);
+        Assert.Equal(Array.ConvertAll(copy.Gram, x => x * 0.5f), normal.Gram);
+        Assert.Equal(copy.SumSquaredInputs * 0.5, normal.SumSquaredInputs);
+    }
+
+    [Theory]
     [InlineData(Boundary.Valid)]
     [InlineData(Boundary.Circular)]
     public void Accumulate_ParallelOperator_EqualsSerialExactly(Boundary boundary)

@@ -44,6 +44,48 @@ public class GramKernelsTests
         TestData.AssertClose(Array.ConvertAll(expected, x => (float)(2 * x)), gram, 1e-5, $"sparse gram twice, {h}×{w} s={s} layout {layout}");
     }
 
+    [Theory]
+    [InlineData(5, 5, 3, 3)]   // the smallest torus for 3×3 filters: no lag may wrap onto another
+    [InlineData(15, 16, 8, 1)]
+    [InlineData(17, 11, 5, 4)]
+    [InlineData(9, 13, 3, 2)]
+    [InlineData(7, 7, 1, 0)]
+    public void TorusStencil_TwoCircularImagesSpreadOnce_MatchesNaiveReferenceOnWrapPaddedMaps(int h, int w, int s, int layout)
+    {
+        Connectivity g = LayerCases.Layout(layout);
+        var normal = new FilterNormalEquations(g, s);
+        int[] pairIndex = PairIndex(g.Maps, normal.Pairs);
+        var expected = new double[normal.Gram.Length];
+        var stencil = new double[SparseGramKernels.StencilLength(g.Maps, s)];
+        for (int n = 0; n < 2; n++)
+        {
+            Tensor3 z = TestData.Random(g.Maps, h, w, seed: 28 + n);
+            var rng = new Random(30 + n);
+            for (int i = 0; i < z.Length; i++)
+                if (rng.NextDouble() > 0.2) z.Data[i] = 0;
+            // The circular A is the valid one of the wrap-padded maps (LayerOperator's own definition of circular).
+            var padded = new Tensor3(g.Maps, h + s - 1, w + s - 1);
+            LayerOperator.WrapPad(z, padded, s - 1);
+            double[] one = NaiveLayer.Gram(padded, h, w, s, normal.Pairs);
+            for (int i = 0; i < expected.Length; i++) expected[i] += one[i];
+            var sparse = new SparseMaps();
+            sparse.Gather(z);
+            SparseGramKernels.AccumulateTorusStencil(sparse, s, stencil);
+        }
+        var gram = new float[expected.Length];
+        SparseGramKernels.SpreadStencil(stencil, g.Maps, s, pairIndex, gram);
+        TestData.AssertClose(Array.ConvertAll(expected, x => (float)x), gram, 1e-5, $"torus stencil, {h}×{w} s={s} layout {layout}");
+    }
+
+    [Fact]
+    public void TorusStencil_MapsSmallerThanTheLags_Throws()
+    {
+        var sparse = new SparseMaps();
+        sparse.Gather(TestData.Random(2, 6, 9, seed: 31));
+
+        Assert.Throws<ArgumentException>(() => SparseGramKernels.AccumulateTorusStencil(sparse, 4, new double[SparseGramKernels.StencilLength(2, 4)]));
+    }
+
     private static int[] PairIndex(int maps, IReadOnlyList<(int K1, int K2)> pairs)
     {
         var index = Enumerable.Repeat(-1, maps * maps).ToArray();

@@ -14,12 +14,13 @@ public class MinibatchTests
         Seed = 6,
     };
 
-    // One epoch: afterwards the two differ by design (batch mode warm-starts each image from its kept maps, minibatch
-    // infers from zero and, unless ρ = 0, carries earlier statistics).
+    // Both warm-start each image from its kept maps; after the first epoch they differ only where minibatch carries
+    // earlier statistics (ρ > 0), so ρ = 0 equals batch mode over every epoch.
     [Theory]
     [InlineData(1.0, 1)]   // no forgetting
     [InlineData(0.0, 1)]
     [InlineData(0.5, 1)]
+    [InlineData(0.0, 3)]
     public async Task RunAsync_BatchOfEveryImage_EqualsBatchMode(double forget, int epochs)
     {
         var (images, _) = TrainerTests.PlantedImages(Boundary.Valid, count: 5, size: 22, seed: 8, density: 0.02);
@@ -47,7 +48,7 @@ public class MinibatchTests
     }
 
     [Fact]
-    public async Task RunAsync_Minibatch_KeepsNoMapsBetweenSteps()
+    public async Task RunAsync_MinibatchWithRoomForMaps_KeepsEveryImagesMapsForWarmStarts()
     {
         var (images, _) = TrainerTests.PlantedImages(Boundary.Valid, count: 4, size: 22, seed: 2, density: 0.02);
         TrainingSpec spec = Batch with { Update = FilterUpdateSchedule.Minibatch, BatchSize = 2 };
@@ -55,7 +56,96 @@ public class MinibatchTests
 
         await new Trainer(spec, workers).RunAsync();
 
-        Assert.Equal(0, workers.Local[0].ResidentStateBytes);
+        ImageShard shard = workers.Local[0];
+        Assert.True(shard.HoldsMaps(0), "an image's maps were dropped under the default budget");
+        Assert.True(shard.ResidentStateBytes > 0);
+    }
+
+    [Fact]
+    public async Task RunAsync_MinibatchUnderTightBudget_KeepsOnlyTheMapsThatFit()
+    {
+        var (images, _) = TrainerTests.PlantedImages(Boundary.Valid, count: 6, size: 22, seed: 3, density: 0.02);
+        TrainingSpec spec = Batch with { Update = FilterUpdateSchedule.Minibatch, BatchSize = 2 };
+        var sources = images.Select(i => (IImageSource)new InMemoryImageSource(i.Item1, i.Item2)).ToArray();
+        var ample = new LocalImageWorkers(spec, sources, shards: 1, maxParallelism: 1);
+        await new Trainer(spec, ample).RunAsync();
+        long all = ample.Local[0].ResidentStateBytes;
+        long imageBytes = 4L * 22 * 22;
+        // Room for the image in flight and about half the maps.
+        long budget = imageBytes + all / 2;
+        var tight = new LocalImageWorkers(spec, sources, shards: 1, maxParallelism: 1, shardMemory: budget);
+
+        TrainingResult result = await new Trainer(spec, tight).RunAsync();
+
+        ImageShard shard = tight.Local[0];
+        Assert.InRange(shard.ResidentStateBytes, 1, budget - imageBytes);
+        Assert.False(shard.HoldsMaps(0), "every image's maps were kept over the budget");
+        Assert.True(shard.ResidentStateBytes + shard.Cache.Bytes <= budget, $"{shard.ResidentStateBytes} kept + {shard.Cache.Bytes} cached > {budget}");
+        Assert.All(result.Metrics, m => Assert.True(double.IsFinite(m.Objective)));
+    }
+
+    [Theory]
+    [InlineData(FilterUpdateSchedule.Minibatch)]
+    [InlineData(FilterUpdateSchedule.Batch)]
+    public async Task RunAsync_ResumedFromCheckpoint_ContinuesExactlyAsUninterrupted(FilterUpdateSchedule update)
+    {
+        var (images, _) = TrainerTests.PlantedImages(Boundary.Valid, count: 6, size: 22, seed: 4, density: 0.02);
+        TrainingSpec spec = Batch with { Update = update, BatchSize = 2, Forget = 0.8, Layers = [Batch.Layers[0] with { Epochs = 3 }] };
+        TrainingResult whole = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 2)).RunAsync();
+
+        // Interrupted after epoch 1, then resumed on the same workers (they still hold their maps).
+        var workers = new LocalImageWorkers(spec, images, shards: 2);
+        using var interrupt = new InterruptAfter(epochs: 1);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new Trainer(spec, workers, interrupt).RunAsync(null, interrupt.Token));
+        TrainingCheckpoint checkpoint = interrupt.Checkpoint!;
+        TrainingResult resumed = await new Trainer(spec, workers).RunAsync(checkpoint);
+
+        Assert.Equal(1, checkpoint.NextEpoch);
+        Assert.NotNull(checkpoint.Eigenvector);
+        Assert.Equal(update == FilterUpdateSchedule.Minibatch, checkpoint.RunningStatistics is not null);
+        Assert.Equal(whole.Layers[0].Filters.Data, resumed.Layers[0].Filters.Data);
+        Assert.Equal(whole.Metrics.Select(m => m.Objective), resumed.Metrics.Select(m => m.Objective));
+    }
+
+    [Fact]
+    public async Task RunAsync_ResumedWithoutRunningStatistics_DiffersFromUninterrupted()
+    {
+        // The control for the test above: the running A and b are what carries a minibatch run across the checkpoint.
+        var (images, _) = TrainerTests.PlantedImages(Boundary.Valid, count: 6, size: 22, seed: 4, density: 0.02);
+        TrainingSpec spec = Batch with { Update = FilterUpdateSchedule.Minibatch, BatchSize = 2, Forget = 0.8, Layers = [Batch.Layers[0] with { Epochs = 3 }] };
+        TrainingResult whole = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 2)).RunAsync();
+        var workers = new LocalImageWorkers(spec, images, shards: 2);
+        using var interrupt = new InterruptAfter(epochs: 1);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new Trainer(spec, workers, interrupt).RunAsync(null, interrupt.Token));
+
+        TrainingResult resumed = await new Trainer(spec, workers).RunAsync(interrupt.Checkpoint! with { RunningStatistics = null });
+
+        Assert.NotEqual(whole.Layers[0].Filters.Data, resumed.Layers[0].Filters.Data);
+    }
+
+    /// <summary>Keeps the checkpoint after <c>epochs</c> epochs and cancels the run there, as a lost coordinator would stop.</summary>
+    private sealed class InterruptAfter(int epochs) : ITrainingObserver, IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        public CancellationToken Token => _stop.Token;
+        public TrainingCheckpoint? Checkpoint { get; private set; }
+
+        public void Dispose() => _stop.Dispose();
+
+        public void OnProgress(TrainingProgress progress)
+        {
+        }
+
+        public ValueTask OnCheckpointAsync(TrainingCheckpoint checkpoint, CancellationToken cancellationToken)
+        {
+            if (checkpoint.NextEpoch == epochs)
+            {
+                Checkpoint = checkpoint;
+                _stop.Cancel();
+            }
+            return ValueTask.CompletedTask;
+        }
     }
 
     [Theory]

@@ -175,12 +175,14 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         Assert.Null(await grain.GetResultAsync());
     }
 
-    [Fact]
-    public async Task Coordinator_DeactivatedMidJob_ResumesFromCheckpointAndMatchesSerial()
+    [Theory]
+    [InlineData(FilterUpdateSchedule.Batch)]
+    [InlineData(FilterUpdateSchedule.Minibatch)]   // the running A and b travel in the checkpoint record
+    public async Task Coordinator_DeactivatedMidJob_ResumesFromCheckpointAndMatchesSerial(FilterUpdateSchedule update)
     {
-        const string job = "resume-mid-epoch";
-        string[] files = TestImages.Write("resume", count: 5, size: 16, seed: 61);
-        TrainingSpec spec = OneLayer(seed: 12, epochs: 3);
+        string job = $"resume-mid-epoch-{update.ToString().ToLowerInvariant()}";
+        string[] files = TestImages.Write(job, count: 5, size: 16, seed: 61);
+        TrainingSpec spec = OneLayer(seed: 12, epochs: 3) with { Update = update, BatchSize = 2, Forget = 0.7 };
         TestShardGate.Hold hold = TestShardGate.Instance.HoldInference(job, layer: 0, epoch: 1);
         ITrainingJobGrain grain = fixture.Grains.GetGrain<ITrainingJobGrain>(job);
 
