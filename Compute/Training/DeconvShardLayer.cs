@@ -23,7 +23,7 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
         {
             try
             {
-                return InferTiled(image, request, g, keep, y, ws, plan);
+                return InferTiled(image, request, g, y, ws, plan);
             }
             finally
             {
@@ -78,7 +78,7 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
     /// tiles, the result comes back as nonzeros, and the filter statistics and the kept maps are made from those. No
     /// dense whole-image z exists unless the maps are too dense for the sparse kernels (then one is rented for them).
     /// </summary>
-    private ImageResult InferTiled(ShardImage image, InferRequest request, Connectivity g, bool keep, Tensor3 y, InferenceWorkspace ws, IReadOnlyList<TileRect> plan)
+    private ImageResult InferTiled(ShardImage image, InferRequest request, Connectivity g, Tensor3 y, InferenceWorkspace ws, IReadOnlyList<TileRect> plan)
     {
         int layer = request.Layer;
         SparseMaps? warm = !request.ColdStart && image.MapsOf(layer) is { } kept ? kept.ToSparse() : null;
@@ -116,7 +116,7 @@ internal sealed class DeconvShardLayer(ImageShard shard) : IShardLayer, IShardRe
             if (sparse) ws.Operator.FilterGradient(z, y, rhs);
             else WithDense(z, dense => ws.Operator.FilterGradient(dense, y, rhs));
         }
-        image.SetMaps(layer, keep ? ResidentMaps.Keep(z) : null);
+        image.SetMaps(layer, ResidentMaps.Keep(z));
         return new ImageResult(stats.ToTotals(Stopwatch.GetElapsedTime(started).TotalSeconds), eq, rhs, prepared);
     }
 
