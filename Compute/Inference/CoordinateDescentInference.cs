@@ -43,9 +43,7 @@ public static class CoordinateDescentInference
         ArgumentNullException.ThrowIfNull(ws);
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxSweeps);
-        if (!(options.Tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(options), options.Tolerance, "the tolerance must be ≥ 0.");
-        if (!(lambda > 0) || double.IsInfinity(lambda)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must be a finite number > 0.");
+        CheckArguments(options, lambda);
         LayerGeometry geometry = ws.Geometry;
         Check(geometry);
         geometry.CheckImage(y, nameof(y));
@@ -101,6 +99,13 @@ public static class CoordinateDescentInference
         return plan is not null && TiledCoordinateDescent.Applies(geometry, plan) ? plan : null;
     }
 
+    private static void CheckArguments(CoordinateDescentOptions options, double lambda)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxSweeps);
+        if (!(options.Tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(options), options.Tolerance, "the tolerance must be ≥ 0.");
+        if (!(lambda > 0) || double.IsInfinity(lambda)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must be a finite number > 0.");
+    }
+
     /// <summary>
     /// The tiled solve (<paramref name="plan"/> from <see cref="TilesFor"/>) with the maps compact from end to end: the
     /// warm start is read as nonzeros (null: cold), the tiles keep z as nonzeros, and the result comes back in compact
@@ -113,9 +118,7 @@ public static class CoordinateDescentInference
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(plan);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxSweeps);
-        if (!(options.Tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(options), options.Tolerance, "the tolerance must be ≥ 0.");
-        if (!(lambda > 0) || double.IsInfinity(lambda)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must be a finite number > 0.");
+        CheckArguments(options, lambda);
         LayerGeometry geometry = ws.Geometry;
         Check(geometry);
         geometry.CheckImage(y, nameof(y));

@@ -53,32 +53,24 @@ public sealed record TileFrame(Tensor3 Patch, int[] Positions, float[] Values)
                 if (positions[n] < 0 || positions[n] >= length || (n > 0 && positions[n] <= positions[n - 1]))
                     throw new ArgumentException($"tile {t}: entry {n} at {positions[n]} is outside its {r} × {maps} maps or not ascending.", nameof(owned));
         }
-        var rowStart = new int[rows + 1];
+        var rowCounts = new int[rows + 1];
         for (int t = 0; t < plan.Count; t++)
-            foreach (int p in owned[t].Positions) rowStart[p % maps * geometry.MapRows + plan[t].Row + p / maps / plan[t].Cols]++;
-        for (int r = 0, total = 0; r <= rows; r++)
+            foreach (int p in owned[t].Positions) rowCounts[p % maps * geometry.MapRows + plan[t].Row + p / maps / plan[t].Cols]++;
+        return SparseMaps.FromRowCounts(maps, geometry.MapRows, geometry.MapCols, rowCounts, (cursor, columns, values) =>
         {
-            int count = r < rows ? rowStart[r] : 0;
-            rowStart[r] = total;
-            total += count;
-        }
-        int nonzeros = rowStart[rows];
-        int[] cursor = rowStart.AsSpan(0, rows).ToArray();
-        var columns = new int[nonzeros + 32];
-        var values = new float[nonzeros + 32];
-        // Band by band, left to right: ascending columns within every map row.
-        foreach (int t in Enumerable.Range(0, plan.Count).OrderBy(t => plan[t].Row).ThenBy(t => plan[t].Col))
-        {
-            TileRect r = plan[t];
-            (int[] ps, float[] vs) = owned[t];
-            for (int n = 0; n < ps.Length; n++)
+            // Band by band, left to right: ascending columns within every map row.
+            foreach (int t in Enumerable.Range(0, plan.Count).OrderBy(t => plan[t].Row).ThenBy(t => plan[t].Col))
             {
-                int p = ps[n] / maps, to = cursor[ps[n] % maps * geometry.MapRows + r.Row + p / r.Cols]++;
-                columns[to] = r.Col + p % r.Cols;
-                values[to] = vs[n];
+                TileRect r = plan[t];
+                (int[] ps, float[] vs) = owned[t];
+                for (int n = 0; n < ps.Length; n++)
+                {
+                    int p = ps[n] / maps, to = cursor[ps[n] % maps * geometry.MapRows + r.Row + p / r.Cols]++;
+                    columns[to] = r.Col + p % r.Cols;
+                    values[to] = vs[n];
+                }
             }
-        }
-        return SparseMaps.FromRows(maps, geometry.MapRows, geometry.MapCols, rowStart, columns, values, nonzeros);
+        });
     }
 
     private static int Mod(int a, int m) => ((a % m) + m) % m;

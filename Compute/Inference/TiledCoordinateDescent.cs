@@ -186,21 +186,12 @@ public static class TiledCoordinateDescent
     /// <summary>The whole image's compact maps from the tiles' owned nonzeros: counted per map row, then written band by band, left to right.</summary>
     private static SparseMaps Gather(LayerGeometry geometry, CoordinateDescentTile[] tiles)
     {
-        int rows = geometry.Maps * geometry.MapRows;
-        var rowStart = new int[rows + 1];
-        foreach (CoordinateDescentTile tile in tiles) tile.CountOwned(rowStart);   // counts in [0, rows)
-        for (int r = 0, total = 0; r <= rows; r++)
+        var rowCounts = new int[geometry.Maps * geometry.MapRows + 1];
+        foreach (CoordinateDescentTile tile in tiles) tile.CountOwned(rowCounts);   // counts in [0, rows)
+        return SparseMaps.FromRowCounts(geometry.Maps, geometry.MapRows, geometry.MapCols, rowCounts, (cursor, columns, values) =>
         {
-            int count = r < rows ? rowStart[r] : 0;
-            rowStart[r] = total;
-            total += count;
-        }
-        int nonzeros = rowStart[rows];
-        int[] cursor = rowStart.AsSpan(0, rows).ToArray();
-        var columns = new int[nonzeros + 32];
-        var values = new float[nonzeros + 32];
-        foreach (CoordinateDescentTile tile in tiles.OrderBy(t => t.Owned.Row).ThenBy(t => t.Owned.Col)) tile.WriteOwned(cursor, columns, values);
-        return SparseMaps.FromRows(geometry.Maps, geometry.MapRows, geometry.MapCols, rowStart, columns, values, nonzeros);
+            foreach (CoordinateDescentTile tile in tiles.OrderBy(t => t.Owned.Row).ThenBy(t => t.Owned.Col)) tile.WriteOwned(cursor, columns, values);
+        });
     }
 
     private static int Mod(int a, int m) => ((a % m) + m) % m;

@@ -42,6 +42,31 @@ public sealed class SparseMaps
     /// (length planes·rows + 1), then columns ascending within each row and their values, each array with at least
     /// 32 entries of slack after <paramref name="count"/> for the kernels. Takes the arrays over.
     /// </summary>
+    /// <summary>
+    /// Compact maps assembled from entries counted per map row: <paramref name="rowCounts"/> (planes·rows + 1 long) holds
+    /// each row's count in [0, planes·rows) and is turned into the row offsets in place; <paramref name="write"/> then
+    /// puts every entry at <c>cursor[row]++</c>, in ascending column order within each row.
+    /// </summary>
+    internal static SparseMaps FromRowCounts(int planes, int rows, int cols, int[] rowCounts, Action<int[], int[], float[]> write)
+    {
+        ArgumentNullException.ThrowIfNull(rowCounts);
+        ArgumentNullException.ThrowIfNull(write);
+        int all = planes * rows;
+        if (rowCounts.Length < all + 1) throw new ArgumentException($"row counts must cover {planes}×{rows} rows plus one.", nameof(rowCounts));
+        for (int r = 0, total = 0; r <= all; r++)
+        {
+            int count = r < all ? rowCounts[r] : 0;
+            rowCounts[r] = total;
+            total += count;
+        }
+        int nonzeros = rowCounts[all];
+        int[] cursor = rowCounts.AsSpan(0, all).ToArray();
+        var columns = new int[nonzeros + 32];
+        var values = new float[nonzeros + 32];
+        write(cursor, columns, values);
+        return FromRows(planes, rows, cols, rowCounts, columns, values, nonzeros);
+    }
+
     internal static SparseMaps FromRows(int planes, int rows, int cols, int[] rowStart, int[] columns, float[] values, int count)
     {
         ArgumentNullException.ThrowIfNull(rowStart);
