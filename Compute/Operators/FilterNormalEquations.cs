@@ -146,9 +146,10 @@ public sealed class FilterNormalEquations : IFilterSystem
     /// Adds an image prepared by <see cref="TryPrepare"/>: its A (valid maps: straight into these blocks; circular: into
     /// a lag stencil summed in double and spread into the blocks once, when <see cref="Gram"/> is next read), its b and
     /// Σ y². Spreading once per batch instead of once per image saves K²/2 · s⁴ additions an image (8.5 M for 64
-    /// maps of 8×8), which at 64×64 images cost more than the image's own nonzero pairs.
+    /// maps of 8×8), which at 64×64 images cost more than the image's own nonzero pairs. A large image's valid-map
+    /// products may use <paramref name="degreeOfParallelism"/> threads, with the same bits as one.
     /// </summary>
-    public void Add(GatheredImage image)
+    public void Add(GatheredImage image, int degreeOfParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (!image.RightHandSide.SameShape(B)) throw new ArgumentException("an image of a different layer shape.", nameof(image));
@@ -158,7 +159,7 @@ public sealed class FilterNormalEquations : IFilterSystem
             SparseGramKernels.AccumulateTorusStencil(image.Maps, Size, _stencil);
             _stencilPending = true;
         }
-        else SparseGramKernels.AccumulateGram(image.Maps, image.Rows, image.Cols, Size, _pairIndex, _gram);
+        else SparseGramKernels.AccumulateGram(image.Maps, image.Rows, image.Cols, Size, _pairIndex, _gram, degreeOfParallelism);
         System.Numerics.Tensors.TensorPrimitives.Add(B.Data, image.RightHandSide.Data, B.Data);
         SumSquaredInputs += image.SumSquaredInput;
         Images++;

@@ -19,7 +19,12 @@ namespace Distributed.Compute.Operators;
 internal static class SparseGramKernels
 {
     /// <param name="pairIndex">[K·K]: the block of pair (k, k′), k ≤ k′, in <paramref name="gram"/>, or −1 when the maps share no input.</param>
-    public static void AccumulateGram(SparseMaps z, int h, int w, int s, int[] pairIndex, float[] gram)
+    /// <param name="degreeOfParallelism">
+    /// Threads for the pair products. Map k's products land only in its own stencil rows and in the blocks (k, k′ ≥ k),
+    /// so the maps are split over threads with no shared writes and every sum in the serial order: the same bits at any
+    /// thread count. Below <see cref="SparseKernels.ParallelWork"/> estimated products it runs on the caller's thread.
+    /// </param>
+    public static void AccumulateGram(SparseMaps z, int h, int w, int s, int[] pairIndex, float[] gram, int degreeOfParallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(z);
         ArgumentNullException.ThrowIfNull(pairIndex);
@@ -59,7 +64,19 @@ internal static class SparseGramKernels
             ArrayPool<int>.Shared.Return(cursor);
             Array.Clear(stencil, 0, maps * d * d * maps);
 
-            for (int k = 0; k < maps; k++)
+            // Each nonzero meets about (2s−1)² · K · density others.
+            double products = (double)z.Count * d * d * z.Count / ((double)maps * rows * cols) * maps;
+            if (degreeOfParallelism > 1 && products >= SparseKernels.ParallelWork)
+                Parallel.For(0, maps, new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism }, AccumulateMap);
+            else
+                for (int k = 0; k < maps; k++) AccumulateMap(k);
+
+            SpreadStencil(stencil, maps, s, pairIndex, gram);
+
+            void AccumulateMap(int k)
+            {
+                ReadOnlySpan<int> rowStart = z.RowStart, columns = z.NonzeroColumns;
+                ReadOnlySpan<float> values = z.NonzeroValues;
                 for (int r = 0; r < rows; r++)
                 {
                     // Taps u whose window holds row r: s−1−u ≤ r < s−1−u+h.
@@ -105,8 +122,7 @@ internal static class SparseGramKernels
                         }
                     }
                 }
-
-            SpreadStencil(stencil, maps, s, pairIndex, gram);
+            }
         }
         finally
         {

@@ -172,7 +172,7 @@ public sealed class ImageShard
             {
                 totals += r.Totals;
                 if (r.Statistics is not null) sum!.Add(r.Statistics);
-                if (r.Gathered is not null) sum!.Add(r.Gathered);
+                if (r.Gathered is not null) sum!.Add(r.Gathered, MaxParallelism);   // a large image's pairs split over maps, same bits
                 if (r.RightHandSide is not null) TensorPrimitives.Add(rhs!.Data, r.RightHandSide.Data, rhs.Data);
             }
         }

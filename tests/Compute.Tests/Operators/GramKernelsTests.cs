@@ -45,6 +45,28 @@ public class GramKernelsTests
     }
 
     [Theory]
+    [InlineData(96, 80, 5, 4)]
+    [InlineData(64, 64, 8, 1)]
+    public void SparseAccumulateGram_ThreadsSplitTheMaps_SameBitsAsOneThread(int h, int w, int s, int layout)
+    {
+        Connectivity g = LayerCases.Layout(layout);
+        var normal = new FilterNormalEquations(g, s);
+        Tensor3 z = TestData.Random(g.Maps, h + s - 1, w + s - 1, seed: 28);
+        var rng = new Random(29);
+        for (int i = 0; i < z.Length; i++)
+            if (rng.NextDouble() > 0.3) z.Data[i] = 0;   // dense enough that the products pass the parallel threshold
+        var sparse = new SparseMaps();
+        sparse.Gather(z);
+        int[] pairIndex = PairIndex(g.Maps, normal.Pairs);
+        var one = new float[normal.Gram.Length];
+        var three = new float[normal.Gram.Length];
+        SparseGramKernels.AccumulateGram(sparse, h, w, s, pairIndex, one, degreeOfParallelism: 1);
+        SparseGramKernels.AccumulateGram(sparse, h, w, s, pairIndex, three, degreeOfParallelism: 3);
+        Assert.Contains(one, v => v != 0);
+        TestData.AssertSameBits(one, three, $"sparse gram on 3 threads, {h}×{w} s={s} layout {layout}");
+    }
+
+    [Theory]
     [InlineData(5, 5, 3, 3)]   // the smallest torus for 3×3 filters: no lag may wrap onto another
     [InlineData(15, 16, 8, 1)]
     [InlineData(17, 11, 5, 4)]
