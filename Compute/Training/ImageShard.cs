@@ -143,38 +143,79 @@ public sealed class ImageShard
         var totals = default(InferenceTotals);
         long kept = optional ? KeptBytes() : 0;
         long limit = optional ? OptionalMapsLimit() : 0;
-        // Images run in parallel and their results are then added in image order, so the sums do not depend on
-        // scheduling. Per-image A blocks are large, so with those only MaxParallelism images are in flight at a time;
-        // otherwise the whole shard is one batch, which keeps every core busy to the end.
-        int batch = request.Statistics == FilterStatistics.NormalEquations ? MaxParallelism : Math.Max(1, mine.Length);
-        for (int start = 0; start < mine.Length; start += batch)
+        // Images run in parallel and their results are added in image order, so the sums do not depend on scheduling:
+        // workers claim images in order and whichever finishes the next one in order adds it and every finished one
+        // after it. At most InFlightResults results wait to be added (a dense image's A is 34 MB for 64 maps of 8×8),
+        // so a slow image holds up the adding but not the other workers, and no core waits for a batch's slowest image.
+        _threadsPerImage = ThreadsPerImage(mine.Length);
+        var results = new ImageResult?[mine.Length];
+        int added = 0;
+        var gate = new object();
+        using var window = new SemaphoreSlim(InFlightResults);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        IEnumerable<int> Claims()
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(batch, mine.Length - start);
-            var results = new ImageResult[count];
-            var before = new long[count];
-            for (int i = 0; i < count; i++) before[i] = optional ? _images[mine[start + i]].ResidentBytes : 0;
-            _threadsPerImage = ThreadsPerImage(count);
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
-                results[i] = layer.Infer(_images[mine[start + i]], request, g));
-            // Optional maps are kept while they fit, decided in image order so that the choice (and with it every
-            // later warm start) does not depend on scheduling.
-            for (int i = 0; optional && i < count; i++)
+            for (int i = 0; i < mine.Length; i++)
             {
-                ShardImage image = _images[mine[start + i]];
-                kept += image.ResidentBytes - before[i];
-                if (kept <= limit) continue;
-                long with = image.ResidentBytes;
-                image.SetMaps(request.Layer, null);
-                kept -= with - image.ResidentBytes;
+                window.Wait(failed.Token);
+                yield return i;
             }
-            foreach (ImageResult r in results)
+        }
+        void AddInOrder()
+        {
+            for (; added < mine.Length && results[added] is { } r; added++)
             {
+                results[added] = null;
                 totals += r.Totals;
+                // Optional maps are kept while they fit, decided in image order so that the choice (and with it every
+                // later warm start) does not depend on scheduling.
+                ShardImage image = _images[mine[added]];
+                if (optional)
+                {
+                    kept += image.ResidentBytes - r.ResidentBefore;
+                    if (kept > limit)
+                    {
+                        long with = image.ResidentBytes;
+                        image.SetMaps(request.Layer, null);
+                        kept -= with - image.ResidentBytes;
+                    }
+                }
                 if (r.Statistics is not null) sum!.Add(r.Statistics);
                 if (r.Gathered is not null) sum!.Add(r.Gathered, MaxParallelism);   // a large image's pairs split over maps, same bits
                 if (r.RightHandSide is not null) TensorPrimitives.Add(rhs!.Data, r.RightHandSide.Data, rhs.Data);
+                window.Release();
             }
+        }
+        try
+        {
+            Parallel.ForEach(Partitioner.Create(Claims(), EnumerablePartitionerOptions.NoBuffering),
+                new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism, CancellationToken = cancellationToken }, i =>
+                {
+                    try
+                    {
+                        ShardImage image = _images[mine[i]];
+                        long before = optional ? image.ResidentBytes : 0;
+                        ImageResult result = layer.Infer(image, request, g) with { ResidentBefore = before };
+                        lock (gate)
+                        {
+                            results[i] = result;
+                            AddInOrder();
+                        }
+                    }
+                    catch
+                    {
+                        failed.Cancel();   // workers waiting for the window would otherwise wait for this image forever
+                        throw;
+                    }
+                });
+        }
+        catch (AggregateException e)
+        {
+            // An image's own failure, not the cancellations it caused in the waiting workers.
+            Exception[] own = [.. e.InnerExceptions.Where(x => x is not OperationCanceledException)];
+            if (own.Length > 0) throw new AggregateException(own);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw;
         }
         UpdateResidentBytes();
         return new ShardPartial(Index, totals with { ResidentBytes = ResidentStateBytes + Cache.Bytes }, sum, rhs);
@@ -452,6 +493,9 @@ public sealed class ImageShard
     /// </summary>
     private int ThreadsPerImage(int images) => Math.Max(1, MaxParallelism / Math.Clamp(images, 1, MaxParallelism));
 
+    /// <summary>Inferred images whose results may wait to be added in order: a few per worker, so that a slow image does not idle the others.</summary>
+    private int InFlightResults => 4 * MaxParallelism;
+
     /// <summary>A workspace whose operator uses the current call's <see cref="ThreadsPerImage"/> (calls do not overlap).</summary>
     internal InferenceWorkspace RentWorkspace(int layer, int planes, int rows, int cols, FilterBank f)
     {
@@ -481,7 +525,9 @@ public sealed class ImageShard
 }
 
 /// <summary>One image's inference: its totals and, on request, its A and b (as a per-image sum, or gathered to be added in order) or b alone.</summary>
-internal readonly record struct ImageResult(InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide, GatheredImage? Gathered = null);
+/// <param name="ResidentBefore">The image's kept bytes before this inference (set by the shard, for its memory accounting).</param>
+internal readonly record struct ImageResult(InferenceTotals Totals, FilterNormalEquations? Statistics, FilterBank? RightHandSide, GatheredImage? Gathered = null,
+    long ResidentBefore = 0);
 
 /// <summary>
 /// What a shard does for one layer of one image, by the kind of layer: <see cref="DeconvShardLayer"/> reconstructs its

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Distributed.Compute.Operators;
 using Distributed.Compute.Training;
 
@@ -32,6 +33,67 @@ public class MinibatchTests
 
         Assert.Equal(expected.Layers[0].Filters.Data, actual.Layers[0].Filters.Data);
         Assert.Equal(expected.Metrics.Select(m => m.Objective), actual.Metrics.Select(m => m.Objective));
+    }
+
+    [Theory]
+    [InlineData(Boundary.Valid)]
+    [InlineData(Boundary.Circular)]
+    public async Task RunAsync_ImagesOnOneThreadOrThree_SameBits(Boundary boundary)
+    {
+        // Three workers claim a step's images in order and add their A and b in image order as they finish, with
+        // images of different sizes (and so different solve times) finishing out of order: the sums are the 1-thread ones.
+        var images = Enumerable.Range(0, 12)
+            .Select(i => ($"{i}", TrainerTests.PlantedImages(boundary, count: 1, size: 18 + 3 * (i % 4), seed: 20 + i, density: 0.02).Images[0].Item2))
+            .ToList();
+        TrainingSpec spec = Batch with { Boundary = boundary, Update = FilterUpdateSchedule.Minibatch, BatchSize = 12, Forget = 0.8, Layers = [Batch.Layers[0] with { Epochs = 2 }] };
+
+        TrainingResult one = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 1, maxParallelism: 1)).RunAsync();
+        TrainingResult three = await new Trainer(spec, new LocalImageWorkers(spec, images, shards: 1, maxParallelism: 3)).RunAsync();
+
+        Assert.Equal(one.Layers[0].Filters.Data, three.Layers[0].Filters.Data);
+        Assert.Equal(one.Metrics.Select(m => m.Objective), three.Metrics.Select(m => m.Objective));
+    }
+
+    [Fact]
+    public async Task RunAsync_ImageFailsWhileOthersWaitToBeAdded_ThrowsItsErrorWithoutHanging()
+    {
+        // Image 3 fails on its re-read in the first step (the budget holds a few decoded images, so a pass re-reads),
+        // but only once the other workers have inferred every image the window lets them claim past it and wait for
+        // image 3 to be added. They must give up and let its own error through.
+        var (images, _) = TrainerTests.PlantedImages(Boundary.Valid, count: 40, size: 22, seed: 10, density: 0.02);
+        var rereads = new StrongBox<int>();
+        var sources = images.Select((x, i) => (IImageSource)new Counted(x.Item1, x.Item2, rereads, failing: i == 3)).ToArray();
+        TrainingSpec spec = Batch with { Update = FilterUpdateSchedule.Minibatch, BatchSize = 40 };
+        var workers = new LocalImageWorkers(spec, sources, shards: 1, maxParallelism: 3, shardMemory: 8L * 4 * 22 * 22);
+
+        Task run = Task.Run(() => new Trainer(spec, workers).RunAsync());
+
+        Exception e = await Assert.ThrowsAnyAsync<Exception>(() => run.WaitAsync(TimeSpan.FromMinutes(1)));
+        Assert.IsNotType<TimeoutException>(e);
+        Exception inner = e is AggregateException a ? Assert.Single(a.Flatten().InnerExceptions) : e;
+        Assert.Contains("image 3 is gone", inner.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Counts re-reads (loads after the one when added and the one for the layer's input scale); the failing one throws on its own.</summary>
+    private sealed class Counted(string name, Distributed.Compute.Tensors.Tensor3 image, StrongBox<int> rereads, bool failing) : IImageSource
+    {
+        private int _loads;
+
+        public string Name => name;
+
+        public Distributed.Compute.Tensors.Tensor3 Load()
+        {
+            if (Interlocked.Increment(ref _loads) <= 2) return image;
+            if (!failing)
+            {
+                Interlocked.Increment(ref rereads.Value);
+                return image;
+            }
+            // Images 4 to 14 fill the window of 4 results per worker behind this one; then the workers wait.
+            SpinWait.SpinUntil(() => Volatile.Read(ref rereads.Value) >= 11, TimeSpan.FromSeconds(20));
+            Thread.Sleep(300);
+            throw new IOException("image 3 is gone");
+        }
     }
 
     [Fact]
