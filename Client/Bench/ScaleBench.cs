@@ -73,19 +73,26 @@ internal static class ScaleBench
 
     /// <summary>
     /// Batch mode for <see cref="Settings.Passes"/> passes, then minibatch until its pass objective (Σ over images of
-    /// each one's objective when inferred) reaches batch mode's last one, or the same number of passes is spent.
+    /// each one's objective when inferred) reaches batch mode's last one, or the same number of passes is spent. With
+    /// <paramref name="target"/> the batch leg is skipped and minibatch races to that objective (a rerun of the
+    /// minibatch leg against a batch run already made). Each pass is reported to <paramref name="log"/> as it ends.
     /// </summary>
-    public static async Task<Race> RaceAsync(IReadOnlyList<Tensor3> photos, int count, Settings s, CancellationToken ct)
+    public static async Task<Race> RaceAsync(IReadOnlyList<Tensor3> photos, int count, Settings s, Action<string> log, CancellationToken ct, double? target = null)
     {
         IReadOnlyList<IImageSource> crops = Crops(photos, count, s.Size, s.Seed);
-        TrainingSpec batch = Spec(s, FilterUpdateSchedule.Batch, s.Passes);
-        using var batchWatch = new TargetWatch(double.NegativeInfinity);
-        TrainingResult b = await new Trainer(batch, new LocalImageWorkers(batch, crops, 1, s.Threads, s.ShardMemory), batchWatch).RunAsync(null, ct);
-        double target = b.Metrics[^1].Objective;
-        double batchSeconds = b.Metrics.Sum(m => m.Seconds);
+        double batchSeconds = double.NaN, batchCpu = double.NaN;
+        int batchPasses = 0;
+        if (target is null)
+        {
+            TrainingSpec batch = Spec(s, FilterUpdateSchedule.Batch, s.Passes);
+            using var batchWatch = new TargetWatch(double.NegativeInfinity, "batch", log);
+            TrainingResult b = await new Trainer(batch, new LocalImageWorkers(batch, crops, 1, s.Threads, s.ShardMemory), batchWatch).RunAsync(null, ct);
+            target = b.Metrics[^1].Objective;
+            (batchSeconds, batchCpu, batchPasses) = (b.Metrics.Sum(m => m.Seconds), batchWatch.CpuSeconds, b.Metrics.Count);
+        }
 
         TrainingSpec minibatch = Spec(s, FilterUpdateSchedule.Minibatch, s.Passes);
-        using var watch = new TargetWatch(target);
+        using var watch = new TargetWatch(target.Value, "minibatch", log);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, watch.Stop);
         try
         {
@@ -94,15 +101,16 @@ internal static class ScaleBench
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
         }
-        return new Race(target, batchSeconds, batchWatch.CpuSeconds, b.Metrics.Count, watch.ReachedAfter, watch.ReachedAfterCpu, watch.Rows.Count,
+        return new Race(target.Value, batchSeconds, batchCpu, batchPasses, watch.ReachedAfter, watch.ReachedAfterCpu, watch.Rows.Count,
             watch.Rows.Count == 0 ? double.NaN : watch.Rows.Min(m => m.Objective));
     }
 
     /// <summary>
     /// Collects the pass rows and the process's CPU time over the training passes (not the layer's preparation or its
-    /// final pass, which the rows' seconds leave out too), and stops the run once a pass's objective reaches the target.
+    /// final pass, which the rows' seconds leave out too), reports each pass, and stops the run once a pass's objective
+    /// reaches the target.
     /// </summary>
-    private sealed class TargetWatch(double target) : ITrainingObserver, IDisposable
+    private sealed class TargetWatch(double target, string leg, Action<string> log) : ITrainingObserver, IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private TimeSpan _epochCpu;
@@ -129,6 +137,8 @@ internal static class ScaleBench
             CpuSeconds += (ProcessCpu() - _epochCpu).TotalSeconds;
             EpochMetrics last = checkpoint.Metrics[^1];
             Rows.Add(last);
+            log(string.Create(CultureInfo.InvariantCulture,
+                $"  {leg} pass {Rows.Count}: objective {last.Objective:G7}, {last.NonzeroFraction:P2} nonzero, {Rows.Sum(r => r.Seconds):F1} s wall, {CpuSeconds:F1} s CPU so far"));
             if (last.Objective <= target && ReachedAfter is null)
             {
                 ReachedAfter = Rows.Sum(r => r.Seconds);

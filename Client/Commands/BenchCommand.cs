@@ -88,13 +88,14 @@ internal static class BenchCommand
         var race = new Option<int>("--race") { Description = "Images of the batch-against-minibatch race (0: skip it).", DefaultValueFactory = _ => 100 };
         var raceSize = new Option<int>("--race-size") { Description = "Crop side of the race (128 needs --images larger than the bundled 128×128 photos).", DefaultValueFactory = _ => 64 };
         var racePasses = new Option<int>("--race-passes") { Description = "Batch passes whose objective minibatch must reach.", DefaultValueFactory = _ => 10 };
+        var raceTarget = new Option<double?>("--race-target") { Description = "Skip the batch leg: minibatch races to this objective (batch's from an earlier run with the same settings)." };
         var shardMemory = new Option<string>("--shard-memory") { Description = "The shard's memory budget.", DefaultValueFactory = _ => "64M" };
         var batchSize = new Option<int>("--batch-size") { Description = "Minibatch: images per step.", DefaultValueFactory = _ => 32 };
         var forget = new Option<double>("--forget") { Description = "Minibatch: forgetting factor ρ.", DefaultValueFactory = _ => 0.8 };
         var lambda = new Option<double>("--lambda") { Description = "λ of the reconstruction term (5 is SPORCO's λ = 0.2).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "Images inferred in parallel (0: all cores).", DefaultValueFactory = _ => 0 };
         var command = new Command("scale", "Train 64 maps of 8×8 (cd, p = 1) on N crops under a fixed --shard-memory: peak memory, resident bytes per image, seconds per image and pass, objective; then batch against minibatch time (wall and process CPU seconds) to batch mode's objective.");
-        foreach (Option o in new Option[] { images, counts, size, passes, update, race, raceSize, racePasses, shardMemory, batchSize, forget, lambda, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { images, counts, size, passes, update, race, raceSize, racePasses, raceTarget, shardMemory, batchSize, forget, lambda, threads }) command.Options.Add(o);
         command.SetAction(async (r, ct) =>
         {
             TextWriter output = r.InvocationConfiguration.Output;
@@ -127,13 +128,19 @@ internal static class BenchCommand
                 if (r.GetValue(race) is > 0 and var raceImages)
                 {
                     ScaleBench.Settings raceSettings = settings with { Size = r.GetValue(raceSize), Passes = r.GetValue(racePasses) };
-                    ScaleBench.Race result = await ScaleBench.RaceAsync(photos, raceImages, raceSettings, ct);
-                    string reached = result.MinibatchSeconds is { } m && result.MinibatchCpuSeconds is { } mc
-                        ? string.Create(CultureInfo.InvariantCulture,
-                            $"minibatch reached it in {m:F2} s wall, {mc:F2} s CPU ({result.MinibatchPasses} passes): {m / result.BatchSeconds:F2} of batch's wall time, {mc / result.BatchCpuSeconds:F2} of its CPU time")
-                        : string.Create(CultureInfo.InvariantCulture, $"minibatch did not reach it in {result.MinibatchPasses} passes (best {result.MinibatchBest:G6})");
+                    double? target = r.GetValue(raceTarget);
+                    if (target is { } t0 && !(double.IsFinite(t0) && t0 > 0)) throw new SpecException($"--race-target: {t0}; allowed a finite objective > 0.", "race-target");
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"race: N = {raceImages}, {raceSettings.Size}×{raceSettings.Size}, B = {raceSettings.BatchSize}, ρ = {raceSettings.Forget}: batch objective {result.Target:G6} after {result.BatchPasses} passes in {result.BatchSeconds:F2} s wall, {result.BatchCpuSeconds:F2} s CPU; {reached}"));
+                        $"race: N = {raceImages}, {raceSettings.Size}×{raceSettings.Size}, B = {raceSettings.BatchSize}, ρ = {raceSettings.Forget}, {(target is null ? $"batch for {raceSettings.Passes} passes, then minibatch" : $"minibatch to {target:G7}")}"));
+                    ScaleBench.Race result = await ScaleBench.RaceAsync(photos, raceImages, raceSettings, line => output.WriteLine(line), ct, target);
+                    string batch = target is null
+                        ? string.Create(CultureInfo.InvariantCulture, $"batch objective {result.Target:G7} after {result.BatchPasses} passes in {result.BatchSeconds:F2} s wall, {result.BatchCpuSeconds:F2} s CPU")
+                        : string.Create(CultureInfo.InvariantCulture, $"target {result.Target:G7} (batch not run)");
+                    string reached = result.MinibatchSeconds is { } m && result.MinibatchCpuSeconds is { } mc
+                        ? string.Create(CultureInfo.InvariantCulture, $"minibatch reached it in {m:F2} s wall, {mc:F2} s CPU ({result.MinibatchPasses} pass{(result.MinibatchPasses == 1 ? "" : "es")})")
+                            + (target is null ? string.Create(CultureInfo.InvariantCulture, $": {m / result.BatchSeconds:F2} of batch's wall time, {mc / result.BatchCpuSeconds:F2} of its CPU time") : "")
+                        : string.Create(CultureInfo.InvariantCulture, $"minibatch did not reach it in {result.MinibatchPasses} passes (best {result.MinibatchBest:G7})");
+                    output.WriteLine($"race: {batch}; {reached}");
                 }
                 return 0;
             }

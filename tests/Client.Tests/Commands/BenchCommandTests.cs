@@ -98,9 +98,26 @@ public partial class BenchCommandTests
         var (exit, output, error) = await ConsoleRun.RunAsync("bench", "scale", "--counts", "3", "--size", "16", "--passes", "1",
             "--race", "6", "--race-size", "16", "--race-passes", "2", "--batch-size", "3", "--threads", "1");
         Assert.True(exit == 0, $"bench exited {exit}: {error}\n{output}");
-        Match m = Regex.Match(output, @"race: N = 6, 16×16, B = 3, ρ = 0\.8: batch objective [0-9.E+-]+ after 2 passes in [0-9.]+ s wall, (?<cpu>[0-9.]+) s CPU; minibatch (reached it in [0-9.]+ s wall, [0-9.]+ s CPU|did not reach it)");
+        Assert.Contains("race: N = 6, 16×16, B = 3, ρ = 0.8, batch for 2 passes, then minibatch", output);
+        Assert.Matches(@"  batch pass 2: objective [0-9.E+-]+, [0-9.]+ % nonzero, [0-9.]+ s wall, [0-9.]+ s CPU so far", output);
+        Match m = Regex.Match(output, @"race: batch objective (?<target>[0-9.E+-]+) after 2 passes in [0-9.]+ s wall, (?<cpu>[0-9.]+) s CPU; minibatch (reached it in [0-9.]+ s wall, [0-9.]+ s CPU|did not reach it)");
         Assert.True(m.Success, $"unexpected race line: {output}");
         Assert.True(double.Parse(m.Groups["cpu"].Value, CultureInfo.InvariantCulture) > 0, "no CPU time measured for batch's passes.");
+    }
+
+    [Fact]
+    public async Task Scale_RaceToAGivenTarget_SkipsBatchAndStopsWhenMinibatchReachesIt()
+    {
+        // A target above anything the first pass can give: minibatch reaches it after one pass, and batch never runs.
+        var (exit, output, error) = await ConsoleRun.RunAsync("bench", "scale", "--counts", "3", "--size", "16", "--passes", "1",
+            "--race", "6", "--race-size", "16", "--race-passes", "3", "--batch-size", "3", "--threads", "1", "--race-target", "1e12");
+        Assert.True(exit == 0, $"bench exited {exit}: {error}\n{output}");
+        Assert.DoesNotContain("batch pass", output.Replace("minibatch pass", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Matches(@"race: target 1E\+12 \(batch not run\); minibatch reached it in [0-9.]+ s wall, [0-9.]+ s CPU \(1 passes\)", output);
+
+        (exit, _, error) = await ConsoleRun.RunAsync("bench", "scale", "--counts", "3", "--size", "16", "--race", "6", "--race-size", "16", "--race-target", "-1");
+        Assert.Equal(2, exit);
+        Assert.Contains("--race-target: -1; allowed a finite objective > 0.", error);
     }
 
     [GeneratedRegex(@"^b1: objective (?<reached>[0-9.]+) \(target (?<target>[0-9.]+)\) in [0-9.]+ s; SPORCO [0-9.]+ s; speedup [0-9.]+x$")]
