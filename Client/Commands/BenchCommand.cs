@@ -113,11 +113,16 @@ internal static class BenchCommand
                 var settings = new ScaleBench.Settings(r.GetValue(size), r.GetValue(passes), threadCount, ShardMemory.Parse(r.GetValue(shardMemory)!),
                     r.GetValue(batchSize), r.GetValue(forget), r.GetValue(lambda), 1);
                 ScaleBench.Spec(settings, schedule, settings.Passes).Validate();
+                double? target = r.GetValue(raceTarget);
+                if (target is { } t0 && !(double.IsFinite(t0) && t0 > 0))
+                    throw new SpecException(string.Create(CultureInfo.InvariantCulture, $"--race-target: {t0}; allowed a finite objective > 0."), "race-target");
                 IReadOnlyList<string> files = TrainCommand.ResolveImages(TrainCommand.ImageArguments(r.GetValue(images)), r.InvocationConfiguration.Error);
                 Tensor3[] photos = ImageSet.LoadFiles(files, ImageLoadOptions.Default with { Grey = true }).Images.Select(i => i.Pixels).ToArray();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"scale: {settings.Size}×{settings.Size} crops of {photos.Length} photos, 64 maps 8×8, cd, λ {settings.Lambda}, {settings.Passes} passes, {schedule.ToString().ToLowerInvariant()}, shard memory {ShardMemory.Format(settings.ShardMemory)}, {threadCount} threads"));
                 output.WriteLine("       N  update     peak MiB  resident B/img  dense maps B/img  ratio  nonzero   s/img/pass  objective/img  loads  evictions");
+                // A small unreported run first, so that the first N's peak is not the runtime's start (JIT, the GC's first heaps).
+                await ScaleBench.RunAsync(photos, Math.Min(ns.Min(), 2 * settings.BatchSize), schedule, settings with { Passes = 1 }, ct);
                 foreach (int n in ns)
                 {
                     var (row, _) = await ScaleBench.RunAsync(photos, n, schedule, settings, ct);
@@ -128,8 +133,6 @@ internal static class BenchCommand
                 if (r.GetValue(race) is > 0 and var raceImages)
                 {
                     ScaleBench.Settings raceSettings = settings with { Size = r.GetValue(raceSize), Passes = r.GetValue(racePasses) };
-                    double? target = r.GetValue(raceTarget);
-                    if (target is { } t0 && !(double.IsFinite(t0) && t0 > 0)) throw new SpecException($"--race-target: {t0}; allowed a finite objective > 0.", "race-target");
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"race: N = {raceImages}, {raceSettings.Size}×{raceSettings.Size}, B = {raceSettings.BatchSize}, ρ = {raceSettings.Forget}, {(target is null ? $"batch for {raceSettings.Passes} passes, then minibatch" : $"minibatch to {target:G7}")}"));
                     ScaleBench.Race result = await ScaleBench.RaceAsync(photos, raceImages, raceSettings, line => output.WriteLine(line), ct, target);

@@ -145,13 +145,14 @@ public sealed class ImageShard
         long limit = optional ? OptionalMapsLimit() : 0;
         // Images run in parallel and their results are added in image order, so the sums do not depend on scheduling:
         // workers claim images in order and whichever finishes the next one in order adds it and every finished one
-        // after it. At most InFlightResults results wait to be added (a dense image's A is 34 MB for 64 maps of 8×8),
-        // so a slow image holds up the adding but not the other workers, and no core waits for a batch's slowest image.
+        // after it. With A requested, at most InFlightResults results wait to be added (a dense image's A is 34 MB for 64
+        // maps of 8×8); other results are small and need no bound. So a slow image holds up the adding but not the other
+        // workers, and no core waits for a group's slowest image.
         _threadsPerImage = ThreadsPerImage(mine.Length);
         var results = new ImageResult?[mine.Length];
         int added = 0;
         var gate = new object();
-        using var window = new SemaphoreSlim(InFlightResults);
+        using var window = new SemaphoreSlim(request.Statistics == FilterStatistics.NormalEquations ? InFlightResults : Math.Max(1, mine.Length));
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         IEnumerable<int> Claims()
         {
@@ -493,7 +494,7 @@ public sealed class ImageShard
     /// </summary>
     private int ThreadsPerImage(int images) => Math.Max(1, MaxParallelism / Math.Clamp(images, 1, MaxParallelism));
 
-    /// <summary>Inferred images whose results may wait to be added in order: a few per worker, so that a slow image does not idle the others.</summary>
+    /// <summary>Inferred images whose A may wait to be added in order: a few per worker, so that a slow image rarely idles the others.</summary>
     private int InFlightResults => 4 * MaxParallelism;
 
     /// <summary>A workspace whose operator uses the current call's <see cref="ThreadsPerImage"/> (calls do not overlap).</summary>

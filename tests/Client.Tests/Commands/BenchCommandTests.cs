@@ -115,7 +115,7 @@ public partial class BenchCommandTests
         Assert.DoesNotContain("batch pass", output.Replace("minibatch pass", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Matches(@"race: target 1E\+12 \(batch not run\); minibatch reached it in [0-9.]+ s wall, [0-9.]+ s CPU \(1 pass\)", output);
 
-        (exit, _, error) = await ConsoleRun.RunAsync("bench", "scale", "--counts", "3", "--size", "16", "--race", "6", "--race-size", "16", "--race-target", "-1");
+        (exit, _, error) = await ConsoleRun.RunAsync("bench", "scale", "--counts", "3", "--size", "200", "--race", "6", "--race-size", "16", "--race-target", "-1");
         Assert.Equal(2, exit);
         Assert.Contains("--race-target: -1; allowed a finite objective > 0.", error);
     }
