@@ -129,24 +129,42 @@ internal sealed class DistributedEngine(IGrainFactory grains, MessageLimits limi
         string specJson = SpecWire.Serialize(spec);
         string[] sources = [.. files];
         string[] names = [.. files.Select(f => Path.GetFileName(f)!)];
-        await Task.WhenAll(plan.Select(async (images, s) =>
+        IImageShardGrain[] shardGrains = [.. plan.Select((_, s) => grains.GetGrain<IImageShardGrain>(ShardKey.Format(id, s)))];
+        Task Release() => Task.WhenAll(shardGrains.Select(shard => shard.ReleaseAsync(header)));
+        try
         {
-            IImageShardGrain shard = grains.GetGrain<IImageShardGrain>(ShardKey.Format(id, s));
-            await shard.InitializeAsync(new ShardSetup
+            await Task.WhenAll(plan.Select(async (images, s) =>
             {
-                Header = header,
-                SpecJson = specJson,
-                Images = [.. images],
-                MaxPixels = input.Options.MaxPixels,
-                MaxFileBytes = input.Options.MaxFileBytes,
-                JobImages = files.Count,
-            });
-            await UploadAsync(shard, header, images, sources, names, cancellationToken);
-            await shard.SealAsync(header);
-        }));
+                IImageShardGrain shard = shardGrains[s];
+                await shard.InitializeAsync(new ShardSetup
+                {
+                    Header = header,
+                    SpecJson = specJson,
+                    Images = [.. images],
+                    MaxPixels = input.Options.MaxPixels,
+                    MaxFileBytes = input.Options.MaxFileBytes,
+                    JobImages = files.Count,
+                });
+                await UploadAsync(shard, header, images, sources, names, cancellationToken);
+                await shard.SealAsync(header);
+            }));
+        }
+        catch (Exception)
+        {
+            // Shards that sealed stored their images: a failed upload leaves none behind.
+            try
+            {
+                await Release();
+            }
+            catch (Exception)
+            {
+                // The upload's own error is the one to report.
+            }
+            throw;
+        }
         int planes = spec.Grey ? 1 : 3;
         IImageWorkers workers = Grains.Jobs.ShardWorkers.Create(grains, id, spec, plan, planes, limits, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        return new EngineImages(workers, names, warnings);
+        return new EngineImages(workers, names, warnings, Release);
     }
 
     public ValueTask DisposeAsync() => session?.DisposeAsync() ?? ValueTask.CompletedTask;

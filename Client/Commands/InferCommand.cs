@@ -47,36 +47,54 @@ internal static class InferCommand
                 using StagedOutput staged = StagedOutput.Begin(r.GetValue(output), "--out", [.. given, modelFolder], ct);
                 await using ITrainingEngine inferenceEngine = await engineOptions.CreateAsync(r, r.GetValue(engine)!, ct);
                 EngineImages placed = await inferenceEngine.OpenImagesAsync(manifest.Spec, input, ct);
-                foreach (string warning in placed.Warnings) error.WriteLine($"warning: {warning}");
-                int shown = r.GetValue(reconstructions) is > 0 and var n ? Math.Min(n, placed.Names.Count) : placed.Names.Count;
-                bool writeMaps = r.GetValue(saveMaps);
-                OutputFolder folder = staged.Folder;
-                var names = new OutputNames(placed.Names);
-                var matrix = readout is null ? null : new FeatureMatrix(placed.Names.Count);
-                // Each image's files are written as its round comes back; only the feature matrix grows with the images.
-                IReadOnlyList<InferenceTotals> totals = await ModelExtraction.RunAsync(placed.Workers, layers, readout, writeMaps, [.. Enumerable.Range(0, shown)], image =>
+                try
                 {
-                    if (image.Report is { } report) RunFolder.WriteReconstructions(folder, names, [report]);
-                    if (image.Maps is { } maps)
-                        for (int l = 0; l < maps.Count; l++)
-                            folder.WriteBytes($"maps-{names.StemOf(image.Image)}-L{l + 1}.npy", NpyFile.ToBytes(maps[l]));
-                    matrix?.Add(image);
-                    return ValueTask.CompletedTask;
-                }, cancellationToken: ct);
-                for (int l = 0; l < totals.Count; l++)
-                    if (RunWarnings.ZeroMaps(l, totals[l], manifest.Spec.Layers[l].Lambda) is { } zero) error.WriteLine($"warning: {zero}");
-                if (matrix is not null) WriteFeatures(folder, readout!, matrix, names, r.InvocationConfiguration.Output);
-                var csv = new StringBuilder("layer,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,images\n");
-                for (int l = 0; l < totals.Count; l++)
-                {
-                    InferenceTotals t = totals[l];
-                    csv.Append(string.Create(CultureInfo.InvariantCulture, $"{l + 1},{t.Objective:R},{t.DataTerm:R},{t.SparsityTerm:R},{t.NonzeroFraction:R},{t.MeanPsnr:R},{t.Images}\n"));
-                    r.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"layer {l + 1}: E = {t.Objective:G6}, nonzero {t.NonzeroFraction:P2}, PSNR {t.MeanPsnr:F2} dB over {t.Images} images"));
+                    foreach (string warning in placed.Warnings) error.WriteLine($"warning: {warning}");
+                    int shown = r.GetValue(reconstructions) is > 0 and var n ? Math.Min(n, placed.Names.Count) : placed.Names.Count;
+                    bool writeMaps = r.GetValue(saveMaps);
+                    OutputFolder folder = staged.Folder;
+                    var names = new OutputNames(placed.Names);
+                    var matrix = readout is null ? null : new FeatureMatrix(placed.Names.Count);
+                    // Each image's files are written as its round comes back; only the feature matrix grows with the images.
+                    IReadOnlyList<InferenceTotals> totals = await ModelExtraction.RunAsync(placed.Workers, layers, readout, writeMaps, [.. Enumerable.Range(0, shown)], image =>
+                    {
+                        if (image.Report is { } report) RunFolder.WriteReconstructions(folder, names, [report]);
+                        if (image.Maps is { } maps)
+                            for (int l = 0; l < maps.Count; l++)
+                                folder.WriteBytes($"maps-{names.StemOf(image.Image)}-L{l + 1}.npy", NpyFile.ToBytes(maps[l]));
+                        matrix?.Add(image);
+                        return ValueTask.CompletedTask;
+                    }, cancellationToken: ct);
+                    for (int l = 0; l < totals.Count; l++)
+                        if (RunWarnings.ZeroMaps(l, totals[l], manifest.Spec.Layers[l].Lambda) is { } zero) error.WriteLine($"warning: {zero}");
+                    if (matrix is not null) WriteFeatures(folder, readout!, matrix, names, r.InvocationConfiguration.Output);
+                    var csv = new StringBuilder("layer,objective,data_term,sparsity_term,nonzero_fraction,psnr_db,images\n");
+                    for (int l = 0; l < totals.Count; l++)
+                    {
+                        InferenceTotals t = totals[l];
+                        csv.Append(string.Create(CultureInfo.InvariantCulture, $"{l + 1},{t.Objective:R},{t.DataTerm:R},{t.SparsityTerm:R},{t.NonzeroFraction:R},{t.MeanPsnr:R},{t.Images}\n"));
+                        r.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"layer {l + 1}: E = {t.Objective:G6}, nonzero {t.NonzeroFraction:P2}, PSNR {t.MeanPsnr:F2} dB over {t.Images} images"));
+                    }
+                    folder.WriteText("inference.csv", csv.ToString());
+                    staged.Commit("infer", names.Entries);
+                    r.InvocationConfiguration.Output.WriteLine($"wrote {staged.Path} ({inferenceEngine.Name})");
                 }
-                folder.WriteText("inference.csv", csv.ToString());
-                staged.Commit("infer", names.Entries);
-                r.InvocationConfiguration.Output.WriteLine($"wrote {staged.Path} ({inferenceEngine.Name})");
+                finally
+                {
+                    // A cluster's shards delete the uploaded images, whether the run finished or not.
+                    if (placed.Release is { } release)
+                    {
+                        try
+                        {
+                            await release();
+                        }
+                        catch (Exception e) when (UserErrors.IsClusterFault(e))
+                        {
+                            error.WriteLine($"warning: the cluster did not confirm deleting this run's uploaded images ({UserErrors.Describe(e)}).");
+                        }
+                    }
+                }
                 return 0;
             }
             catch (Exception e) when (UserErrors.IsUserError(e))

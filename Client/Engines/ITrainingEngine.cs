@@ -20,8 +20,11 @@ internal interface ITrainingEngine : IAsyncDisposable
     Task<EngineImages> OpenImagesAsync(TrainingSpec spec, ImageInput input, CancellationToken cancellationToken);
 }
 
-/// <summary>Images placed on an engine's shards: what `infer` runs its model over.</summary>
-internal sealed record EngineImages(IImageWorkers Workers, IReadOnlyList<string> Names, IReadOnlyList<string> Warnings);
+/// <summary>
+/// Images placed on an engine's shards: what `infer` runs its model over. <see cref="Release"/> deletes what the engine
+/// stored for them (a cluster's uploads); null where nothing was stored.
+/// </summary>
+internal sealed record EngineImages(IImageWorkers Workers, IReadOnlyList<string> Names, IReadOnlyList<string> Warnings, Func<Task>? Release = null);
 
 /// <summary>The images of a run: files on this machine, read with these options.</summary>
 internal sealed record ImageInput(IReadOnlyList<string> Files, ImageLoadOptions Options, int Reconstructions);

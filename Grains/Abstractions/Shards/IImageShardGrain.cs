@@ -54,4 +54,11 @@ public interface IImageShardGrain : IGrainWithStringKey, IPayloadReceiver, IPayl
     /// </summary>
     [Alias("Cancel")]
     Task CancelAsync(MessageHeader header, Guid ticket);
+
+    /// <summary>
+    /// The shard is done with: stops its work, deletes its stored images and lets the activation go. Idempotent; a
+    /// shard released and then called again holds nothing (it has to be set up anew).
+    /// </summary>
+    [Alias("Release"), ResponseTimeout("00:05:00")]
+    Task ReleaseAsync(MessageHeader header);
 }

@@ -247,6 +247,19 @@ internal sealed class ImageShardGrain(
         return Task.CompletedTask;
     }
 
+    public async Task ReleaseAsync(MessageHeader header)
+    {
+        CheckJob(header);
+        _cancel?.Cancel();
+        await _store.ClearAsync(this.GetPrimaryKeyString());
+        _images.Clear();
+        _staging.Clear();
+        _outbox.Clear();
+        (_setup, _sealed, _compute, _spec, _running) = (null, false, null, null, null);
+        _ticket = Guid.Empty;
+        DeactivateOnIdle();
+    }
+
     private static ShardWaitResult Lost => new() { Done = false, Lost = true };
 
     /// <summary>

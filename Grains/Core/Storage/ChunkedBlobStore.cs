@@ -59,6 +59,23 @@ internal sealed class ChunkedBlobStore(IGrainStorage storage, string stateName, 
         return assembler.Complete();
     }
 
+    /// <summary>Deletes the blob under <paramref name="key"/>, manifest first so that no reader sees it half gone; nothing if there is none.</summary>
+    public async Task ClearAsync(string key, CancellationToken cancellationToken = default)
+    {
+        BlobManifest? manifest = await ReadRecordAsync<BlobManifest>(key, cancellationToken);
+        if (manifest is null) return;
+        await ClearRecordAsync<BlobManifest>(key, cancellationToken);
+        for (int i = 0; i < manifest.Chunks; i++) await ClearRecordAsync<BlobBlock>(BlockKey(key, i), cancellationToken);
+    }
+
+    private async Task ClearRecordAsync<T>(string key, CancellationToken cancellationToken) where T : class
+    {
+        var state = new GrainState<T>();
+        await storage.ReadStateAsync(stateName, Id(key), state, cancellationToken);
+        if (state.RecordExists) await storage.ClearStateAsync(stateName, Id(key), state, cancellationToken);
+        _etags.Remove(key);
+    }
+
     private async Task WriteRecordAsync<T>(string key, T value, CancellationToken cancellationToken)
     {
         _etags.TryGetValue(key, out string? etag);

@@ -55,6 +55,45 @@ public sealed class ChunkedUploadTests(ClusterFixture fixture)
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(small)), sealedShard.Images[1].Sha256);
     }
 
+    [Fact]
+    public async Task ReleaseAsync_SealedShard_DeletesItsStoredImages()
+    {
+        const string job = "released-upload";
+        var header = MessageHeader.ForJob(job);
+        var limits = new MessageLimits(ClusterFixture.MaxMessageBytes);
+        IImageShardGrain shard = fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, 1));
+        await shard.InitializeAsync(new ShardSetup
+        {
+            Header = header,
+            SpecJson = SpecWire.Serialize(new TrainingSpec()),
+            Images = [0, 1],
+            MaxPixels = 1_000_000,
+            MaxFileBytes = 1L << 30,
+        });
+        Payload big = await PayloadTransfer.SendAsync(shard, header, RandomBytes(3 * ClusterFixture.MaxMessageBytes, seed: 9), limits);
+        Payload small = await PayloadTransfer.SendAsync(shard, header, RandomBytes(1_000, seed: 10), limits);
+        await shard.AddImagesAsync(new ImageBatch
+        {
+            Header = header,
+            Images = [new EncodedImage { Index = 0, Name = "big.png", Content = big }, new EncodedImage { Index = 1, Name = "small.png", Content = small }],
+        });
+        await shard.SealAsync(header);
+
+        // Stored: a fresh activation reloads both images (blocks and manifest).
+        await fixture.Cluster.DeactivateAsync(shard).WaitAsync(TimeSpan.FromMinutes(2));
+        ShardDescription reloaded = await shard.DescribeAsync(header);
+        Assert.True(reloaded.Sealed);
+        Assert.Equal(2, reloaded.Images.Length);
+
+        await shard.ReleaseAsync(header);
+        await fixture.Cluster.DeactivateAsync(shard).WaitAsync(TimeSpan.FromMinutes(2));
+        ShardDescription released = await shard.DescribeAsync(header);
+
+        Assert.False(released.Sealed);
+        Assert.Empty(released.Images);
+        await shard.ReleaseAsync(header);   // idempotent: nothing left to delete
+    }
+
     private static byte[] RandomBytes(int length, int seed)
     {
         var bytes = new byte[length];
