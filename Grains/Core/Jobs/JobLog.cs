@@ -54,4 +54,7 @@ internal static partial class JobLog
     /// <summary>Debug for the transient failures a silo expects while members join or die, warning otherwise.</summary>
     [LoggerMessage(EventId = 15, Message = "job keeper: this round failed; retrying in {Period}")]
     public static partial void KeeperRoundFailed(ILogger logger, LogLevel level, Exception exception, TimeSpan period);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "job {Job}: its shards did not all confirm deleting their stored images")]
+    public static partial void ShardsNotReleased(ILogger logger, Exception exception, string job);
 }

@@ -260,10 +260,27 @@ internal sealed class TrainingJobGrain(
         jobSpan?.SetTag("distributed.state", record.State.ToString());
         DistributedTelemetry.ClearJobGauges(_job);
         await PersistAsync();
+        await ReleaseShardsAsync(record, header);
         Changed();
         await PublishAsync();
         _tracing = null;
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
+    }
+
+    /// <summary>
+    /// A job that has ended (its record says so first) no longer needs its shards: each deletes its stored images and
+    /// deactivates. Best effort: a shard that does not answer keeps them, and the job's result does not depend on it.
+    /// </summary>
+    private async Task ReleaseShardsAsync(JobRecord record, MessageHeader header)
+    {
+        try
+        {
+            await Task.WhenAll(record.Shards.Select((_, s) => GrainFactory.GetGrain<IImageShardGrain>(ShardKey.Format(_job, s)).ReleaseAsync(header)));
+        }
+        catch (Exception e)
+        {
+            JobLog.ShardsNotReleased(_logger, e, _job);
+        }
     }
 
     private static TrainingCheckpoint? Resumption(JobRecord record, TrainingSpec spec)

@@ -44,18 +44,22 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         TrainingSpec spec = TwoLayers(seed: 3);
 
         TrainingResult serial = await Oracle.TrainAsync(spec, files, shards: 3);
-        EngineRun run = await Engine("equal-serial").TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 2), new Oracle.NullObserver(), CancellationToken.None)
-            .WaitAsync(Patience);
+        // Held in its first epoch to see where the shards are: once the job ends they let their images go.
+        TestShardGate.Hold hold = TestShardGate.Instance.HoldInference("equal-serial", layer: 0, epoch: 0);
+        Task<EngineRun> running = Engine("equal-serial").TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 2), new Oracle.NullObserver(), CancellationToken.None);
+        await hold.Reached.WaitAsync(Patience);
+        ShardDescription[] shards = await Task.WhenAll(Enumerable.Range(0, 3).Select(s =>
+            fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format("equal-serial", s)).DescribeAsync(MessageHeader.ForJob("equal-serial"))));
+        hold.Release();
+        EngineRun run = await running.WaitAsync(Patience);
 
         AssertSameTraining(serial, run.Result, "equal-serial");
         Assert.Equal(files.Select(Path.GetFileName), run.ImageNames);
         Assert.Equal([0, 1], run.Reports.Select(r => r.Image));
         Assert.All(run.Reports, r => Assert.Equal(2, r.Reconstructions.Count));
-
-        ShardDescription[] shards = await Task.WhenAll(Enumerable.Range(0, 3).Select(s =>
-            fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format("equal-serial", s)).DescribeAsync(MessageHeader.ForJob("equal-serial"))));
         Assert.Equal([3, 2, 2], shards.Select(s => s.Images.Length));
         Assert.True(shards.Select(s => s.Silo).Distinct().Count() > 1, $"all shards ran on one silo: {string.Join(", ", shards.Select(s => s.Silo))}");
+        await AssertShardsReleasedAsync("equal-serial", shards: 3);
 
         var (fetched, names, reports) = await JobWatcher.ResultAsync(fixture.Grains, "equal-serial");
         AssertSameTraining(run.Result, fetched, "fetch of equal-serial");
@@ -173,6 +177,24 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         Assert.True(final.State == JobState.Cancelled, $"phase: cancelled in epoch 2; expected Cancelled, got {final.State} ({final.Error})");
         Assert.True(final.History.Length <= 2, $"cancelled in epoch 2 of 5, yet {final.History.Length} epochs completed");
         Assert.Null(await grain.GetResultAsync());
+        await AssertShardsReleasedAsync(job, shards: 3);
+    }
+
+    /// <summary>A job that ended has its shards delete their stored images: each, reactivated, holds nothing.</summary>
+    private async Task AssertShardsReleasedAsync(string job, int shards)
+    {
+        var header = MessageHeader.ForJob(job);
+        for (int s = 0; s < shards; s++)
+        {
+            IImageShardGrain shard = fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, s));
+            // The job's state is readable before its release ends: give the release a moment.
+            ShardDescription held = await shard.DescribeAsync(header);
+            for (long started = Environment.TickCount64; held.Images.Length > 0 && Environment.TickCount64 - started < 30_000; held = await shard.DescribeAsync(header))
+                await Task.Delay(100);
+            await fixture.Cluster.DeactivateAsync(shard).WaitAsync(Patience);
+            ShardDescription reloaded = await shard.DescribeAsync(header);
+            Assert.True(!reloaded.Sealed && reloaded.Images.Length == 0, $"shard {s} of job {job} still holds {reloaded.Images.Length} stored images after the job ended.");
+        }
     }
 
     [Theory]
@@ -229,6 +251,7 @@ public sealed class DistributedTrainingTests(ClusterFixture fixture)
         Assert.Equal(serial.Metrics[0].Objective, final.History[0].Objective, 6);
         double rel = Math.Abs(final.History[^1].Objective - serial.Metrics[^1].Objective) / serial.Metrics[^1].Objective;
         Assert.True(rel <= 0.01, $"after the fault the final objective is {rel:P2} off the no-fault run");
+        await AssertShardsReleasedAsync(job, shards: 3);
     }
 
     [Theory]

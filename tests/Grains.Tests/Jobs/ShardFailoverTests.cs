@@ -77,9 +77,10 @@ public sealed class ShardFailoverTests(ClusterFixture fixture)
         const string job = "superseded";
         string[] files = TestImages.Write("superseded", count: 3, size: 16, seed: 77);
         TrainingSpec spec = new() { Layers = [new LayerSpec { Maps = 2, FilterSize = 5, Epochs = 1 }], Seed = 29 };
-        await Engine(job).TrainAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), new Oracle.NullObserver(), CancellationToken.None).WaitAsync(Patience);
+        // Shards set up and sealed as infer does, with no coordinator: only this test's commands reach the gate, and
+        // each is held there until released.
+        await Engine(job).OpenImagesAsync(spec, new ImageInput(files, ImageLoadOptions.Default, 0), CancellationToken.None).WaitAsync(Patience);
         IImageShardGrain shard = fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, 0));
-        // The job is done, so only this test's commands reach the gate: each is held there until released.
         var header = new MessageHeader(job, 0);
         TestShardGate.Hold hold = TestShardGate.Instance.HoldAt(job, TelemetryNames.Spans.PrepareLayer, layer: 0, epoch: -1, pass: 0);
 
