@@ -22,14 +22,7 @@ public sealed class ChunkedUploadTests(ClusterFixture fixture)
         IImageShardGrain shard = fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, 1));
         byte[] big = RandomBytes(4 * ClusterFixture.MaxMessageBytes + 12_345, seed: 7);
         byte[] small = RandomBytes(1_000, seed: 8);
-        await shard.InitializeAsync(new ShardSetup
-        {
-            Header = header,
-            SpecJson = SpecWire.Serialize(new TrainingSpec()),
-            Images = [4, 9],
-            MaxPixels = 1_000_000,
-            MaxFileBytes = 1L << 30,
-        });
+        await shard.InitializeAsync(Setup(header, [4, 9]));
 
         Payload bigPayload = await PayloadTransfer.SendAsync(shard, header, big, limits);
         Payload smallPayload = await PayloadTransfer.SendAsync(shard, header, small, limits);
@@ -62,14 +55,7 @@ public sealed class ChunkedUploadTests(ClusterFixture fixture)
         var header = MessageHeader.ForJob(job);
         var limits = new MessageLimits(ClusterFixture.MaxMessageBytes);
         IImageShardGrain shard = fixture.Grains.GetGrain<IImageShardGrain>(ShardKey.Format(job, 1));
-        await shard.InitializeAsync(new ShardSetup
-        {
-            Header = header,
-            SpecJson = SpecWire.Serialize(new TrainingSpec()),
-            Images = [0, 1],
-            MaxPixels = 1_000_000,
-            MaxFileBytes = 1L << 30,
-        });
+        await shard.InitializeAsync(Setup(header, [0, 1]));
         Payload big = await PayloadTransfer.SendAsync(shard, header, RandomBytes(3 * ClusterFixture.MaxMessageBytes, seed: 9), limits);
         Payload small = await PayloadTransfer.SendAsync(shard, header, RandomBytes(1_000, seed: 10), limits);
         await shard.AddImagesAsync(new ImageBatch
@@ -93,6 +79,15 @@ public sealed class ChunkedUploadTests(ClusterFixture fixture)
         Assert.Empty(released.Images);
         await shard.ReleaseAsync(header);   // idempotent: nothing left to delete
     }
+
+    private static ShardSetup Setup(MessageHeader header, int[] images) => new()
+    {
+        Header = header,
+        SpecJson = SpecWire.Serialize(new TrainingSpec()),
+        Images = images,
+        MaxPixels = 1_000_000,
+        MaxFileBytes = 1L << 30,
+    };
 
     private static byte[] RandomBytes(int length, int seed)
     {
