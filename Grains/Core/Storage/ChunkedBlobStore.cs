@@ -20,9 +20,11 @@ internal sealed class ChunkedBlobStore(IGrainStorage storage, string stateName, 
     // measured with a 256 KiB limit, blocks of half a payload overflowed the message, a third did not. A quarter.
     private readonly int _blockBytes = limits.PayloadBytes / 4;
 
+    /// <summary>Writes <paramref name="blob"/> under <paramref name="key"/>; blocks of a longer blob written there before are deleted after.</summary>
     public async Task WriteAsync(string key, byte[] blob, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
+        BlobManifest? previous = await ReadRecordAsync<BlobManifest>(key, cancellationToken);
         Payload reference = PayloadChunker.Describe(Guid.NewGuid(), blob, _blockBytes);
         for (int i = 0; i < reference.Chunks; i++)
         {
@@ -30,6 +32,8 @@ internal sealed class ChunkedBlobStore(IGrainStorage storage, string stateName, 
             await WriteRecordAsync(BlockKey(key, i), new BlobBlock { Data = chunk.Data }, cancellationToken);
         }
         await WriteRecordAsync(key, new BlobManifest { Length = reference.Length, Chunks = reference.Chunks, Digest = reference.Digest }, cancellationToken);
+        // The new manifest no longer reaches them (a job record shrinks when its checkpoint is dropped at the end).
+        for (int i = reference.Chunks; i < (previous?.Chunks ?? 0); i++) await ClearRecordAsync<BlobBlock>(BlockKey(key, i), cancellationToken);
     }
 
     /// <summary>The blob last written under <paramref name="key"/>, or null if there is none.</summary>
